@@ -1,0 +1,127 @@
+"""Results as plain JSON data: one record per spec item, and the whole run (docs/results.md).
+
+Records are built on the worker that ran the item and must hold only plain Python types, because
+they travel to the pytest-xdist controller inside `report.user_properties`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import shlex
+import time
+from importlib import metadata as importlib_metadata
+
+import numpy as np
+
+from harness.runner import SpecResult
+from harness.spec import Spec, SpecError
+
+SCHEMA_VERSION = 1
+OUTCOMES = ("failed", "error", "xpassed", "xfailed", "passed")
+_STARTED = time.time()
+
+
+def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
+                    session_seed) -> dict:
+    failure = None
+    if result.outcome != "passed":
+        failure = {
+            "kind": result.kind,
+            "message": result.message,
+            "statement_line": result.statement_line,
+            "discrepancies": [
+                {"statement_line": d.statement_line, "statement": d.statement,
+                 "variable": d.variable, "field": d.field, "torch": d.torch,
+                 "engine": d.engine, "detail": d.detail}
+                for d in result.discrepancies
+            ],
+            "inputs": _inputs(result.inputs),
+            "seed": str(session_seed),
+            "reproduce": f"pytest {shlex.quote(node_id)} --hypothesis-seed={session_seed}",
+            "traceback": result.traceback,
+        }
+    return {
+        "id": node_id, "name": name, "file": spec.path, "line": spec.line,
+        "description": spec.model.description, "outcome": result.outcome,
+        "duration_s": round(result.duration_s, 4), "examples": result.examples,
+        "program": spec.program.text, "program_line": spec.program_line, "failure": failure,
+    }
+
+
+def record_for_broken(node_id: str, name: str, error: SpecError) -> dict:
+    return {
+        "id": node_id, "name": name, "file": error.path, "line": error.line,
+        "description": "", "outcome": "error", "duration_s": 0.0, "examples": 0,
+        "program": "", "program_line": None,
+        "failure": {"kind": "broken_spec", "message": str(error), "statement_line": None,
+                    "discrepancies": [], "inputs": None, "seed": None, "reproduce": None,
+                    "traceback": None},
+    }
+
+
+def _inputs(inputs: dict[str, np.ndarray] | None) -> dict | None:
+    if inputs is None:
+        return None
+    return {name: {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.tolist()}
+            for name, a in inputs.items()}
+
+
+def summarise(records: list[dict]) -> dict[str, int]:
+    counts = {outcome: 0 for outcome in reversed(OUTCOMES)}
+    for r in records:
+        counts[r["outcome"]] += 1
+    counts["total"] = len(records)
+    return counts
+
+
+def build(records: list[dict], meta: dict) -> dict:
+    order = {o: i for i, o in enumerate(OUTCOMES)}
+    records = sorted(records, key=lambda r: (order[r["outcome"]], r["id"]))
+    meta = dict(meta, examples=sum(r["examples"] for r in records))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "metadata": meta,
+        "summary": summarise(records),
+        "results": records,
+    }
+
+
+def metadata(profile: str, seed, git_commit: str | None) -> dict:
+    return {
+        "python": platform.python_version(), "platform": platform.platform(),
+        "torch": _version("torch"), "numpy": _version("numpy"),
+        "hypothesis": _version("hypothesis"), "parity": _version("parity"),
+        "git_commit": git_commit, "hypothesis_profile": profile, "seed": str(seed),
+        "duration_s": round(time.time() - _STARTED, 2),
+    }
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib_metadata.version(dist)
+    except importlib_metadata.PackageNotFoundError:
+        return None
+
+
+def failure_text(record: dict) -> str:
+    """What the terminal shows for a failing item: the discrepancies, inputs and a repro."""
+    f = record["failure"]
+    lines = [f"{record['outcome'].upper()} ({f['kind']}): {f['message']}"]
+    for d in f["discrepancies"]:
+        where = f"{d['variable']}.{d['field']}" if d["variable"] else d["field"]
+        lines.append(f"  line {d['statement_line']} `{d['statement']}`: {where}")
+        lines.append("    torch : " + d["torch"].replace("\n", "\n            "))
+        lines.append("    engine: " + d["engine"].replace("\n", "\n            "))
+        if d["detail"]:
+            lines.append(f"    {d['detail']}")
+    if f["inputs"]:
+        lines.append("Falsifying inputs:")
+        for name, value in f["inputs"].items():
+            lines.append(f"  {name} = np.array({value['values']!r}, dtype={value['dtype']!r})")
+    if f["traceback"]:
+        lines.append(f["traceback"])
+    if f["reproduce"]:
+        lines.append(f"Reproduce: {f['reproduce']}")
+    return "\n".join(lines)

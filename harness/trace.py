@@ -1,0 +1,175 @@
+"""Run a program statement by statement on one backend and record what a user could observe.
+
+After every top-level statement the trace holds: the text it printed, the warnings and the exception
+it raised, and the state of every variable: for tensors their values, shape, dtype, requires_grad,
+is_leaf, grad_fn class name, retains_grad and `.grad` (None or values, plus the warnings that reading
+it raised). Addresses and PyTorch's "(Triggered internally at ...)" tails are normalised here, so
+the comparison never sees them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import types
+import warnings
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness import program as programs
+from harness.backends import Backend
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+_TRIGGERED = re.compile(r"\s*\(Triggered internally at [^)]*\)\.?\s*$")
+
+
+def normalise(text: str) -> str:
+    """Remove what legitimately differs between runs: object addresses and C++ build paths."""
+    return _ADDRESS.sub("0x…", _TRIGGERED.sub("", text))
+
+
+@dataclass(frozen=True)
+class ArrayState:
+    """A tensor's data as the user sees it (used for values and for `.grad`)."""
+
+    values: np.ndarray
+    dtype: str  # "float32" (without the "torch." prefix)
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TensorState:
+    data: ArrayState
+    requires_grad: bool
+    is_leaf: bool
+    grad_fn: str | None
+    retains_grad: bool
+    grad: ArrayState | None
+    grad_warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value compared by a short description only (a grad_fn node, a dtype, a function)."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class WarningRecord:
+    category: str
+    message: str
+    line: int | None  # program line the warning points at, None if it points elsewhere
+
+
+@dataclass(frozen=True)
+class ExceptionRecord:
+    type: str
+    message: str
+
+
+@dataclass
+class Step:
+    line: int
+    source: str
+    stdout: str = ""
+    warnings: tuple[WarningRecord, ...] = ()
+    exception: ExceptionRecord | None = None
+    state: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Trace:
+    backend: str
+    steps: list[Step] = field(default_factory=list)
+
+
+def run(program: programs.Program, backend: Backend, inputs: dict[str, np.ndarray],
+        requires_grad: dict[str, bool], expected_errors: set[int] = frozenset()) -> Trace:
+    """Run every statement; stop after an exception unless the spec expects one on that line."""
+    namespace = programs.namespace(backend.module, backend.functional)
+    for name, array in inputs.items():
+        namespace[name] = backend.make_input(array, requires_grad[name])
+    trace = Trace(backend.name)
+    try:
+        for statement in program.statements:
+            step = _run_statement(statement, namespace)
+            step.state = observe_namespace(namespace, backend)
+            trace.steps.append(step)
+            if step.exception and statement.line not in expected_errors:
+                break
+    finally:
+        backend.reset()
+    return trace
+
+
+def _run_statement(statement: programs.Statement, namespace: dict) -> Step:
+    step = Step(statement.line, statement.source)
+    out = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, redirect_stdout(out):
+        warnings.simplefilter("always")
+        try:
+            exec(statement.code, namespace)
+        except Exception as exc:  # the program's own exception is an observation
+            step.exception = ExceptionRecord(type(exc).__name__, normalise(str(exc)))
+    step.stdout = normalise(out.getvalue())
+    step.warnings = tuple(
+        WarningRecord(
+            w.category.__name__,
+            normalise(str(w.message)),
+            w.lineno if w.filename == programs.FILENAME else None,
+        )
+        for w in caught
+    )
+    return step
+
+
+def observe_namespace(namespace: dict, backend: Backend) -> dict[str, object]:
+    return {
+        name: observe(value, backend)
+        for name, value in namespace.items()
+        if name not in _NOT_STATE and not isinstance(value, types.ModuleType)
+    }
+
+
+_NOT_STATE = {"__builtins__", *programs.PROVIDED}
+
+
+def observe(value, backend: Backend):
+    """What the user can see of one value, in backend-neutral form."""
+    if isinstance(value, backend.tensor_type):
+        return observe_tensor(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return tuple(observe(v, backend) for v in value)
+    if hasattr(value, "next_functions"):
+        return Opaque("grad_fn", type(value).__name__)
+    if isinstance(value, types.FunctionType | types.LambdaType):
+        return Opaque("function", value.__name__)
+    if isinstance(value, type(backend.module.float32)):
+        return Opaque("dtype", str(value))
+    return Opaque("object", type(value).__name__)
+
+
+def observe_tensor(t) -> TensorState:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        grad = t.grad
+    return TensorState(
+        data=_array_state(t),
+        requires_grad=bool(t.requires_grad),
+        is_leaf=bool(t.is_leaf),
+        grad_fn=None if t.grad_fn is None else type(t.grad_fn).__name__,
+        retains_grad=bool(t.retains_grad),
+        grad=None if grad is None else _array_state(grad),
+        grad_warnings=tuple(normalise(str(w.message)) for w in caught),
+    )
+
+
+def _array_state(t) -> ArrayState:
+    values = np.array(t.detach().numpy(), copy=True)
+    return ArrayState(values, str(t.dtype).removeprefix("torch."), tuple(t.shape))
