@@ -135,7 +135,8 @@ def array_difference(expected: np.ndarray, actual: np.ndarray, dtype: str) -> st
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         abs_err = np.abs(e64 - t64)
         rel_err = abs_err / np.abs(t64)
-    worst = np.unravel_index(np.nanargmax(np.where(bad, abs_err, -1.0)), bad.shape)
+    rank = np.where(bad, np.nan_to_num(abs_err, nan=np.inf), -1.0)  # NaN vs number is worst
+    worst = np.unravel_index(np.argmax(rank), bad.shape)
     return (f"{int(bad.sum())} of {bad.size} elements outside rtol={rtol:g}, atol={atol:g}; "
             f"worst at {tuple(int(i) for i in worst)}: max abs {abs_err[worst]:.3g}, "
             f"rel {rel_err[worst]:.3g}")

@@ -183,7 +183,7 @@ def _load_spec(node: Any, index: int, parent, path: str, lines: list[str]) -> Sp
     try:
         program = programs.parse(model.program, names=set(model.inputs))
     except programs.ProgramError as exc:
-        return SpecError(path, program_line + exc.line - 1, program_col + exc.col,
+        return SpecError(path, program_line + exc.line - 1, program_col + exc.col - 1,
                          f"{where}.program", exc.message)
     spec = Spec(model, path, line, program_line, program)
     problem = _semantic_problem(spec, node)
