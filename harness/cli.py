@@ -18,7 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parity", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run specs through PyTorch and the engine (pytest options pass through)")
+    run = sub.add_parser(
+        "run", help="run specs through PyTorch and the engine (pytest options pass through)")
     run.add_argument("args", nargs=argparse.REMAINDER, help="spec paths and pytest options")
 
     validate = sub.add_parser("validate", help="load and check specs without running them")

@@ -16,6 +16,8 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from harness import results as results_mod
+from harness.backends import Backend
+from harness.backends import load as load_backend
 from harness.runner import PASSED, SpecResult, check
 from harness.spec import Spec, SpecError, load_file
 
@@ -28,6 +30,9 @@ def pytest_addoption(parser):
     group.addoption("--parity-report", default="reports", metavar="DIR",
                     help="directory for index.html and results.json (default: reports); "
                          "'' to write nothing")
+    group.addoption("--parity-engine", default="engine", metavar="MODULE",
+                    help="the module under test, bound to `torch` in the second run "
+                         "(default: engine; any module that mirrors torch's API)")
     group.addoption("--parity-max-examples", type=int, default=None, metavar="N",
                     help="examples per spec (default: the Hypothesis profile's max_examples)")
 
@@ -72,7 +77,7 @@ class SpecItem(pytest.Item):
     def runtest(self):
         plugin: ParityPlugin = self.config.pluginmanager.get_plugin("parity-session")
         result = check(self.spec, self.variant, self.nodeid, plugin.session_seed,
-                       self.config.getoption("parity_max_examples"))
+                       self.config.getoption("parity_max_examples"), plugin.backends())
         record = results_mod.record_for_spec(self.nodeid, self.name, self.spec, result,
                                              plugin.session_seed)
         self.user_properties.append((PROPERTY, record))
@@ -99,15 +104,10 @@ class BrokenSpecItem(pytest.Item):
     def setup(self):
         record = results_mod.record_for_broken(self.nodeid, self.name, self.error)
         self.user_properties.append((PROPERTY, record))
-        raise self.error
+        pytest.fail(f"broken spec: {self.error}", pytrace=False)
 
-    def runtest(self):  # pragma: no cover - setup always raises
+    def runtest(self):  # pragma: no cover - setup always fails
         raise self.error
-
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, SpecError):
-            return f"broken spec: {excinfo.value}"
-        return super().repr_failure(excinfo)
 
     def reportinfo(self):
         return self.path, self.error.line - 1, f"broken spec {self.name}"
@@ -129,6 +129,9 @@ class ParityPlugin:
         else:
             self.session_seed = random.randrange(2**32)
         self.report_paths: tuple[Path, Path] | None = None
+
+    def backends(self) -> tuple[Backend, Backend]:
+        return load_backend("torch"), load_backend(self.config.getoption("parity_engine"))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node):
@@ -165,6 +168,7 @@ def _metadata(plugin: ParityPlugin) -> dict:
     return results_mod.metadata(
         profile=hypothesis_settings.get_current_profile_name(),
         seed=plugin.session_seed,
+        engine=plugin.config.getoption("parity_engine"),
         git_commit=_git_commit(plugin.config.rootpath),
     )
 

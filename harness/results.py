@@ -88,9 +88,9 @@ def build(records: list[dict], meta: dict) -> dict:
     }
 
 
-def metadata(profile: str, seed, git_commit: str | None) -> dict:
+def metadata(profile: str, seed, git_commit: str | None, engine: str = "engine") -> dict:
     return {
-        "python": platform.python_version(), "platform": platform.platform(),
+        "engine": engine, "python": platform.python_version(), "platform": platform.platform(),
         "torch": _version("torch"), "numpy": _version("numpy"),
         "hypothesis": _version("hypothesis"), "parity": _version("parity"),
         "git_commit": git_commit, "hypothesis_profile": profile, "seed": str(seed),

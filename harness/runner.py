@@ -1,8 +1,8 @@
 """Check one spec (one dtype variant) as a Hypothesis property: PyTorch first, then the engine.
 
-PyTorch is the oracle twice over: its trace is what the engine must reproduce, and it must agree with
-what the spec itself declares (which statements raise). When PyTorch contradicts the spec, the spec
-is broken, not the engine, and the result says so.
+PyTorch is the oracle twice over: its trace is what the engine must reproduce, and it must agree
+with what the spec itself declares (which statements raise). When PyTorch contradicts the spec, the
+spec is broken, not the engine, and the result says so.
 """
 
 from __future__ import annotations

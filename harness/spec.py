@@ -1,8 +1,8 @@
 """The spec model and its loader.
 
 A spec file is YAML 1.2 (ruamel.yaml, which keeps line and column of every node and refuses
-duplicate keys). Each spec in it is validated on its own by pydantic, so one broken spec fails alone;
-every problem becomes a `SpecError` that names `file:line:col`, the field and what is wrong.
+duplicate keys). Each spec in it is validated on its own by pydantic, so one broken spec fails
+alone; every problem becomes a `SpecError` that names `file:line:col`, the field and what is wrong.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Run a program statement by statement on one backend and record what a user could observe.
 
-After every top-level statement the trace holds: the text it printed, the warnings and the exception
-it raised, and the state of every variable: for tensors their values, shape, dtype, requires_grad,
-is_leaf, grad_fn class name, retains_grad and `.grad` (None or values, plus the warnings that reading
-it raised). Addresses and PyTorch's "(Triggered internally at ...)" tails are normalised here, so
-the comparison never sees them.
+After every top-level statement the trace holds: the text it printed, the warnings and the
+exception it raised, and the state of every variable: for tensors their values, shape, dtype,
+requires_grad, is_leaf, grad_fn class name, retains_grad and `.grad` (None or values, plus the
+warnings that reading it raised). Addresses and PyTorch's "(Triggered internally at ...)" tails
+are normalised here, so the comparison never sees them.
 """
 
 from __future__ import annotations

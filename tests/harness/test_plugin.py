@@ -1,0 +1,87 @@
+"""The pytest plugin end to end, with PyTorch standing in for the engine (harness behaviour only).
+
+With `--parity-engine torch` both runs use PyTorch, so every well-formed spec must pass: what these
+tests check is collection, outcomes, broken-spec handling and the report, not the engine.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch  # noqa: F401  imported here so pytester's in-process runs never re-import it
+
+TUTORIAL = Path(__file__).parents[2] / "specs" / "tutorial"
+GOOD = """\
+specs:
+  - name: double
+    description: twice x
+    inputs:
+      x: {shape: [2], requires_grad: true}
+    program: |
+      y = x * 2
+      y.sum().backward()
+"""
+
+
+@pytest.fixture
+def project(pytester):
+    (pytester.path / "specs").mkdir()
+    return pytester
+
+
+def run(pytester, *args):
+    result = pytester.runpytest("specs", "--parity-engine", "torch", "--parity-max-examples", "5",
+                                "-p", "no:cacheprovider", *args)
+    data = json.loads((pytester.path / "reports" / "results.json").read_text())
+    return result, data
+
+
+def test_tutorial_passes_against_itself(project):
+    shutil.copytree(TUTORIAL, project.path / "specs" / "tutorial")
+    result, data = run(project)
+    assert result.ret == 0
+    assert data["summary"]["passed"] == data["summary"]["total"] >= 10
+    assert (project.path / "reports" / "index.html").exists()
+    ids = [r["id"] for r in data["results"]]
+    assert "specs/tutorial/03_gradients.yaml::backward_twice_raises" in ids
+    assert "specs/tutorial/01_tensor.yaml::more_operations_any_input[float64]" in ids
+
+
+def test_broken_spec_fails_alone_and_is_reported(project):
+    (project.path / "specs" / "good.yaml").write_text(GOOD)
+    (project.path / "specs" / "bad.yaml").write_text(GOOD.replace("y = x * 2", "import os"))
+    result, data = run(project)
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*broken spec: specs/bad.yaml:7:7: specs[[]0[]].program: import*"])
+    outcomes = {r["id"]: r["outcome"] for r in data["results"]}
+    assert outcomes == {"specs/good.yaml::double": "passed", "specs/bad.yaml::double": "error"}
+
+
+def test_spec_contradicted_by_pytorch_is_a_broken_spec(project):
+    spec = GOOD.replace("      y.sum().backward()\n", "      y.sum().backward()\n"
+                        "    raises: [{line: 2, type: RuntimeError}]\n")
+    (project.path / "specs" / "s.yaml").write_text(spec)
+    result, data = run(project)
+    [record] = data["results"]
+    assert record["outcome"] == "error"
+    assert record["failure"]["kind"] == "broken_spec"
+    assert "PyTorch raised nothing" in record["failure"]["message"]
+
+
+def test_unexpected_pytorch_error_is_a_broken_spec(project):
+    spec = GOOD.replace("y.sum().backward()", "y.backward()")
+    (project.path / "specs" / "s.yaml").write_text(spec)
+    _, data = run(project)
+    failure = data["results"][0]["failure"]
+    assert failure["kind"] == "broken_spec"
+    assert "grad can be implicitly created only for scalar outputs" in failure["message"]
+
+
+def test_xdist_workers_report_to_one_file(project):
+    shutil.copytree(TUTORIAL, project.path / "specs" / "tutorial")
+    result, data = run(project, "-n", "2")
+    assert result.ret == 0
+    assert data["summary"]["total"] == len({r["id"] for r in data["results"]}) >= 10
+    assert {r["examples"] > 0 for r in data["results"]} == {True}
