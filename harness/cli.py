@@ -71,7 +71,7 @@ def _report(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"parity report: {exc}", file=sys.stderr)
         return 2
-    html, _ = write_report(data, args.out)
+    _, html = write_report(data, args.out)
     print(html)
     return 0
 

@@ -161,7 +161,7 @@ class ParityPlugin:
             counts = results_mod.summarise(list(self.records.values()))
             text = ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "total")
             terminalreporter.write_sep("-", f"parity: {text}")
-            terminalreporter.write_line(f"report: {self.report_paths[0]}")
+            terminalreporter.write_line(f"report: {self.report_paths[1]}")
 
 
 def _metadata(plugin: ParityPlugin) -> dict:
