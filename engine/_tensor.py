@@ -1,0 +1,292 @@
+"""The Tensor: a numpy array plus the autograd state torch keeps beside it.
+
+Only state, conversions and autograd bookkeeping live here; the math is in ``_ops`` and is
+bound to Tensor methods in ``_methods``.  ``_requires_grad`` is the single truth for
+"requires grad" (True for every tensor with a grad_fn), so ops test one slot.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from ._device import CPU
+from ._dtype import FROM_NUMPY, float32
+from ._size import Size
+
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+SCALAR_CONVERSION_WARNING = (
+    "Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+    "Consider using tensor.detach() first."
+)
+NON_LEAF_REQUIRES_GRAD = "you can only change requires_grad flags of leaf variables."
+NON_LEAF_NO_REQUIRES_GRAD = (
+    NON_LEAF_REQUIRES_GRAD + " If you want to use a computed variable in a subgraph that "
+    "doesn't require differentiation use var_no_grad = var.detach()."
+)
+GRAD_DTYPE_MISMATCH = (
+    "attempting to assign a gradient with dtype '{got}' to a tensor with grad_dtype "
+    "'{want}'. The gradient must match the tensor's grad_dtype (defaults to the tensor's "
+    "dtype). You can set the tensor's grad_dtype attribute with a specific dtype, or None to "
+    "allow any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+    "gradient may break downstream systems that assume they match."
+)
+
+_warned_scalar_conversion = False  # torch emits that warning once per process
+
+
+def wrap_dim(dim, ndim: int) -> int:
+    """A possibly negative dim as an index, with torch's IndexError when out of range."""
+    n = ndim if ndim else 1  # a 0-d tensor accepts dims -1 and 0
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+            f"but got {dim})"
+        )
+    return dim + n if dim < 0 else dim
+
+
+class Tensor:
+    __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_retains_grad",
+                 "_accumulator", "__weakref__")
+    __module__ = "torch"  # `type(x)` prints as <class 'torch.Tensor'>
+    __array_ufunc__ = None  # numpy operands defer to our reflected operators
+    __array_priority__ = 1000
+    is_cuda = False
+    device = CPU
+
+    def __new__(cls, *args):
+        """The legacy constructor: ``Tensor([1, 2])`` (float32 data) or ``Tensor(2, 3)``."""
+        from ._creation import legacy_new
+
+        return legacy_new(cls, float32, args)
+
+    # ----------------------------------------------------------- metadata
+    @property
+    def shape(self) -> Size:
+        return tuple.__new__(Size, self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return tuple.__new__(Size, self._data.shape)
+        return self._data.shape[wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return FROM_NUMPY[self._data.dtype]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    # ----------------------------------------------------------- autograd state
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if self._grad_fn is not None:
+            raise RuntimeError(NON_LEAF_REQUIRES_GRAD if value else NON_LEAF_NO_REQUIRES_GRAD)
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad=True):
+        if self._grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(NON_LEAF_NO_REQUIRES_GRAD)
+            return self
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self):
+        g = self._grad
+        if g is None and self._grad_fn is not None and not self._retains_grad:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    "assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(GRAD_DTYPE_MISMATCH.format(
+                    got=value.dtype.cpp_name, want=self.dtype.scalar_name))
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to "
+                    f"a tensor of size '{list(self._data.shape)}'. Please ensure that the "
+                    "gradient and the tensor are the same size"
+                )
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._grad_fn is None or self._retains_grad:
+            return  # leaves always keep their grad
+        self._retains_grad = True
+        self._grad_fn._retained = weakref.ref(self)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from ._autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    @property
+    def data(self):
+        return make(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(value).__name__}")
+        if self._requires_grad and value._data.dtype.kind != "f":
+            raise RuntimeError(
+                "data set to a tensor that requires gradients must be floating point or "
+                "complex dtype"
+            )
+        self._data = value._data
+
+    def detach(self):
+        return make(self._data)
+
+    # ----------------------------------------------------------- conversions
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def _single_value(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item()
+
+    def __float__(self):
+        global _warned_scalar_conversion
+        if self._requires_grad and not _warned_scalar_conversion:
+            _warned_scalar_conversion = True
+            warnings.warn(SCALAR_CONVERSION_WARNING, UserWarning, stacklevel=2)
+        return float(self._single_value())
+
+    def __int__(self):
+        return int(self._single_value())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __bool__(self):
+        n = self._data.size
+        if n == 1:
+            return bool(self._data.item())
+        if n == 0:
+            raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __hash__(self):
+        return id(self)
+
+    # ----------------------------------------------------------- printing
+    def __repr__(self):
+        from ._tensor_str import format_tensor  # lazy: written separately, keep it optional
+
+        fn = self._grad_fn
+        return format_tensor(
+            self._data,
+            self.dtype.name,
+            grad_fn_name=None if fn is None else type(fn).__name__,
+            requires_grad=self._requires_grad,
+        )
+
+    __str__ = __repr__
+
+    def __format__(self, format_spec):
+        if self._data.ndim == 0:
+            return self._data.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
+
+
+_new = object.__new__
+
+
+def make(data: np.ndarray, requires_grad: bool = False, grad_fn=None) -> Tensor:
+    """Wrap an array without copying or checking: the constructor every op uses."""
+    t = _new(Tensor)
+    t._data = data
+    t._requires_grad = requires_grad
+    t._grad_fn = grad_fn
+    t._grad = None
+    t._retains_grad = False
+    t._accumulator = None
+    return t
