@@ -39,6 +39,9 @@ class dtype:  # noqa: N801 - torch's spelling
     def __deepcopy__(self, memo):
         return self
 
+    def __reduce__(self):
+        return (_by_name, (self.name,))  # by function: the class claims module "torch"
+
     def to_real(self):
         return self
 
@@ -58,6 +61,11 @@ float64 = dtype("float64", np.float64, "Double", "double", "f64")
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
 FROM_NUMPY = {d.np: d for d in ALL}
+BY_NAME = {d.name: d for d in ALL}
+
+
+def _by_name(name: str) -> dtype:
+    return BY_NAME[name]
 
 
 def get_default_dtype() -> dtype:

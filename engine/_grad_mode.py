@@ -35,6 +35,8 @@ class _DecoratorContextManager:
 class no_grad(_DecoratorContextManager):  # noqa: N801 - torch's spelling
     """Disable recording; usable as ``with no_grad():``, ``@no_grad()`` and ``@no_grad``."""
 
+    __module__ = "torch.autograd.grad_mode"  # reprs print as torch's
+
     def __new__(cls, orig_func=None):
         if orig_func is None:
             return super().__new__(cls)
@@ -54,6 +56,8 @@ class no_grad(_DecoratorContextManager):  # noqa: N801 - torch's spelling
 class enable_grad(no_grad):  # noqa: N801
     """Re-enable recording inside a no_grad region."""
 
+    __module__ = "torch.autograd.grad_mode"
+
     def __enter__(self):
         self.prev = state.enabled
         state.enabled = True
@@ -61,6 +65,8 @@ class enable_grad(no_grad):  # noqa: N801
 
 class set_grad_enabled(_DecoratorContextManager):  # noqa: N801
     """Sets the mode immediately (works as a plain call) and restores it on exit."""
+
+    __module__ = "torch.autograd.grad_mode"
 
     def __init__(self, mode: bool):
         self.prev = state.enabled

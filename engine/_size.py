@@ -48,8 +48,15 @@ class Size(tuple):
 
     __rmul__ = __mul__
 
+    def __reduce__(self):
+        return (_rebuild, (tuple(self),))  # by function: the class claims module "torch"
+
     def numel(self) -> int:
         n = 1
         for s in self:
             n *= s
         return n
+
+
+def _rebuild(sizes):
+    return Size(sizes)

@@ -257,6 +257,27 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
+    # ----------------------------------------------------------- copying and pickling
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a module, "
+                "this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        new = make(self._data.copy(), self._requires_grad)
+        memo[id(self)] = new
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        return new
+
+    def __reduce_ex__(self, protocol):
+        # by function, not by class: the class claims to live in module "torch"
+        return (_rebuild, (self._data, self._requires_grad))
+
     # ----------------------------------------------------------- printing
     def __repr__(self):
         from ._tensor_str import format_tensor  # lazy: written separately, keep it optional
@@ -278,6 +299,11 @@ class Tensor:
 
 
 _new = object.__new__
+
+
+def _rebuild(data, requires_grad):
+    return make(np.array(data), requires_grad)
+
 
 
 def make(data: np.ndarray, requires_grad: bool = False, grad_fn=None) -> Tensor:

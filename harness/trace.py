@@ -91,10 +91,11 @@ def run(program: programs.Program, backend: Backend, inputs: dict[str, np.ndarra
         requires_grad: dict[str, bool], expected_errors: set[int] = frozenset()) -> Trace:
     """Run every statement; stop after an exception unless the spec expects one on that line."""
     namespace = programs.namespace(backend.module, backend.functional)
-    for name, array in inputs.items():
-        namespace[name] = backend.make_input(array, requires_grad[name])
     trace = Trace(backend.name)
     try:
+        trace.steps.append(_make_inputs(namespace, backend, inputs, requires_grad))
+        if trace.steps[0].exception:
+            return trace
         for statement in program.statements:
             step = _run_statement(statement, namespace)
             step.state = observe_namespace(namespace, backend)
@@ -104,6 +105,22 @@ def run(program: programs.Program, backend: Backend, inputs: dict[str, np.ndarra
     finally:
         backend.reset()
     return trace
+
+
+INPUTS_SOURCE = "<inputs: torch.tensor(array, requires_grad=...)>"
+
+
+def _make_inputs(namespace: dict, backend: Backend, inputs: dict[str, np.ndarray],
+                 requires_grad: dict[str, bool]) -> Step:
+    """Step 0: the inputs created from the drawn arrays; the backend's tensor() may fail too."""
+    step = Step(0, INPUTS_SOURCE)
+    try:
+        for name, array in inputs.items():
+            namespace[name] = backend.make_input(array, requires_grad[name])
+    except Exception as exc:
+        step.exception = ExceptionRecord(type(exc).__name__, normalise(str(exc)))
+    step.state = observe_namespace(namespace, backend)
+    return step
 
 
 def _run_statement(statement: programs.Statement, namespace: dict) -> Step:

@@ -1,0 +1,361 @@
+"""Tensor factories: tensor(), ones/zeros/full/arange, the *_like forms, random tensors,
+and the legacy ``Tensor(...)``/``FloatTensor(...)`` constructors.
+
+Dtype inference follows torch, not numpy: Python floats become the default dtype
+(float32), ints int64, bools bool; numpy arrays and numpy scalars keep their dtype.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import warnings
+
+import numpy as np
+
+from ._dtype import (
+    BY_NAME,
+    FROM_NUMPY,
+    bool_,
+    float32,
+    float64,
+    get_default_dtype,
+    int64,
+    promote_types,
+)
+from ._size import Size
+from ._tensor import Tensor, make
+
+_COPY_CONSTRUCT_WARNING = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+    "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+    "torch.tensor(sourceTensor)."
+)
+
+
+def _finish(data: np.ndarray, requires_grad: bool) -> Tensor:
+    if requires_grad and data.dtype.kind != "f":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+    return make(data, bool(requires_grad))
+
+
+# ----------------------------------------------------------------- tensor(data)
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new tensor holding a copy of ``data``."""
+    if isinstance(data, Tensor):
+        warnings.warn(_COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
+        array = data._data.copy()
+    elif isinstance(data, np.ndarray):
+        array = _from_numpy_array(data).copy()
+    else:
+        array = _from_python(data, dtype)
+    if dtype is not None and array.dtype != dtype.np:
+        array = array.astype(dtype.np)
+    return _finish(array, requires_grad)
+
+
+def _from_numpy_array(array: np.ndarray) -> np.ndarray:
+    if array.dtype not in FROM_NUMPY:
+        if array.dtype.byteorder not in "=|" and array.dtype.newbyteorder("=") in FROM_NUMPY:
+            raise ValueError(
+                "given numpy array has byte order different from the native byte order. "
+                "Conversion between byte orders is currently not supported."
+            )
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{array.dtype}. The only supported types "
+            "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        )
+    return array
+
+
+def _from_python(data, dtype=None) -> np.ndarray:
+    """Scalars and nested sequences: infer torch's dtype and check the shape is regular."""
+    shape = _leading_shape(data)
+    dtypes: set = set()
+    has_tensors = _scan(data, 0, shape, dtypes)
+    result = float32 if not dtypes else None
+    for d in dtypes:
+        result = d if result is None else promote_types(result, d)
+    if has_tensors:
+        data = _unwrap(data)
+    if dtype is not None and result.is_floating_point:
+        # floats go through float64, so tensor([0.1], dtype=float64) is exactly 0.1
+        return np.array(data, dtype=np.float64).reshape(shape).astype(dtype.np)
+    return np.array(data, dtype=result.np).reshape(shape)
+
+
+def _leading_shape(obj) -> list[int]:
+    """The shape, read off the first element at each depth (as torch does)."""
+    shape = []
+    while isinstance(obj, (list, tuple)):
+        shape.append(len(obj))
+        if not obj:
+            break
+        obj = obj[0]
+    if isinstance(obj, np.ndarray):
+        shape.extend(obj.shape)
+    return shape
+
+
+def _scan(obj, depth: int, shape: list, dtypes: set) -> bool:
+    """Check ``obj`` against ``shape`` with torch's errors and collect the leaf dtypes.
+    Returns whether tensors occur as leaves (they are replaced by their values)."""
+    if isinstance(obj, np.ndarray):  # numpy arrays nest like sequences
+        array = _from_numpy_array(obj)
+        if tuple(shape[depth:]) != array.shape:
+            raise ValueError(
+                f"expected sequence of length {shape[depth]} at dim {depth} (got "
+                f"{array.shape[0] if array.ndim else 0})"
+            )
+        dtypes.add(FROM_NUMPY[array.dtype])
+        return False
+    if depth == len(shape):  # a scalar is due here
+        if isinstance(obj, (list, tuple)):
+            raise TypeError(f"'{type(obj).__name__}' object cannot be interpreted as an integer")
+        if isinstance(obj, Tensor):  # tensors count as scalars of their dtype, as in torch
+            if obj._data.size != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            dtypes.add(FROM_NUMPY[obj._data.dtype])
+            return True
+        dtypes.add(_python_scalar_dtype(obj))
+        return False
+    if not isinstance(obj, (list, tuple)):
+        raise TypeError("not a sequence")
+    if len(obj) != shape[depth]:
+        raise ValueError(
+            f"expected sequence of length {shape[depth]} at dim {depth} (got {len(obj)})"
+        )
+    found = False
+    for item in obj:
+        found = _scan(item, depth + 1, shape, dtypes) or found
+    return found
+
+
+def _python_scalar_dtype(value):
+    if isinstance(value, np.generic) and value.dtype in FROM_NUMPY:
+        return FROM_NUMPY[value.dtype]  # before float: np.float64 subclasses float
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    if isinstance(value, float):
+        return get_default_dtype()
+    raise RuntimeError(f"Could not infer dtype of {type(value).__name__}")
+
+
+def _unwrap(obj):
+    if isinstance(obj, (list, tuple)):
+        return [_unwrap(item) for item in obj]
+    if isinstance(obj, Tensor):
+        return obj._data.item()
+    return obj
+
+
+# ----------------------------------------------------------------- sized factories
+def _size(name: str, args: tuple, size) -> tuple[int, ...]:
+    """Sizes given as varargs, one sequence, or ``size=``; torch's errors for bad ones."""
+    if size is not None:
+        args = (size,)
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+        single = False
+    else:
+        single = len(args) == 1
+    dims = []
+    for pos, value in enumerate(args):
+        try:
+            dims.append(operator.index(value))
+        except TypeError:
+            kind = type(value).__name__
+            if single:
+                raise TypeError(
+                    f"{name}(): argument 'size' (position 1) must be tuple of ints, not {kind}"
+                ) from None
+            raise TypeError(
+                f"{name}(): argument 'size' failed to unpack the object at pos {pos + 1} with "
+                f'error "type must be tuple of ints,but got {kind}"'
+            ) from None
+    for d in dims:
+        if d < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {d}: {dims}")
+    return tuple(dims)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, **kwargs):
+    shape = _size("ones", size, kwargs.get("size"))
+    return _finish(np.ones(shape, (dtype or get_default_dtype()).np), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, **kwargs):
+    shape = _size("zeros", size, kwargs.get("size"))
+    return _finish(np.zeros(shape, (dtype or get_default_dtype()).np), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, **kwargs):
+    """Zeros: torch leaves the memory uninitialised, so no program can rely on its values."""
+    shape = _size("empty", size, kwargs.get("size"))
+    return _finish(np.zeros(shape, (dtype or get_default_dtype()).np), requires_grad)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(
+            f"full(): argument 'size' (position 1) must be tuple of ints, not "
+            f"{type(size).__name__}"
+        )
+    shape = _size("full", (size,), None)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if dtype is None:
+        dtype = _fill_dtype(fill_value)
+    return _finish(np.full(shape, fill_value, dtype.np), requires_grad)
+
+
+def _fill_dtype(value):
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, (int, np.integer)):
+        return int64
+    if isinstance(value, (float, np.generic)):
+        return get_default_dtype()  # numpy floats and even numpy bools, as in torch
+    raise TypeError(
+        f"full(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}"
+    )
+
+
+def _like(name, input, dtype, requires_grad, fill):
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+    np_dtype = input._data.dtype if dtype is None else dtype.np
+    return _finish(np.full(input._data.shape, fill, np_dtype), requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    return _like("ones_like", input, dtype, requires_grad, 1)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    return _like("zeros_like", input, dtype, requires_grad, 0)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    return _like("full_like", input, dtype, requires_grad, fill_value)
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, (Tensor, np.generic)) else v
+                        for v in (start, end, step))
+    if dtype is None:
+        floating = any(isinstance(v, float) for v in (start, end, step))
+        dtype = get_default_dtype() if floating else int64
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = math.ceil((end - start) / step)
+    values = start + np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64) * step
+    return _finish(values.astype(dtype.np), requires_grad)
+
+
+# ----------------------------------------------------------------- random
+class Generator:
+    """The engine's random source: a numpy Generator, reseeded by ``manual_seed``.
+    Values differ from torch's; only shapes, dtypes and the seeding contract match."""
+
+    __module__ = "torch._C"  # prints as torch's <torch._C.Generator object at 0x...>
+    default_seed = 67280421310721  # torch's default initial seed
+
+    def __init__(self):
+        self.manual_seed(self.default_seed)
+
+    def manual_seed(self, seed: int):
+        self._seed = int(seed)
+        self.numpy = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    return default_generator.manual_seed(seed)
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, **kwargs):
+    shape = _size("randn", size, kwargs.get("size"))
+    dtype = dtype or get_default_dtype()
+    if not dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"normal_kernel_cpu\" not implemented for '{dtype.scalar_name}'"
+        )
+    rng = (generator or default_generator).numpy
+    values = rng.standard_normal(shape, dtype=np.float64 if dtype is float64 else np.float32)
+    return _finish(values.astype(dtype.np, copy=False), requires_grad)
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **kwargs):
+    shape = _size("rand", size, kwargs.get("size"))
+    dtype = dtype or get_default_dtype()
+    if not dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"check_uniform_bounds\" not implemented for '{dtype.scalar_name}'"
+        )
+    rng = (generator or default_generator).numpy
+    values = rng.random(shape, dtype=np.float64 if dtype is float64 else np.float32)
+    return _finish(values.astype(dtype.np, copy=False), requires_grad)
+
+
+# ----------------------------------------------------------------- legacy constructors
+def legacy_new(cls, dtype, args):
+    """``Tensor(...)``/``FloatTensor(...)``: sizes give a zero tensor (torch leaves it
+    uninitialised), one sequence gives that data in ``dtype``."""
+    if len(args) == 1 and isinstance(args[0], Size):
+        args = tuple(args[0])
+    if len(args) == 1 and not isinstance(args[0], int):
+        data = args[0]
+        if isinstance(data, Tensor):
+            if data._data.dtype != dtype.np:
+                raise TypeError(f"expected {dtype} tensor (got {data.dtype} tensor)")
+            return data
+        if not isinstance(data, (list, tuple, np.ndarray)):
+            raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
+        return tensor(data, dtype=dtype)
+    shape = _size("new", args, None) if args else (0,)
+    return make(np.zeros(shape, dtype.np))
+
+
+class _LegacyTensorType(type):
+    """Metaclass of FloatTensor & co: calling builds a Tensor, isinstance checks the dtype."""
+
+    def __call__(cls, *args):
+        return legacy_new(Tensor, cls.dtype, args)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype.np
+
+
+def _legacy_type(name, dtype):
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__module__": "torch"})
+
+
+_LEGACY = {
+    "FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
+    "LongTensor": "int64", "IntTensor": "int32", "ShortTensor": "int16",
+    "CharTensor": "int8", "ByteTensor": "uint8", "BoolTensor": "bool",
+}
+LEGACY_TYPES = {name: _legacy_type(name, BY_NAME[d]) for name, d in _LEGACY.items()}
