@@ -1,0 +1,131 @@
+"""Proof that the harness can fail: break the engine on purpose, one behaviour at a time, and check
+that the tutorial specs report each break as a failure that names the right statement and field.
+
+A harness that passes a broken engine is the worst bug this project can have.
+"""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import engine
+from engine import _derivatives, _node, _tensor
+from harness.runner import FAILED, PASSED, check
+from harness.spec import Spec, load_file
+
+TUTORIAL = Path(__file__).parents[2] / "specs" / "tutorial"
+
+
+def tutorial_spec(file: str, name: str) -> Spec:
+    [spec] = [s for s in load_file(TUTORIAL / file).entries if s.name == name]
+    return spec
+
+
+def run(file: str, name: str):
+    spec = tutorial_spec(file, name)
+    [variant, *_] = spec.variants()
+    return check(spec, variant, f"{file}::{name}", session_seed=0, max_examples=10)
+
+
+def wrong_mul_gradient(mp):
+    mp.setattr(_derivatives.MulBackward0, "formulas", (
+        lambda n, g: g * n.other + g,  # d(a*b)/da is b, not b + 1
+        lambda n, g: g * n.self_,
+    ))
+
+
+def wrong_add_forward(mp):
+    add = engine.Tensor.__add__
+    mp.setattr(engine.Tensor, "__add__", lambda self, other: add(add(self, other), 0.5))
+
+
+def non_leaf_grad_filled_in(mp):
+    real = _tensor.Tensor.grad
+
+    def grad(self):
+        if self._grad is None and self._grad_fn is not None:
+            return _tensor.make(np.ones_like(self._data))
+        return real.fget(self)
+
+    mp.setattr(_tensor.Tensor, "grad", property(grad, real.fset, real.fdel))
+
+
+def no_non_leaf_warning(mp):
+    mp.setattr(_tensor, "warnings", SimpleNamespace(warn=lambda *args, **kwargs: None))
+
+
+def second_backward_does_not_raise(mp):
+    mp.setattr(_node.Node, "release", lambda self: None)
+
+
+def warning_points_at_engine_code(mp):
+    import warnings
+
+    def warn(message, category, stacklevel=1):
+        warnings.warn(message, category, stacklevel=1)  # should point at the user's line
+
+    mp.setattr(_tensor, "warnings", SimpleNamespace(warn=warn))
+
+
+def wrong_grad_fn_name(mp):
+    renamed = type("AddBackward1", (_derivatives.AddBackward0,), {"__slots__": ()})
+    mp.setattr(_derivatives, "AddBackward0", renamed)
+
+
+def node_repr_with_module(mp):
+    mp.setattr(_node.Node, "__repr__",
+               lambda self: f"<engine.{type(self).__name__} object at {hex(id(self))}>")
+
+
+def wrong_exception_message(mp):
+    mp.setattr(_node, "SECOND_BACKWARD", "Trying to backward through the graph twice.")
+
+
+def wrong_print(mp):
+    import engine._tensor_str as tensor_str
+
+    real = tensor_str.format_tensor
+    mp.setattr(tensor_str, "format_tensor", lambda *a, **k: real(*a, **k).replace(", ", ","))
+
+
+BREAKS = [
+    # (break, spec file, spec name, program line, variable, field)
+    (wrong_mul_gradient, "03_gradients.yaml", "print_gradients", 5, "x", "grad"),
+    (wrong_mul_gradient, "05_retain_grad.yaml", "retain_grad_assignment", 17, "tensor", "grad"),
+    (wrong_add_forward, "01_tensor.yaml", "add_creates_grad_fn", 2, "y", "values"),
+    (non_leaf_grad_filled_in, "05_retain_grad.yaml", "retain_grad_assignment", 4, "x", "grad"),
+    (no_non_leaf_warning, "05_retain_grad.yaml", "retain_grad_assignment", 4, "x",
+     "grad_warnings"),
+    (warning_points_at_engine_code, "05_retain_grad.yaml", "retain_grad_assignment", 12, None,
+     "warnings"),
+    (second_backward_does_not_raise, "03_gradients.yaml", "backward_twice_raises", 6, None,
+     "exception"),
+    (wrong_grad_fn_name, "01_tensor.yaml", "add_creates_grad_fn", 2, "y", "grad_fn"),
+    (node_repr_with_module, "01_tensor.yaml", "print_grad_fn", 3, None, "stdout"),
+    (wrong_exception_message, "03_gradients.yaml", "backward_twice_raises", 6, None,
+     "exception"),
+    (wrong_print, "01_tensor.yaml", "create_tensor_requiring_grad", 2, None, "stdout"),
+]
+
+
+@pytest.mark.parametrize("file, name", sorted({(b[1], b[2]) for b in BREAKS}))
+def test_unbroken_engine_passes(file, name):
+    """The control: without a break, these specs pass (so a failure below is the break's)."""
+    assert run(file, name).outcome == PASSED
+
+
+@pytest.mark.parametrize(
+    "break_engine, file, name, line, variable, field", BREAKS,
+    ids=[f"{b[0].__name__}-{b[2]}-{b[5]}" for b in BREAKS],
+)
+def test_broken_engine_is_reported(monkeypatch, break_engine, file, name, line, variable, field):
+    break_engine(monkeypatch)
+    result = run(file, name)
+    assert result.outcome == FAILED, result.message
+    assert result.kind == "mismatch"
+    assert result.statement_line == line, result.message
+    found = {(d.variable, d.field) for d in result.discrepancies}
+    assert (variable, field) in found, found
+    assert result.inputs is not None  # the falsifying example travels with the failure
