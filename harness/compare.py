@@ -47,76 +47,221 @@ def _indent(text: str) -> str:
     return text.replace("\n", "\n            ")
 
 
+class Comparator:
+    """Compares traces under one tolerance policy and keeps the margins it measured.
+
+    `margins` holds, per (variable, field), the worst error seen over every comparison made by
+    this comparator (so over all examples of a spec), also when the check passed.
+    """
+
+    def __init__(self, tolerances: dict[str, tuple[float, float]] | None = None):
+        self.tolerances = {**TOLERANCES, **(tolerances or {})}
+        self.margins: dict[tuple[str, str], Margin] = {}
+        self.worst_ratio = 0.0  # of the last compare() call: what Hypothesis's target() chases
+
+    def compare(self, expected: Trace, actual: Trace) -> list[Discrepancy]:
+        """Discrepancies of the first statement where the traces differ."""
+        self.worst_ratio = 0.0
+        for t_step, e_step in zip(expected.steps, actual.steps, strict=False):
+            found = self.compare_steps(t_step, e_step)
+            if found:
+                return found
+        if len(expected.steps) != len(actual.steps):
+            last = (expected.steps or actual.steps)[min(len(expected.steps),
+                                                         len(actual.steps)) - 1]
+            return [Discrepancy(last.line, last.source, None, "steps",
+                                f"{len(expected.steps)} statements ran",
+                                f"{len(actual.steps)} statements ran")]
+        return []
+
+    def compare_steps(self, t: Step, e: Step) -> list[Discrepancy]:
+        out: list[Discrepancy] = []
+
+        def add(variable, field, tv, ev, detail=""):
+            out.append(Discrepancy(t.line, t.source, variable, field, tv, ev, detail))
+
+        if t.exception != e.exception:
+            add(None, "exception", _exc(t.exception), _exc(e.exception))
+        if t.warnings != e.warnings:
+            add(None, "warnings", _warnings(t.warnings), _warnings(e.warnings))
+        detail = compare_printed(t.stdout, e.stdout)
+        if detail:
+            add(None, "stdout", t.stdout, e.stdout, detail)
+        if list(t.state) != list(e.state):
+            add(None, "variables", ", ".join(t.state), ", ".join(e.state))
+        for name in t.state.keys() & e.state.keys():
+            for field, tv, ev, detail in self.compare_values(name, t.state[name], e.state[name]):
+                add(name, field, tv, ev, detail)
+        return out
+
+    def compare_values(self, name: str, t, e):
+        """Yield (field, torch text, engine text, detail) for every difference of one variable."""
+        if isinstance(t, TensorState) and isinstance(e, TensorState):
+            yield from self._compare_arrays(name, "values", t.data, e.data, t.grad_fn)
+            for flag in ("requires_grad", "is_leaf", "grad_fn", "retains_grad"):
+                if getattr(t, flag) != getattr(e, flag):
+                    yield flag, repr(getattr(t, flag)), repr(getattr(e, flag)), ""
+            if (t.grad is None) != (e.grad is None):
+                yield "grad", _show(t.grad), _show(e.grad), "one side is None"
+            elif t.grad is not None:
+                yield from self._compare_arrays(name, "grad", t.grad, e.grad, t.grad_fn)
+            if t.grad_warnings != e.grad_warnings:
+                yield "grad_warnings", "\n".join(t.grad_warnings) or "(none)", \
+                    "\n".join(e.grad_warnings) or "(none)", ""
+        elif isinstance(t, tuple) and isinstance(e, tuple) and len(t) == len(e):
+            for i, (ti, ei) in enumerate(zip(t, e, strict=True)):
+                for field, tv, ev, detail in self.compare_values(f"{name}[{i}]", ti, ei):
+                    yield f"[{i}].{field}", tv, ev, detail
+        elif isinstance(t, float) and isinstance(e, float):
+            rtol, atol = PYTHON_FLOAT_TOLERANCE
+            if not np.isclose(e, t, rtol=rtol, atol=atol, equal_nan=True):
+                yield "value", repr(t), repr(e), f"abs diff {abs(t - e):.3g}"
+        elif type(t) is not type(e) or t != e:
+            yield "value", _show(t), _show(e), ""
+
+    def _compare_arrays(self, name, field, t: ArrayState, e: ArrayState, op):
+        if t.dtype != e.dtype:
+            yield f"{field}.dtype", t.dtype, e.dtype, ""
+        if t.shape != e.shape:
+            yield f"{field}.shape", str(t.shape), str(e.shape), ""
+            return
+        if t.dtype not in self.tolerances:  # integers and bools: exact
+            bad = t.values != e.values
+            if bad.any():
+                yield field, _show(t), _show(e), \
+                    f"{int(bad.sum())} of {bad.size} elements differ; first at {_index(bad)}"
+            return
+        rtol, atol = self.tolerances[t.dtype]
+        m = measure(t.values, e.values, rtol, atol) or IDENTICAL
+        self._record(name, field, op, t.dtype, m)
+        if m.bad is not None:
+            yield field, _show(t), _show(e), m.describe(t.values, e.values, rtol, atol)
+
+    def _record(self, name, field, op, dtype, m: Measurement) -> None:
+        self.worst_ratio = max(self.worst_ratio, m.ratio)
+        key = (name, field)
+        margin = self.margins.get(key)
+        if margin is None:
+            self.margins[key] = Margin(name, field, op, dtype, m.max_abs, m.max_rel, m.max_ulp,
+                                       m.ratio)
+        else:
+            margin.update(m)
+
+
 def compare(expected: Trace, actual: Trace) -> list[Discrepancy]:
-    """Discrepancies of the first statement where the traces differ (later ones usually follow)."""
-    for t_step, e_step in zip(expected.steps, actual.steps, strict=False):
-        found = compare_steps(t_step, e_step)
-        if found:
-            return found
-    if len(expected.steps) != len(actual.steps):
-        last = (expected.steps or actual.steps)[min(len(expected.steps), len(actual.steps)) - 1]
-        return [Discrepancy(last.line, last.source, None, "steps",
-                            f"{len(expected.steps)} statements ran",
-                            f"{len(actual.steps)} statements ran")]
-    return []
-
-
-def compare_steps(t: Step, e: Step) -> list[Discrepancy]:
-    out: list[Discrepancy] = []
-
-    def add(variable, field, tv, ev, detail=""):
-        out.append(Discrepancy(t.line, t.source, variable, field, tv, ev, detail))
-
-    if t.exception != e.exception:
-        add(None, "exception", _exc(t.exception), _exc(e.exception))
-    if t.warnings != e.warnings:
-        add(None, "warnings", _warnings(t.warnings), _warnings(e.warnings))
-    detail = compare_printed(t.stdout, e.stdout)
-    if detail:
-        add(None, "stdout", t.stdout, e.stdout, detail)
-    if list(t.state) != list(e.state):
-        add(None, "variables", ", ".join(t.state), ", ".join(e.state))
-    for name in t.state.keys() & e.state.keys():
-        for field, tv, ev, detail in compare_values(t.state[name], e.state[name]):
-            add(name, field, tv, ev, detail)
-    return out
+    """Compare two traces under PyTorch's default tolerances."""
+    return Comparator().compare(expected, actual)
 
 
 def compare_values(t, e):
-    """Yield (field, torch text, engine text, detail) for every difference of one variable."""
-    if isinstance(t, TensorState) and isinstance(e, TensorState):
-        yield from _compare_arrays("values", t.data, e.data)
-        for flag in ("requires_grad", "is_leaf", "grad_fn", "retains_grad"):
-            if getattr(t, flag) != getattr(e, flag):
-                yield flag, repr(getattr(t, flag)), repr(getattr(e, flag)), ""
-        if (t.grad is None) != (e.grad is None):
-            yield "grad", _show(t.grad), _show(e.grad), "one side is None"
-        elif t.grad is not None:
-            yield from _compare_arrays("grad", t.grad, e.grad)
-        if t.grad_warnings != e.grad_warnings:
-            yield "grad_warnings", "\n".join(t.grad_warnings) or "(none)", \
-                "\n".join(e.grad_warnings) or "(none)", ""
-    elif isinstance(t, tuple) and isinstance(e, tuple) and len(t) == len(e):
-        for i, (ti, ei) in enumerate(zip(t, e, strict=True)):
-            for field, tv, ev, detail in compare_values(ti, ei):
-                yield f"[{i}].{field}", tv, ev, detail
-    elif isinstance(t, float) and isinstance(e, float) and type(t) is type(e):
-        rtol, atol = PYTHON_FLOAT_TOLERANCE
-        if not np.isclose(e, t, rtol=rtol, atol=atol, equal_nan=True):
-            yield "value", repr(t), repr(e), f"abs diff {abs(t - e):.3g}"
-    elif type(t) is not type(e) or t != e:
-        yield "value", _show(t), _show(e), ""
+    return Comparator().compare_values("value", t, e)
 
 
-def _compare_arrays(field: str, t: ArrayState, e: ArrayState):
-    if t.dtype != e.dtype:
-        yield f"{field}.dtype", t.dtype, e.dtype, ""
-    if t.shape != e.shape:
-        yield f"{field}.shape", str(t.shape), str(e.shape), ""
-        return
-    detail = array_difference(t.values, e.values, t.dtype)
-    if detail:
-        yield field, _show(t), _show(e), detail
+@dataclass
+class Margin:
+    """How close one compared float field ran to its tolerance (worst over examples)."""
+
+    variable: str
+    field: str
+    op: str | None  # grad_fn class of the tensor, None for leaves
+    dtype: str
+    max_abs: float
+    max_rel: float
+    max_ulp: float
+    ratio: float  # max of abs_err / (atol + rtol * |expected|): <= 1 passes
+
+    def update(self, m: Measurement) -> None:
+        self.max_abs = max(self.max_abs, m.max_abs)
+        self.max_rel = max(self.max_rel, m.max_rel)
+        self.max_ulp = max(self.max_ulp, m.max_ulp)
+        self.ratio = max(self.ratio, m.ratio)
+
+    def as_dict(self) -> dict:
+        return {"variable": self.variable, "field": self.field, "op": self.op,
+                "dtype": self.dtype, "max_abs": _finite(self.max_abs),
+                "max_rel": _finite(self.max_rel), "max_ulp": _finite(self.max_ulp),
+                "ratio": _finite(self.ratio)}
+
+
+def _finite(x: float) -> float | str:
+    """JSON has no inf/nan: write them as strings."""
+    return float(x) if np.isfinite(x) else str(x)
+
+
+@dataclass
+class Measurement:
+    max_abs: float
+    max_rel: float
+    max_ulp: float
+    ratio: float
+    bad: np.ndarray | None  # mask of elements outside tolerance, None if all close
+
+    def describe(self, expected, actual, rtol, atol) -> str:
+        bad = self.bad
+        t64, e64 = expected.astype(np.float64), actual.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            err = _nan_to_inf(np.abs(e64 - t64))
+        worst = np.unravel_index(np.argmax(np.where(bad, err, -1.0)), bad.shape)
+        where = [tuple(int(i) for i in idx) for idx in np.argwhere(bad)[:5]]
+        listed = ", ".join(
+            f"{w}: {t64[w]!r} vs {e64[w]!r}" for w in where) if bad.ndim else \
+            f"{t64.item()!r} vs {e64.item()!r}"
+        more = " ..." if int(bad.sum()) > 5 else ""
+        return (f"{int(bad.sum())} of {bad.size} elements outside rtol={rtol:g}, atol={atol:g}; "
+                f"worst at {tuple(int(i) for i in worst)}; max abs {self.max_abs:.3g}, "
+                f"max rel {self.max_rel:.3g}, max ULP {self.max_ulp:.0f}; "
+                f"differing (torch vs engine): {listed}{more}")
+
+
+IDENTICAL = Measurement(0.0, 0.0, 0.0, 0.0, None)
+_INT_VIEW = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def measure(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: float
+            ) -> Measurement | None:
+    """Errors of actual against expected; None when the arrays are bitwise identical."""
+    if expected.tobytes() == actual.tobytes():
+        return None
+    t64, e64 = expected.astype(np.float64), actual.astype(np.float64)
+    both_nan = np.isnan(t64) & np.isnan(e64)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        err = np.where(both_nan | (t64 == e64), 0.0, np.abs(e64 - t64))
+        err = _nan_to_inf(err)
+        rel = np.where(err == 0, 0.0, err / np.abs(t64))
+        allowed = atol + rtol * np.abs(t64)
+        ratio = _nan_to_inf(np.where(err == 0, 0.0, err / allowed))  # inf/inf
+        rel = _nan_to_inf(rel)
+    bad = ratio > 1
+    return Measurement(float(err.max(initial=0.0)), float(rel.max(initial=0.0)),
+                       ulp_distance(expected, actual), float(ratio.max(initial=0.0)),
+                       bad if bad.any() else None)
+
+
+def _nan_to_inf(x: np.ndarray) -> np.ndarray:
+    """NaN means "not comparable": the worst possible error (np.nan_to_num would clip infs)."""
+    return np.where(np.isnan(x), np.inf, x)
+
+
+def ulp_distance(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Largest number of representable floats between paired elements.
+
+    NaN against NaN is 0, NaN against a number is infinite; -0.0 and 0.0 are 0 apart.
+    """
+    if expected.size == 0:
+        return 0.0
+    a, b = _ordered(expected), _ordered(actual.astype(expected.dtype))
+    distance = np.abs(a - b)
+    nan_a, nan_b = np.isnan(expected), np.isnan(actual)
+    distance = np.where(nan_a & nan_b, 0.0, np.where(nan_a | nan_b, np.inf, distance))
+    return float(distance.max())
+
+
+def _ordered(values: np.ndarray) -> np.ndarray:
+    """Float bit patterns as numbers monotonic in the float value (as float64, no overflow)."""
+    width = values.dtype.itemsize
+    bits = values.view(_INT_VIEW[width]).astype(np.float64)
+    lowest = -(2.0 ** (8 * width - 1))
+    return np.where(bits < 0, lowest - bits, bits)
 
 
 def array_difference(expected: np.ndarray, actual: np.ndarray, dtype: str) -> str:
@@ -127,19 +272,10 @@ def array_difference(expected: np.ndarray, actual: np.ndarray, dtype: str) -> st
             return ""
         return f"{int(bad.sum())} of {bad.size} elements differ; first at {_index(bad)}"
     rtol, atol = TOLERANCES[dtype]
-    t64, e64 = expected.astype(np.float64), actual.astype(np.float64)
-    close = np.isclose(e64, t64, rtol=rtol, atol=atol, equal_nan=True)
-    if close.all():
+    m = measure(expected, actual, rtol, atol)
+    if m is None or m.bad is None:
         return ""
-    bad = ~close
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        abs_err = np.abs(e64 - t64)
-        rel_err = abs_err / np.abs(t64)
-    rank = np.where(bad, np.nan_to_num(abs_err, nan=np.inf), -1.0)  # NaN vs number is worst
-    worst = np.unravel_index(np.argmax(rank), bad.shape)
-    return (f"{int(bad.sum())} of {bad.size} elements outside rtol={rtol:g}, atol={atol:g}; "
-            f"worst at {tuple(int(i) for i in worst)}: max abs {abs_err[worst]:.3g}, "
-            f"rel {rel_err[worst]:.3g}")
+    return m.describe(expected, actual, rtol, atol)
 
 
 def _index(mask: np.ndarray) -> tuple[int, ...]:

@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from harness import expectations
 from harness import results as results_mod
 from harness.backends import Backend
 from harness.backends import load as load_backend
-from harness.runner import PASSED, SpecResult, check
+from harness.runner import PASSED, XFAILED, XPASSED, SpecResult, check
 from harness.spec import Spec, SpecError, load_file
+from harness.timeout import DEFAULT_LIMIT_S
 
 PROPERTY = "parity"
 NOT_SPECS = {"expectations.yaml"}
@@ -33,6 +35,10 @@ def pytest_addoption(parser):
     group.addoption("--parity-engine", default="engine", metavar="MODULE",
                     help="the module under test, bound to `torch` in the second run "
                          "(default: engine; any module that mirrors torch's API)")
+    group.addoption("--parity-time-limit", type=float, default=DEFAULT_LIMIT_S, metavar="S",
+                    help="seconds one example may run on one backend (default: %(default)s)")
+    group.addoption("--parity-expectations", default=None, metavar="FILE",
+                    help="known divergences (default: specs/expectations.yaml under rootdir)")
     group.addoption("--parity-max-examples", type=int, default=None, metavar="N",
                     help="examples per spec (default: the Hypothesis profile's max_examples)")
 
@@ -76,17 +82,27 @@ class SpecItem(pytest.Item):
 
     def runtest(self):
         plugin: ParityPlugin = self.config.pluginmanager.get_plugin("parity-session")
+        expectation = plugin.expectations.get(self.nodeid)
         result = check(self.spec, self.variant, self.nodeid, plugin.session_seed,
-                       self.config.getoption("parity_max_examples"), plugin.backends())
+                       self.config.getoption("parity_max_examples"), plugin.backends(),
+                       expectation, self.config.getoption("parity_time_limit"))
+        variant = self.spec.variant_id(self.variant)
         record = results_mod.record_for_spec(self.nodeid, self.name, self.spec, result,
-                                             plugin.session_seed)
+                                             plugin.session_seed, variant)
         self.user_properties.append((PROPERTY, record))
-        if result.outcome != PASSED:
+        if result.outcome == XFAILED:
+            pytest.xfail(f"expected divergence: {expectation.reason}")
+        if result.outcome == XPASSED and expectation.strict:
+            raise SpecFailure(result)
+        if result.outcome not in (PASSED, XPASSED):
             raise SpecFailure(result)
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, SpecFailure):
             record = dict(self.user_properties)[PROPERTY]
+            if record["outcome"] == XPASSED:
+                return (f"XPASS(strict): {self.nodeid} is listed in expectations.yaml "
+                        f"({record['expectation']['reason']}) but passed: remove the entry")
             return results_mod.failure_text(record)
         return super().repr_failure(excinfo)
 
@@ -129,6 +145,13 @@ class ParityPlugin:
         else:
             self.session_seed = random.randrange(2**32)
         self.report_paths: tuple[Path, Path] | None = None
+        option = config.getoption("parity_expectations")
+        path = Path(option) if option else config.rootpath / "specs" / expectations.FILENAME
+        try:
+            self.expectations = expectations.load(path)
+        except expectations.ExpectationsError as exc:
+            raise pytest.UsageError(f"broken expectations file: {exc}") from None
+        self.collected: set[str] = set()
 
     def backends(self) -> tuple[Backend, Backend]:
         return load_backend("torch"), load_backend(self.config.getoption("parity_engine"))
@@ -138,10 +161,19 @@ class ParityPlugin:
         """xdist: every worker uses the controller's seed, so one number reproduces the run."""
         node.workerinput["parity_seed"] = self.session_seed
 
+    def pytest_collection_modifyitems(self, items):
+        self.collected = {item.nodeid for item in items}
+
     def pytest_runtest_logreport(self, report):
         for key, value in report.user_properties:
             if key == PROPERTY:
                 self.records[value["id"]] = value
+        if (report.failed and report.nodeid not in self.records
+                and _is_spec_id(report.nodeid) and "::" in report.nodeid):
+            # The item's worker died (pytest-xdist reports a crash): keep an ERROR for it.
+            message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
+            self.records[report.nodeid] = results_mod.record_for_crash(
+                report.nodeid, f"the run of this spec crashed: {message}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):
@@ -157,6 +189,13 @@ class ParityPlugin:
         self.report_paths = write_report(data, out_dir)
 
     def pytest_terminal_summary(self, terminalreporter):
+        ran = set(self.records) | self.collected
+        unknown = sorted(i for i in self.expectations if i not in ran)
+        if unknown and self.records:
+            terminalreporter.write_sep("-", "parity: expectations for specs that did not run")
+            for spec_id in unknown:
+                line = self.expectations[spec_id].line
+                terminalreporter.write_line(f"expectations.yaml:{line}: {spec_id}")
         if self.report_paths:
             counts = results_mod.summarise(list(self.records.values()))
             text = ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "total")
@@ -164,11 +203,17 @@ class ParityPlugin:
             terminalreporter.write_line(f"report: {self.report_paths[1]}")
 
 
+def _is_spec_id(node_id: str) -> bool:
+    path = Path(node_id.split("::", 1)[0])
+    return path.suffix in {".yaml", ".yml"} and "specs" in path.parts[:-1]
+
+
 def _metadata(plugin: ParityPlugin) -> dict:
     return results_mod.metadata(
         profile=hypothesis_settings.get_current_profile_name(),
         seed=plugin.session_seed,
         engine=plugin.config.getoption("parity_engine"),
+        engine_api=plugin.backends()[1].api(),
         git_commit=_git_commit(plugin.config.rootpath),
     )
 

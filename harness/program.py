@@ -63,6 +63,8 @@ class Program:
     text: str
     statements: tuple[Statement, ...]
     names_used: frozenset[str]
+    functions: frozenset[str] = frozenset()  # torch.* / F.* it uses: "torch.ones", "F.relu"
+    methods: frozenset[str] = frozenset()  # attributes it reads on other objects: "backward"
 
     @property
     def statement_lines(self) -> set[int]:
@@ -88,7 +90,30 @@ def parse(text: str, names: set[str] = frozenset()) -> Program:
         )
         for node in tree.body
     )
-    return Program(text, statements, frozenset(used))
+    functions, methods = api_usage(tree)
+    return Program(text, statements, frozenset(used), functions, methods)
+
+
+def api_usage(tree: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
+    """The PyTorch API a program touches, for the report's coverage section."""
+    functions, methods = set(), set()
+    inner = set()  # attribute nodes that are part of a longer chain
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+            inner.add(id(node.value))
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or id(node) in inner:
+            continue
+        chain, base = [node.attr], node.value
+        while isinstance(base, ast.Attribute):
+            chain.append(base.attr)
+            base = base.value
+        root = base.id if isinstance(base, ast.Name) else None
+        if root in ("torch", "F"):
+            functions.add(".".join([root, *reversed(chain)]))
+        elif root != "math":
+            methods.update(chain)
+    return frozenset(functions), frozenset(methods)
 
 
 def _check_nodes(tree: ast.AST) -> None:

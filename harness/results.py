@@ -11,6 +11,7 @@ import platform
 import shlex
 import time
 from importlib import metadata as importlib_metadata
+from pathlib import PurePosixPath
 
 import numpy as np
 
@@ -22,10 +23,18 @@ OUTCOMES = ("failed", "error", "xpassed", "xfailed", "passed")
 _STARTED = time.time()
 
 
+def area_of(path: str) -> str:
+    """The spec's folder below `specs/`: "tutorial", "ops/elementwise"; "." for specs/ itself."""
+    parts = PurePosixPath(path).parts[:-1]
+    if "specs" in parts:
+        parts = parts[len(parts) - parts[::-1].index("specs"):]
+    return "/".join(parts) or "."
+
+
 def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
-                    session_seed) -> dict:
+                    session_seed, variant: str | None = None) -> dict:
     failure = None
-    if result.outcome != "passed":
+    if result.outcome not in ("passed", "xpassed"):
         failure = {
             "kind": result.kind,
             "message": result.message,
@@ -46,6 +55,11 @@ def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
         "description": spec.model.description, "outcome": result.outcome,
         "duration_s": round(result.duration_s, 4), "examples": result.examples,
         "program": spec.program.text, "program_line": spec.program_line, "failure": failure,
+        "variant": variant or None, "area": area_of(spec.path), "checks": result.checks,
+        "margins": [m.as_dict() for m in result.margins],
+        "coverage": {"functions": sorted(spec.program.functions),
+                     "methods": sorted(spec.program.methods), "grad_fns": result.grad_fns},
+        "expectation": result.expectation.as_dict() if result.expectation else None,
     }
 
 
@@ -57,7 +71,19 @@ def record_for_broken(node_id: str, name: str, error: SpecError) -> dict:
         "failure": {"kind": "broken_spec", "message": str(error), "statement_line": None,
                     "discrepancies": [], "inputs": None, "seed": None, "reproduce": None,
                     "traceback": None},
+        "variant": None, "area": area_of(error.path), "checks": {}, "margins": [],
+        "coverage": {"functions": [], "methods": [], "grad_fns": []}, "expectation": None,
     }
+
+
+def record_for_crash(node_id: str, message: str) -> dict:
+    """An item whose worker died: only pytest's report of it is left."""
+    path = node_id.split("::", 1)[0]
+    name = node_id.split("::", 1)[-1]
+    error = SpecError(path, 1, 1, "", message, spec_name=name)
+    record = record_for_broken(node_id, name, error)
+    record["failure"].update(kind="harness_error", message=message)
+    return record
 
 
 def _inputs(inputs: dict[str, np.ndarray] | None) -> dict | None:
@@ -88,8 +114,9 @@ def build(records: list[dict], meta: dict) -> dict:
     }
 
 
-def metadata(profile: str, seed, git_commit: str | None, engine: str = "engine") -> dict:
-    return {
+def metadata(profile: str, seed, git_commit: str | None, engine: str = "engine",
+             engine_api: dict | None = None) -> dict:
+    return {"engine_api": engine_api or {},
         "engine": engine, "python": platform.python_version(), "platform": platform.platform(),
         "torch": _version("torch"), "numpy": _version("numpy"),
         "hypothesis": _version("hypothesis"), "parity": _version("parity"),

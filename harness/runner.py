@@ -14,15 +14,19 @@ import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings, target
+from hypothesis import example as hypothesis_example
 
 from harness import strategies
 from harness import trace as traces
 from harness.backends import Backend, torch_and_engine
-from harness.compare import Discrepancy, compare
+from harness.compare import Comparator, Discrepancy, Margin
+from harness.expectations import Expectation
 from harness.spec import Spec
+from harness.timeout import DEFAULT_LIMIT_S, ProgramTimeout, time_limit
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
+XFAILED, XPASSED = "xfailed", "xpassed"
 
 
 class Mismatch(AssertionError):
@@ -47,12 +51,19 @@ class SpecResult:
     examples: int = 0
     duration_s: float = 0.0
     seed: int | None = None
-    kind: str | None = None  # mismatch, broken_spec, harness_error
+    kind: str | None = None  # mismatch, broken_spec, timeout, harness_error
     message: str = ""
     statement_line: int | None = None
     discrepancies: list[Discrepancy] = field(default_factory=list)
     inputs: dict[str, np.ndarray] | None = None
     traceback: str | None = None
+    checks: dict[str, str] = field(default_factory=dict)
+    margins: list[Margin] = field(default_factory=list)
+    grad_fns: list[str] = field(default_factory=list)
+    expectation: Expectation | None = None
+
+
+CHECKS = ("values", "grads", "none_grads", "flags", "errors", "prints")
 
 
 def item_seed(session_seed: int | str, spec_id: str) -> int:
@@ -62,22 +73,47 @@ def item_seed(session_seed: int | str, spec_id: str) -> int:
 
 def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int | str = 0,
           max_examples: int | None = None,
-          backends: tuple[Backend, Backend] | None = None) -> SpecResult:
-    """Run the property; never raises for a failing engine or a broken spec."""
+          backends: tuple[Backend, Backend] | None = None,
+          expectation: Expectation | None = None,
+          time_limit_s: float | None = DEFAULT_LIMIT_S) -> SpecResult:
+    """Run the property; never raises for a failing engine or a broken spec.
+
+    With an expectation (a known divergence), the shrink phase is skipped: the failure is known,
+    so minimising it would only cost time. The outcome then becomes xfailed or xpassed.
+    """
     oracle, engine = backends or torch_and_engine()
     requires_grad = {n: d.requires_grad for n, d in spec.model.inputs.items()}
     expected_lines = {r.line for r in spec.model.raises}
+    comparator = Comparator(spec.tolerances())
+    exercised: set[str] = set()
+    grad_fns: set[str] = set()
     examples = 0
     last_failing: dict[str, np.ndarray] | None = None
+    timed_out: BaseException | None = None
+
+    def run(backend, inputs):
+        nonlocal timed_out
+        if timed_out is not None:
+            raise timed_out  # every later example fails at once: no second wait, fast shrink
+        try:
+            with time_limit(time_limit_s):
+                return traces.run(spec.program, backend, inputs, requires_grad, expected_lines)
+        except ProgramTimeout:
+            who = "PyTorch" if backend is oracle else "the engine"
+            timed_out = (BrokenSpec if backend is oracle else EngineTimeout)(
+                f"the program did not finish within {time_limit_s:g} s on {who}", None)
+            raise timed_out from None
 
     def one_example(inputs: dict[str, np.ndarray]) -> None:
         nonlocal examples, last_failing
         examples += 1
         try:
-            expected = traces.run(spec.program, oracle, inputs, requires_grad, expected_lines)
+            expected = run(oracle, inputs)
             check_declared_errors(spec, expected)
-            actual = traces.run(spec.program, engine, inputs, requires_grad, expected_lines)
-            found = compare(expected, actual)
+            _scan(expected, exercised, grad_fns)
+            actual = run(engine, inputs)
+            found = comparator.compare(expected, actual)
+            target(min(comparator.worst_ratio, 1e12), label="error / tolerance")
             if found:
                 raise Mismatch(found)
         except BaseException:
@@ -91,10 +127,15 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
                "suppress_health_check": [HealthCheck.too_slow, HealthCheck.differing_executors]}
     if max_examples or spec.model.max_examples:
         options["max_examples"] = max_examples or spec.model.max_examples
-    prop = seed(item)(settings(**options)(given(strategies.inputs(spec, variant))(one_example)))
+    if expectation is not None:
+        options["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
+    prop = given(strategies.inputs(spec, variant))(one_example)
+    for example in strategies.pinned_examples(spec, variant):
+        prop = hypothesis_example(example)(prop)
+    prop = seed(item)(settings(**options)(prop))
 
     start = time.perf_counter()
-    result = SpecResult(PASSED, seed=item)
+    result = SpecResult(PASSED, seed=item, expectation=expectation)
     try:
         prop()
     except Mismatch as exc:
@@ -102,6 +143,8 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
         result.discrepancies = exc.discrepancies
         result.statement_line = exc.discrepancies[0].statement_line
         result.message = _summary(exc.discrepancies)
+    except EngineTimeout as exc:
+        result.outcome, result.kind, result.message = FAILED, "timeout", str(exc)
     except BrokenSpec as exc:
         result.outcome, result.kind, result.message = ERROR, "broken_spec", str(exc)
         result.statement_line = exc.line
@@ -111,9 +154,71 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
         result.traceback = "".join(traceback.format_exception(exc))
     result.duration_s = time.perf_counter() - start
     result.examples = examples
+    result.margins = sorted(comparator.margins.values(), key=lambda m: -m.ratio)
+    result.grad_fns = sorted(grad_fns)
+    failing = {category(d.field, d.detail) for d in result.discrepancies}
+    if result.kind == "timeout":
+        failing.add("errors")
+    result.checks = {c: "fail" if c in failing else "pass" if c in exercised else "n/a"
+                     for c in CHECKS}
     if result.outcome != PASSED:
         result.inputs = last_failing
+    if expectation is not None and result.outcome in (PASSED, FAILED):
+        result.outcome = XPASSED if result.outcome == PASSED else XFAILED
+        if result.outcome == XFAILED:
+            result.checks = {c: "xfail" if v == "fail" else v for c, v in result.checks.items()}
     return result
+
+
+class EngineTimeout(Exception):
+    """The engine did not finish a program that PyTorch finished."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+
+
+def _scan(trace: traces.Trace, exercised: set[str], grad_fns: set[str]) -> None:
+    """Which check categories PyTorch's trace exercised, and the grad_fn classes it produced."""
+    for step in trace.steps:
+        if step.stdout:
+            exercised.add("prints")
+        if step.exception:
+            exercised.add("errors")
+        if step.warnings:
+            exercised.add("none_grads")
+        for value in step.state.values():
+            if isinstance(value, traces.TensorState):
+                exercised.update(("values", "flags"))
+                if value.grad is not None:
+                    exercised.add("grads")
+                if value.grad_warnings or (value.requires_grad and not value.is_leaf):
+                    exercised.add("none_grads")
+                if value.grad_fn:
+                    grad_fns.add(value.grad_fn)
+            elif isinstance(value, traces.Opaque):
+                if value.kind == "grad_fn":
+                    grad_fns.add(value.text)
+            elif value is not None:
+                exercised.add("values")
+
+
+_FLAG_FIELDS = {"requires_grad", "is_leaf", "grad_fn", "retains_grad", "dtype", "shape"}
+
+
+def category(field: str, detail: str = "") -> str:
+    """The check category (report matrix column) a discrepancy field belongs to."""
+    last = field.rsplit(".", 1)[-1]
+    if last in _FLAG_FIELDS:
+        return "flags"
+    if field in ("grad_warnings", "warnings") or (last == "grad" and detail == "one side is None"):
+        return "none_grads"
+    if last == "grad":
+        return "grads"
+    if field == "exception":
+        return "errors"
+    if field == "stdout":
+        return "prints"
+    return "values"
 
 
 def check_declared_errors(spec: Spec, oracle: traces.Trace) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
@@ -44,6 +45,29 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _special_name(value):
+    """YAML gives `-0.0` and `0` as numbers and `nan`, `inf` as strings: one spelling for each."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value == 0:
+            return "-0.0" if math.copysign(1.0, value) < 0 else "0"
+        return str(value)
+    return value
+
+
+SpecialValue = Annotated[
+    Literal["0", "-0.0", "inf", "-inf", "nan", "tiny", "huge", "subnormal"],
+    BeforeValidator(_special_name),
+]
+
+
+class IndexFor(_Model):
+    """Integer values that are valid indices into dimension `dim` of input `input`."""
+
+    input: Identifier
+    dim: int = 0
+    negative: StrictBool = False  # also draw negative indices (-size .. -1)
+
+
 class InputDecl(_Model):
     """One tensor handed to the program under its name, drawn by Hypothesis."""
 
@@ -51,8 +75,28 @@ class InputDecl(_Model):
     dtype: DType | list[DType] = "float32"
     range: tuple[float, float] | None = None
     fill: float | None = None
-    nonzero: bool = False
-    requires_grad: bool = False
+    nonzero: StrictBool = False  # strict: YAML 1.2 reads `no` as a string, never as false
+    requires_grad: StrictBool = False
+    special: list[SpecialValue] = []  # also draw these (0, -0.0, inf, -inf, nan, tiny, ...)
+    distinct: StrictBool = False  # no two elements equal: no ties for max/min/sort
+    avoid: list[float] = []  # kinks to keep away from (e.g. [0] for abs, relu)
+    avoid_margin: Annotated[float, Field(gt=0)] = 1e-3
+    classes: Annotated[int, Field(ge=1)] | Identifier | None = None  # class targets 0..C-1
+    index_for: IndexFor | None = None
+
+
+class Tolerance(_Model):
+    rtol: Annotated[float, Field(ge=0)]
+    atol: Annotated[float, Field(ge=0)]
+
+
+class ToleranceOverride(_Model):
+    """Looser or tighter tolerances than assert_close's defaults, always with a reason."""
+
+    reason: Annotated[str, Field(min_length=1)]
+    float16: Tolerance | None = None
+    float32: Tolerance | None = None
+    float64: Tolerance | None = None
 
 
 class RaisesDecl(_Model):
@@ -71,6 +115,9 @@ class SpecModel(_Model):
     inputs: dict[Identifier, InputDecl] = {}
     raises: list[RaisesDecl] = []
     max_examples: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    examples: list[dict[Identifier, Any]] = []  # pinned inputs, always run first
+    tolerance: ToleranceOverride | None = None
+    gradcheck: StrictBool = False  # also verify PyTorch's analytic grads by finite differences
 
 
 @dataclass(frozen=True)
@@ -82,6 +129,12 @@ class Spec:
     line: int
     program_line: int  # file line of program line 1
     program: programs.Program
+    program_col: int = 1  # file column of program column 1 (block scalars)
+    index: int = 0  # position in the file's `specs:` list
+
+    def file_position(self, line: int, col: int = 1) -> tuple[int, int]:
+        """File (line, col) of a (line, col) inside the program."""
+        return self.program_line + line - 1, self.program_col + col - 1
 
     @property
     def name(self) -> str:
@@ -92,6 +145,14 @@ class Spec:
         names = list(self.model.inputs)
         choices = [_as_list(self.model.inputs[n].dtype) for n in names]
         return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)]
+
+    def tolerances(self) -> dict[str, tuple[float, float]]:
+        """(rtol, atol) per dtype that this spec overrides."""
+        override = self.model.tolerance
+        if override is None:
+            return {}
+        return {dtype: (tol.rtol, tol.atol) for dtype in FLOAT_DTYPES
+                if (tol := getattr(override, dtype)) is not None}
 
     def variant_id(self, variant: dict[str, str]) -> str:
         listed = [variant[n] for n, d in self.model.inputs.items() if isinstance(d.dtype, list)]
@@ -111,6 +172,7 @@ def _as_list(value):
 
 
 _yaml = YAML(typ="rt")
+MAX_FILE_BYTES = 1_000_000  # a spec file is a few KB; refuse anything that is clearly not one
 
 
 def load_file(path: str | Path, root: Path | None = None) -> SpecFile:
@@ -119,9 +181,26 @@ def load_file(path: str | Path, root: Path | None = None) -> SpecFile:
     shown = _display_path(path, root)
     result = SpecFile(shown)
     try:
-        text = path.read_bytes().decode("utf-8")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            result.entries.append(SpecError(
+                shown, 1, 1, "", f"file is {size / 1e6:.1f} MB; spec files are limited to 1 MB"))
+            return result
+        data = path.read_bytes()
+    except OSError as exc:
+        result.entries.append(SpecError(shown, 1, 1, "", f"cannot read file: {exc.strerror}"))
+        return result
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        result.entries.append(SpecError(shown, 1, 1, "", f"file is not UTF-8 ({exc.reason})"))
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        result.entries.append(SpecError(shown, line, col, "",
+                                        f"file is not UTF-8 ({exc.reason})"))
+        return result
+    if not text.strip():
+        result.entries.append(SpecError(shown, 1, 1, "", "the file is empty: a spec file is a "
+                                        "mapping with a 'specs:' list"))
         return result
     try:
         doc = _yaml.load(text)
@@ -154,7 +233,7 @@ def load_file(path: str | Path, root: Path | None = None) -> SpecFile:
             entry.spec_name = name if isinstance(name, str) and name.strip() else None
         if isinstance(entry, Spec):
             if entry.name in seen:
-                entry = SpecError(shown, entry.line, 1, "name",
+                entry = SpecError(shown, *_value_pos(node, "name"), f"specs[{index}].name",
                                   f"duplicate spec name {entry.name!r} (first at line "
                                   f"{seen[entry.name]})", spec_name=f"{entry.name}@{entry.line}")
             else:
@@ -185,7 +264,7 @@ def _load_spec(node: Any, index: int, parent, path: str, lines: list[str]) -> Sp
     except programs.ProgramError as exc:
         return SpecError(path, program_line + exc.line - 1, program_col + exc.col - 1,
                          f"{where}.program", exc.message)
-    spec = Spec(model, path, line, program_line, program)
+    spec = Spec(model, path, line, program_line, program, program_col, index)
     problem = _semantic_problem(spec, node)
     if problem:
         loc, message = problem
@@ -212,6 +291,13 @@ def _semantic_problem(spec: Spec, node) -> tuple[tuple, str] | None:
             return ("inputs", name, "requires_grad"), "only floating point inputs can require grad"
         if name not in spec.program.names_used:
             return ("inputs", name), "input is declared but the program never uses it"
+        problem = _generation_problem(m, name, decl)
+        if problem:
+            return problem
+    for i, example in enumerate(m.examples):
+        if set(example) != set(m.inputs):
+            return ("examples", i), (f"an example gives every input ({', '.join(m.inputs)}), "
+                                     f"not {', '.join(example) or 'none'}")
     starts = spec.program.statement_lines
     for i, r in enumerate(m.raises):
         if r.line not in starts:
@@ -222,6 +308,33 @@ def _semantic_problem(spec: Spec, node) -> tuple[tuple, str] | None:
             re.compile(r.match)
         except re.error as exc:
             return ("raises", i, "match"), f"not a valid regular expression: {exc}"
+    return None
+
+
+def _generation_problem(m: SpecModel, name: str, decl: InputDecl):
+    """Input options that contradict each other or the rest of the spec."""
+    at = ("inputs", name)
+    dtypes = set(_as_list(decl.dtype))
+    if decl.special and not dtypes <= FLOAT_DTYPES:
+        return at + ("special",), "special values need a floating point dtype"
+    integer_only = {"classes": decl.classes, "index_for": decl.index_for}
+    for option, value in integer_only.items():
+        if value is not None and dtypes & (FLOAT_DTYPES | {"bool"}):
+            return at + (option,), f"{option} needs an integer dtype (int64, int32, uint8)"
+    if decl.classes is not None and decl.index_for is not None:
+        return at + ("classes",), "give either classes or index_for, not both"
+    if isinstance(decl.classes, str) and decl.classes not in m.dims:
+        return at + ("classes",), f"symbolic dim {decl.classes!r} is not declared in dims"
+    if decl.index_for is not None:
+        target = m.inputs.get(decl.index_for.input)
+        if target is None:
+            return at + ("index_for", "input"), f"no input named {decl.index_for.input!r}"
+        if not -len(target.shape) <= decl.index_for.dim < len(target.shape):
+            return at + ("index_for", "dim"), (
+                f"dim {decl.index_for.dim} is out of range for {decl.index_for.input!r}, "
+                f"which has {len(target.shape)} dims")
+    if decl.fill is not None and (decl.distinct or decl.special):
+        return at + ("fill",), "fill gives one value: it cannot be distinct or special"
     return None
 
 
@@ -250,6 +363,8 @@ def _from_validation_error(exc: ValidationError, node, path, where, line, col) -
             message += f" (did you mean {close[0]!r}?)"
     elif err["type"] == "missing":
         message = "field required"
+    elif err["type"].startswith("bool") and isinstance(err["input"], str):
+        message = f"must be true or false, not the string {err['input']!r}"
     pline, pcol = _locate(node, data_loc, (line, col), at_key=err["type"] == "extra_forbidden")
     return SpecError(path, pline, pcol, where + field_path(data_loc), message)
 

@@ -1,7 +1,9 @@
 """Hypothesis strategies for a spec's inputs: numpy arrays, handed identically to both backends.
 
 One place turns input declarations into strategies: symbolic dims are drawn once per example and
-shared by every input that names them; values come from the declared range (or a constant fill).
+shared by every input that names them; values come from the declared range (or a constant fill),
+optionally mixed with special values, kept distinct (no ties) or away from kinks; integer inputs
+can be class targets or indices valid for another input's dimension.
 """
 
 from __future__ import annotations
@@ -25,32 +27,74 @@ def inputs(spec: Spec, variant: dict[str, str]) -> st.SearchStrategy[dict[str, n
     return dims.flatmap(
         lambda sizes: st.fixed_dictionaries(
             {
-                name: _array(decl, variant[name], sizes)
+                name: _array(spec, decl, variant[name], sizes)
                 for name, decl in spec.model.inputs.items()
             }
         )
     )
 
 
-def _array(decl: InputDecl, dtype: str, sizes: dict[str, int]) -> st.SearchStrategy[np.ndarray]:
-    shape = tuple(sizes[d] if isinstance(d, str) else d for d in decl.shape)
+def shape_of(decl: InputDecl, sizes: dict[str, int]) -> tuple[int, ...]:
+    return tuple(sizes[d] if isinstance(d, str) else d for d in decl.shape)
+
+
+def _array(spec: Spec, decl: InputDecl, dtype: str, sizes: dict[str, int]):
+    shape = shape_of(decl, sizes)
     if decl.fill is not None:
         return st.just(np.full(shape, decl.fill, dtype=dtype))
-    return hnp.arrays(np.dtype(dtype), shape, elements=elements(decl, dtype))
+    values = elements(decl, dtype, _integer_bounds(spec, decl, sizes))
+    return hnp.arrays(np.dtype(dtype), shape, elements=values, unique=decl.distinct)
 
 
-def elements(decl: InputDecl, dtype: str) -> st.SearchStrategy:
-    """Scalar values of one element; finite, normal floats unless a later option asks otherwise."""
+def _integer_bounds(spec: Spec, decl: InputDecl, sizes) -> tuple[int, int] | None:
+    """Class targets are 0..C-1; indices are valid for the target dimension's size."""
+    if decl.classes is not None:
+        classes = sizes[decl.classes] if isinstance(decl.classes, str) else decl.classes
+        return 0, classes - 1
+    if decl.index_for is not None:
+        target = spec.model.inputs[decl.index_for.input]
+        size = shape_of(target, sizes)[decl.index_for.dim] if target.shape else 1
+        return (-size if decl.index_for.negative else 0), max(size - 1, 0)
+    return None
+
+
+def elements(decl: InputDecl, dtype: str, bounds: tuple[int, int] | None = None):
+    """Scalar values of one element; finite, normal floats unless `special` asks otherwise."""
     if dtype == "bool":
         values = st.booleans()
     elif dtype in _FLOAT_WIDTH:
         lo, hi = decl.range or DEFAULT_RANGE
         values = st.floats(lo, hi, width=_FLOAT_WIDTH[dtype], allow_nan=False,
                            allow_infinity=False, allow_subnormal=False)
+        for kink in decl.avoid:
+            values = values.filter(lambda v, k=kink: abs(v - k) > decl.avoid_margin)
+        if decl.special:
+            values = st.one_of(values, st.sampled_from(special_values(decl.special, dtype)))
     else:
-        lo, hi = decl.range or DEFAULT_RANGE
+        if bounds is None:
+            lo, hi = decl.range or DEFAULT_RANGE
+            bounds = int(np.ceil(lo)), int(np.floor(hi))
         tlo, thi = _INT_LIMITS[dtype]
-        values = st.integers(max(int(np.ceil(lo)), tlo), min(int(np.floor(hi)), thi))
+        values = st.integers(max(bounds[0], tlo), min(bounds[1], thi))
     if decl.nonzero:
         values = values.filter(lambda v: v != 0)
     return values
+
+
+def special_values(names: list[str], dtype: str) -> list[float]:
+    info = np.finfo(dtype)
+    table = {
+        "0": [0.0], "-0.0": [-0.0], "inf": [np.inf], "-inf": [-np.inf], "nan": [np.nan],
+        "tiny": [float(info.smallest_normal), -float(info.smallest_normal)],
+        "huge": [float(info.max), -float(info.max)],
+        "subnormal": [float(info.smallest_subnormal), -float(info.smallest_subnormal)],
+    }
+    return [v for name in names for v in table[name]]
+
+
+def pinned_examples(spec: Spec, variant: dict[str, str]) -> list[dict[str, np.ndarray]]:
+    """The spec's `examples:`, as arrays of each input's dtype, run before any drawn example."""
+    return [
+        {name: np.asarray(example[name], dtype=variant[name]) for name in spec.model.inputs}
+        for example in spec.model.examples
+    ]

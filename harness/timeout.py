@@ -1,0 +1,72 @@
+"""A per-example time limit that works in any thread (pytest-xdist runs items off the main thread
+in some setups, where SIGALRM is unavailable).
+
+One daemon watchdog thread per process checks the armed deadline; when it passes, it raises
+`ProgramTimeout` asynchronously in the thread that armed it (`PyThreadState_SetAsyncExc`). The
+exception arrives between bytecodes, so Python loops stop; a single long C call finishes first.
+`ProgramTimeout` derives from BaseException so that a spec's own `except Exception:` cannot swallow
+it. Arming costs an attribute write, not a thread start.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import time
+from contextlib import contextmanager
+
+DEFAULT_LIMIT_S = 10.0
+
+
+class ProgramTimeout(BaseException):
+    """A program ran past its time limit."""
+
+
+class _Watchdog:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._armed: tuple[int, float, int] | None = None  # (thread id, deadline, token)
+        self._token = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> int:
+        with self._lock:
+            self._token += 1
+            self._armed = (threading.get_ident(), time.monotonic() + seconds, self._token)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._watch, name="parity-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            return self._token
+
+    def disarm(self, token: int) -> None:
+        with self._lock:
+            if self._armed and self._armed[2] == token:
+                self._armed = None
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.02)
+            with self._lock:  # inject under the lock: after disarm() returns, nothing arrives
+                armed = self._armed
+                if armed is None or time.monotonic() < armed[1]:
+                    continue
+                self._armed = None
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(armed[0]),
+                                                           ctypes.py_object(ProgramTimeout))
+
+
+_watchdog = _Watchdog()
+
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Raise ProgramTimeout in this thread if the block runs longer than `seconds`."""
+    if not seconds:
+        yield
+        return
+    token = _watchdog.arm(seconds)
+    try:
+        yield
+    finally:
+        _watchdog.disarm(token)
