@@ -145,6 +145,7 @@ class ParityPlugin:
         else:
             self.session_seed = random.randrange(2**32)
         self.report_paths: tuple[Path, Path] | None = None
+        self.report_error: str | None = None
         option = config.getoption("parity_expectations")
         path = Path(option) if option else config.rootpath / "specs" / expectations.FILENAME
         try:
@@ -186,7 +187,11 @@ class ParityPlugin:
         if not out_dir.is_absolute():
             out_dir = Path(self.config.invocation_params.dir) / out_dir
         data = results_mod.build(list(self.records.values()), _metadata(self))
-        self.report_paths = write_report(data, out_dir)
+        try:
+            self.report_paths = write_report(data, out_dir)
+        except Exception as exc:  # the results must survive a broken HTML renderer
+            json_path = results_mod.write_json(data, out_dir)
+            self.report_error = f"{json_path} written, but the HTML report failed: {exc!r}"
 
     def pytest_terminal_summary(self, terminalreporter):
         ran = set(self.records) | self.collected
@@ -196,6 +201,8 @@ class ParityPlugin:
             for spec_id in unknown:
                 line = self.expectations[spec_id].line
                 terminalreporter.write_line(f"expectations.yaml:{line}: {spec_id}")
+        if self.report_error:
+            terminalreporter.write_sep("!", "parity: " + self.report_error, red=True)
         if self.report_paths:
             counts = results_mod.summarise(list(self.records.values()))
             text = ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "total")

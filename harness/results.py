@@ -7,11 +7,12 @@ they travel to the pytest-xdist controller inside `report.user_properties`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
 import shlex
 import time
 from importlib import metadata as importlib_metadata
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -112,6 +113,13 @@ def build(records: list[dict], meta: dict) -> dict:
         "summary": summarise(records),
         "results": records,
     }
+
+
+def write_json(data: dict, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "results.json"
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return path
 
 
 def metadata(profile: str, seed, git_commit: str | None, engine: str = "engine",

@@ -85,3 +85,65 @@ def test_xdist_workers_report_to_one_file(project):
     assert result.ret == 0
     assert data["summary"]["total"] == len({r["id"] for r in data["results"]}) >= 10
     assert {r["examples"] > 0 for r in data["results"]} == {True}
+
+
+HANGING_ENGINE = """\
+import torch as _torch
+Tensor, float32 = _torch.Tensor, _torch.float32
+def __getattr__(name):
+    return getattr(_torch, name)
+def ones(*args, **kwargs):
+    while True:
+        pass
+"""
+
+
+def hanging_engine(pytester):
+    """A package `hangtorch`: PyTorch, except that ones() never returns."""
+    pytester.syspathinsert()
+    package = pytester.path / "hangtorch"
+    (package / "nn").mkdir(parents=True)
+    (package / "__init__.py").write_text(HANGING_ENGINE)
+    (package / "nn" / "__init__.py").write_text("")
+    (package / "nn" / "functional.py").write_text("from torch.nn.functional import *  # noqa\n")
+
+
+def test_expected_divergence_is_xfail_and_a_pass_is_strict_xpass(project):
+    hanging_engine(project)
+    (project.path / "specs" / "s.yaml").write_text(
+        GOOD + "  - name: uses_ones\n    description: d\n    program: 'y = torch.ones(2)'\n")
+    (project.path / "specs" / "expectations.yaml").write_text(
+        "expectations:\n"
+        "  - {id: 'specs/s.yaml::uses_ones', reason: 'ones hangs in this engine'}\n"
+        "  - {id: 'specs/s.yaml::double', reason: 'claimed broken but is not'}\n"
+        "  - {id: 'specs/s.yaml::gone', reason: 'no such spec'}\n")
+    result, data = run(project, "--parity-engine", "hangtorch", "--parity-time-limit", "0.5")
+    outcomes = {r["name"]: r["outcome"] for r in data["results"]}
+    assert outcomes == {"uses_ones": "xfailed", "double": "xpassed"}
+    assert result.ret == 1  # a strict XPASS fails the run
+    result.stdout.fnmatch_lines(["*XPASS(strict)*specs/s.yaml::double*remove the entry*",
+                                 "*expectations.yaml:4: specs/s.yaml::gone*"])
+    xfailed = next(r for r in data["results"] if r["name"] == "uses_ones")
+    assert xfailed["expectation"]["reason"] == "ones hangs in this engine"
+    assert xfailed["failure"]["kind"] == "timeout"
+
+
+def test_endless_loop_is_a_clear_error_not_a_hang(project):
+    (project.path / "specs" / "s.yaml").write_text(
+        "specs:\n  - name: forever\n    description: d\n    program: |\n"
+        "      while True:\n          pass\n")
+    result, data = run(project, "--parity-time-limit", "0.5")
+    [record] = data["results"]
+    assert record["outcome"] == "error"
+    assert "did not finish within 0.5 s on PyTorch" in record["failure"]["message"]
+
+
+def test_engine_that_hangs_fails_with_timeout(project):
+    hanging_engine(project)
+    (project.path / "specs" / "s.yaml").write_text(
+        "specs:\n  - name: uses_ones\n    description: d\n    program: 'y = torch.ones(2)'\n")
+    result, data = run(project, "--parity-engine", "hangtorch", "--parity-time-limit", "0.5")
+    [record] = data["results"]
+    assert (record["outcome"], record["failure"]["kind"]) == ("failed", "timeout")
+    assert "did not finish within 0.5 s on the engine" in record["failure"]["message"]
+    assert record["checks"]["errors"] == "fail"
