@@ -204,7 +204,7 @@ class Measurement:
         worst = np.unravel_index(np.argmax(np.where(bad, err, -1.0)), bad.shape)
         where = [tuple(int(i) for i in idx) for idx in np.argwhere(bad)[:5]]
         listed = ", ".join(
-            f"{w}: {t64[w]!r} vs {e64[w]!r}" for w in where) if bad.ndim else \
+            f"{w}: {float(t64[w])!r} vs {float(e64[w])!r}" for w in where) if bad.ndim else \
             f"{t64.item()!r} vs {e64.item()!r}"
         more = " ..." if int(bad.sum()) > 5 else ""
         return (f"{int(bad.sum())} of {bad.size} elements outside rtol={rtol:g}, atol={atol:g}; "

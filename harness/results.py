@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+import re
 import shlex
 import time
 from importlib import metadata as importlib_metadata
@@ -49,6 +50,7 @@ def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
             "inputs": _inputs(result.inputs),
             "seed": str(session_seed),
             "reproduce": f"pytest {shlex.quote(node_id)} --hypothesis-seed={session_seed}",
+            "snippet": snippet(spec, result.inputs),
             "traceback": result.traceback,
         }
     return {
@@ -85,6 +87,23 @@ def record_for_crash(node_id: str, message: str) -> dict:
     record = record_for_broken(node_id, name, error)
     record["failure"].update(kind="harness_error", message=message)
     return record
+
+
+_NON_FINITE = re.compile(r"\b(nan|inf)\b")
+
+
+def snippet(spec: Spec, inputs: dict[str, np.ndarray] | None) -> str | None:
+    """The falsifying example as a standalone program that runs on either backend."""
+    if inputs is None:
+        return None
+    lines = ["import math", "", "import numpy as np", "",
+             "import torch  # or: import engine as torch",
+             "import torch.nn.functional as F  # or: import engine.nn.functional as F", ""]
+    for name, array in inputs.items():
+        values = _NON_FINITE.sub(r"math.\1", repr(array.tolist()))
+        grad = ", requires_grad=True" if spec.model.inputs[name].requires_grad else ""
+        lines.append(f"{name} = torch.tensor(np.array({values}, dtype=np.{array.dtype}){grad})")
+    return "\n".join(lines) + "\n" + spec.program.text
 
 
 def _inputs(inputs: dict[str, np.ndarray] | None) -> dict | None:
@@ -159,4 +178,7 @@ def failure_text(record: dict) -> str:
         lines.append(f["traceback"])
     if f["reproduce"]:
         lines.append(f"Reproduce: {f['reproduce']}")
+    if f.get("snippet"):
+        lines.append("Standalone snippet (PyTorch; swap the import for the engine):")
+        lines.append(f["snippet"])
     return "\n".join(lines)

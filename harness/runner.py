@@ -11,12 +11,13 @@ import re
 import time
 import traceback
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, seed, settings, target
 from hypothesis import example as hypothesis_example
 
+from harness import oracle as gradient_oracle
 from harness import strategies
 from harness import trace as traces
 from harness.backends import Backend, torch_and_engine
@@ -110,6 +111,10 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
         try:
             expected = run(oracle, inputs)
             check_declared_errors(spec, expected)
+            if spec.model.gradcheck:
+                problem = gradient_oracle.gradcheck_problem(spec, oracle, inputs)
+                if problem:
+                    raise BrokenSpec(problem, None)
             _scan(expected, exercised, grad_fns)
             actual = run(engine, inputs)
             found = comparator.compare(expected, actual)
@@ -152,6 +157,10 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
         result.outcome, result.kind = ERROR, "harness_error"
         result.message = f"{type(exc).__name__}: {exc}"
         result.traceback = "".join(traceback.format_exception(exc))
+    if result.kind == "mismatch" and last_failing is not None:
+        result.discrepancies = _with_gradient_verdicts(
+            spec, oracle, engine, last_failing, requires_grad, expected_lines,
+            result.discrepancies)
     result.duration_s = time.perf_counter() - start
     result.examples = examples
     result.margins = sorted(comparator.margins.values(), key=lambda m: -m.ratio)
@@ -168,6 +177,42 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
         if result.outcome == XFAILED:
             result.checks = {c: "xfail" if v == "fail" else v for c, v in result.checks.items()}
     return result
+
+
+def _with_gradient_verdicts(spec, oracle, engine, inputs, requires_grad, expected_lines,
+                            found: list[Discrepancy]) -> list[Discrepancy]:
+    """Add the finite-difference verdict to each leaf-grad discrepancy right after a backward."""
+    out = []
+    traces_ = None
+    for d in found:
+        decl = spec.model.inputs.get(d.variable or "")
+        if d.field == "grad" and d.detail != "one side is None" and decl and decl.requires_grad:
+            if traces_ is None:
+                traces_ = [traces.run(spec.program, b, inputs, requires_grad, expected_lines)
+                           for b in (oracle, engine)]
+            grads = [_grad_change(t, d.statement_line, d.variable) for t in traces_]
+            if all(g is not None for g in grads):
+                said = gradient_oracle.verdict(spec, oracle, d.statement_line, inputs,
+                                               d.variable, *grads)
+                if said:
+                    d = replace(d, detail=f"{d.detail}; {said}")
+        out.append(d)
+    return out
+
+
+def _grad_change(trace: traces.Trace, line: int, name: str) -> np.ndarray | None:
+    """What the statement at `line` added to `name`.grad (grads accumulate across backwards)."""
+    before = after = None
+    for step in trace.steps:
+        state = step.state.get(name)
+        grad = state.grad.values if isinstance(state, traces.TensorState) and state.grad else None
+        if step.line == line:
+            after = grad
+            break
+        before = grad
+    if after is None:
+        return None
+    return after if before is None else after.astype(np.float64) - before
 
 
 class EngineTimeout(Exception):
