@@ -1,8 +1,9 @@
-"""The `parity` command: run specs, check them, re-render a report.
+"""The `parity` command: write, check and run specs, re-render a report.
 
-`parity run` is pytest with the plugin (pytest does the work; everything pytest accepts passes
-through); `parity validate` loads specs without running them; `parity report` renders HTML from a
-results.json.
+`parity new` writes a spec skeleton; `parity validate` checks specs without the engine (schema,
+allow-list, PyTorch names, one dry run on PyTorch); `parity schema` prints the spec JSON Schema;
+`parity run` is pytest with the plugin (pytest does the work and shows its progress; every pytest
+option passes through); `parity report` renders HTML from a results.json.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.spec import SpecError, load_file
+from harness.timeout import DEFAULT_LIMIT_S
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:  # everything after `run` is pytest's, options included
+        return _run(argv[1:])
     parser = argparse.ArgumentParser(prog="parity", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -22,45 +26,77 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="run specs through PyTorch and the engine (pytest options pass through)")
     run.add_argument("args", nargs=argparse.REMAINDER, help="spec paths and pytest options")
 
-    validate = sub.add_parser("validate", help="load and check specs without running them")
-    validate.add_argument("paths", nargs="*", default=["specs"])
+    validate = sub.add_parser(
+        "validate", help="check specs without the engine; one line per problem, exit 1 if any")
+    validate.add_argument("paths", nargs="*", default=["specs"], help="files or directories")
+    validate.add_argument("--no-run", action="store_true",
+                          help="skip the dry run on PyTorch (static checks only)")
+    validate.add_argument("--time-limit", type=float, default=DEFAULT_LIMIT_S,
+                          metavar="SECONDS", help="per dry-run example (default: %(default)s)")
+
+    new = sub.add_parser("new", help="write a commented spec skeleton to specs/AREA/NAME.yaml")
+    new.add_argument("target", metavar="AREA/NAME")
+
+    sub.add_parser("schema", help="print the JSON Schema of spec files")
 
     report = sub.add_parser("report", help="render index.html from a results.json")
     report.add_argument("results", type=Path)
     report.add_argument("--out", type=Path, default=Path("reports"))
+    report.add_argument("--baseline", type=Path, metavar="OLD_RESULTS",
+                        help="an earlier run's results.json: mark and list first what changed")
+
+    merge = sub.add_parser("merge", help="combine the results.json of several shards into one "
+                                         "results.json and report")
+    merge.add_argument("results", type=Path, nargs="+")
+    merge.add_argument("--out", type=Path, default=Path("reports"))
 
     args = parser.parse_args(argv)
-    return {"run": _run, "validate": _validate, "report": _report}[args.command](args)
+    commands = {"validate": _validate, "new": _new, "schema": _schema, "report": _report,
+                "merge": _merge}
+    return commands[args.command](args)
 
 
-def _run(args) -> int:
+def _run(pytest_args: list[str]) -> int:
+    """pytest over `specs/` unless a path is given; pytest's progress, then the report path."""
     import pytest
 
-    pytest_args = args.args or ["specs"]
+    if not any(Path(a.split("::")[0]).exists() for a in pytest_args if not a.startswith("-")):
+        pytest_args = [*pytest_args, "specs"]
     return int(pytest.main(pytest_args))
 
 
 def _validate(args) -> int:
-    problems = specs = 0
-    for path in _spec_files(args.paths):
-        for entry in load_file(path).entries:
-            if isinstance(entry, SpecError):
-                problems += 1
-                print(entry)
-            else:
-                specs += 1
-    print(f"{specs} specs valid, {problems} problems")
-    return 1 if problems else 0
+    from harness.validate import validate
+
+    outcome = validate(args.paths, run=not args.no_run, time_limit=args.time_limit)
+    for problem in outcome.problems:
+        print(problem)
+    if not outcome.files:
+        print(f"parity validate: no spec files in {' '.join(args.paths)}", file=sys.stderr)
+        return 1
+    print(f"{outcome.valid} specs valid, {len(outcome.problems)} problems "
+          f"({outcome.files} files)", file=sys.stderr)
+    return 1 if outcome.problems else 0
 
 
-def _spec_files(paths: list[str]) -> list[Path]:
-    files: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files += sorted(f for f in p.rglob("*.y*ml") if f.name != "expectations.yaml")
-        else:
-            files.append(p)
-    return files
+def _new(args) -> int:
+    from harness.scaffold import ScaffoldError, new_spec
+
+    try:
+        path = new_spec(args.target)
+    except ScaffoldError as exc:
+        print(f"parity new: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    print(f"next: edit it, then `parity validate {path}` and `parity run {path}`", file=sys.stderr)
+    return 0
+
+
+def _schema(args) -> int:
+    from harness.schema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
 
 
 def _report(args) -> int:
@@ -68,13 +104,30 @@ def _report(args) -> int:
 
     try:
         data = load_results(args.results)
+        baseline = load_results(args.baseline) if args.baseline else None
     except (OSError, ValueError) as exc:
         print(f"parity report: {exc}", file=sys.stderr)
         return 2
-    _, html = write_report(data, args.out)
+    _, html = write_report(data, args.out, baseline=baseline)
     print(html)
     return 0
 
+
+
+def _merge(args) -> int:
+    """Shards of one run (`pytest --shard i/N`) become one report."""
+    from harness.report import load_results, write_report
+    from harness.results import MergeError, merge
+
+    try:
+        merged = merge([(path, load_results(path)) for path in args.results])
+    except (OSError, ValueError, MergeError) as exc:
+        print(f"parity merge: {exc}", file=sys.stderr)
+        return 2
+    _, html = write_report(merged, args.out)
+    summary = merged["summary"]
+    print(f"{summary['total']} results from {len(args.results)} files -> {html}")
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())

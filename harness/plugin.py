@@ -8,8 +8,10 @@ controller in `report.user_properties` (plain JSON types only), which works unde
 
 from __future__ import annotations
 
+import argparse
 import random
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,11 @@ from harness.spec import Spec, SpecError, load_file
 from harness.timeout import DEFAULT_LIMIT_S
 
 PROPERTY = "parity"
+
+# Hypothesis profiles: `ci` (built in: derandomized, no deadline, no database, prints the blob;
+# loaded automatically when the CI environment variable is set, and by tox) and `dev`, which
+# explores more examples and keeps a database. Registered at import, before profiles load.
+hypothesis_settings.register_profile("dev", max_examples=300, deadline=None)
 NOT_SPECS = {"expectations.yaml"}
 
 
@@ -39,6 +46,9 @@ def pytest_addoption(parser):
                     help="seconds one example may run on one backend (default: %(default)s)")
     group.addoption("--parity-expectations", default=None, metavar="FILE",
                     help="known divergences (default: specs/expectations.yaml under rootdir)")
+    group.addoption("--shard", default=None, metavar="I/N", type=_shard,
+                    help="run only shard I of N (1-based): a deterministic share of the spec "
+                         "items; merge the shards' results.json with `parity merge`")
     group.addoption("--parity-max-examples", type=int, default=None, metavar="N",
                     help="examples per spec (default: the Hypothesis profile's max_examples)")
 
@@ -162,7 +172,16 @@ class ParityPlugin:
         """xdist: every worker uses the controller's seed, so one number reproduces the run."""
         node.workerinput["parity_seed"] = self.session_seed
 
-    def pytest_collection_modifyitems(self, items):
+    def pytest_collection_modifyitems(self, config, items):
+        shard = config.getoption("shard")
+        if shard:
+            index, count = shard
+            keep = [i for i in items if not _is_spec_id(i.nodeid)
+                    or zlib.crc32(i.nodeid.encode()) % count == index - 1]
+            deselected = [i for i in items if i not in keep]
+            if deselected:
+                config.hook.pytest_deselected(items=deselected)
+                items[:] = keep
         self.collected = {item.nodeid for item in items}
 
     def pytest_runtest_logreport(self, report):
@@ -210,6 +229,17 @@ class ParityPlugin:
             terminalreporter.write_line(f"report: {self.report_paths[1]}")
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """'2/4' -> (2, 4)."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N like 2/4, got {text!r}") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"shard {index}/{count}: I must be in 1..N")
+    return index, count
+
+
 def _is_spec_id(node_id: str) -> bool:
     path = Path(node_id.split("::", 1)[0])
     return path.suffix in {".yaml", ".yml"} and "specs" in path.parts[:-1]
@@ -221,6 +251,7 @@ def _metadata(plugin: ParityPlugin) -> dict:
         seed=plugin.session_seed,
         engine=plugin.config.getoption("parity_engine"),
         engine_api=plugin.backends()[1].api(),
+        shard=plugin.config.getoption("shard"),
         git_commit=_git_commit(plugin.config.rootpath),
     )
 

@@ -134,6 +134,33 @@ def build(records: list[dict], meta: dict) -> dict:
     }
 
 
+class MergeError(Exception):
+    """Results files that cannot be combined."""
+
+
+def merge(files: list[tuple[Path, dict]]) -> dict:
+    """One results dict from several shards: every record once, metadata of the first file.
+
+    A spec id that appears in two files with different outcomes means the files are not shards
+    of one run (or the suite is flaky): that is an error, not something to paper over.
+    """
+    records: dict[str, dict] = {}
+    for path, data in files:
+        for record in data["results"]:
+            seen = records.get(record["id"])
+            if seen is not None and seen["outcome"] != record["outcome"]:
+                raise MergeError(f"{record['id']} is {seen['outcome']} in one file and "
+                                 f"{record['outcome']} in {path}")
+            records[record["id"]] = record
+    first = files[0][1]["metadata"]
+    meta = dict(first, duration_s=round(sum(d["metadata"].get("duration_s", 0)
+                                            for _, d in files), 2))
+    meta["shards"] = [{"file": str(path), "shard": d["metadata"].get("shard"),
+                       "created": d.get("created"), "git_commit": d["metadata"].get("git_commit")}
+                      for path, d in files]
+    return build(list(records.values()), meta)
+
+
 def write_json(data: dict, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "results.json"
@@ -142,8 +169,8 @@ def write_json(data: dict, out_dir: Path) -> Path:
 
 
 def metadata(profile: str, seed, git_commit: str | None, engine: str = "engine",
-             engine_api: dict | None = None) -> dict:
-    return {"engine_api": engine_api or {},
+             engine_api: dict | None = None, shard: tuple[int, int] | None = None) -> dict:
+    return {"engine_api": engine_api or {}, "shard": "/".join(map(str, shard)) if shard else None,
         "engine": engine, "python": platform.python_version(), "platform": platform.platform(),
         "torch": _version("torch"), "numpy": _version("numpy"),
         "hypothesis": _version("hypothesis"), "parity": _version("parity"),

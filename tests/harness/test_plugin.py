@@ -147,3 +147,36 @@ def test_engine_that_hangs_fails_with_timeout(project):
     assert (record["outcome"], record["failure"]["kind"]) == ("failed", "timeout")
     assert "did not finish within 0.5 s on the engine" in record["failure"]["message"]
     assert record["checks"]["errors"] == "fail"
+
+
+def test_shards_partition_the_suite_and_merge_into_one_report(project):
+    shutil.copytree(TUTORIAL, project.path / "specs" / "tutorial")
+    ids = []
+    for i in (1, 2, 3):
+        result = project.runpytest("specs", "--parity-engine", "torch", "--parity-max-examples",
+                                   "3", "-p", "no:cacheprovider", "--shard", f"{i}/3",
+                                   "--parity-report", f"shard{i}")
+        assert result.ret == 0
+        data = json.loads((project.path / f"shard{i}" / "results.json").read_text())
+        assert data["metadata"]["shard"] == f"{i}/3"
+        ids += [r["id"] for r in data["results"]]
+    assert len(ids) == len(set(ids)) >= 10  # every item in exactly one shard
+
+    from harness.cli import main
+
+    files = [str(project.path / f"shard{i}" / "results.json") for i in (1, 2, 3)]
+    assert main(["merge", *files, "--out", str(project.path / "merged")]) == 0
+    merged = json.loads((project.path / "merged" / "results.json").read_text())
+    assert sorted(r["id"] for r in merged["results"]) == sorted(ids)
+    assert merged["summary"]["total"] == len(ids)
+    assert [s["shard"] for s in merged["metadata"]["shards"]] == ["1/3", "2/3", "3/3"]
+
+
+def test_merge_refuses_conflicting_outcomes():
+    from harness.results import MergeError, merge
+
+    def data(outcome):
+        return {"metadata": {}, "results": [{"id": "a", "outcome": outcome, "examples": 1}]}
+
+    with pytest.raises(MergeError, match="a is passed in one file and failed in b.json"):
+        merge([(Path("a.json"), data("passed")), (Path("b.json"), data("failed"))])
