@@ -132,7 +132,8 @@ def _run_statement(statement: programs.Statement, namespace: dict) -> Step:
             exec(statement.code, namespace)
         except Exception as exc:  # the program's own exception is an observation
             step.exception = ExceptionRecord(type(exc).__name__, normalise(str(exc)))
-    step.stdout = normalise(out.getvalue())
+    printed = out.getvalue()
+    step.stdout = normalise(printed) if printed else ""
     step.warnings = tuple(
         WarningRecord(
             w.category.__name__,
@@ -145,24 +146,27 @@ def _run_statement(statement: programs.Statement, namespace: dict) -> Step:
 
 
 def observe_namespace(namespace: dict, backend: Backend) -> dict[str, object]:
-    return {
-        name: observe(value, backend)
-        for name, value in namespace.items()
-        if name not in _NOT_STATE and not isinstance(value, types.ModuleType)
-    }
+    # One warnings context for the whole step (entering one costs more than observing a tensor).
+    with warnings.catch_warnings(record=True) as log:
+        warnings.simplefilter("always")
+        return {
+            name: observe(value, backend, log)
+            for name, value in namespace.items()
+            if name not in _NOT_STATE and not isinstance(value, types.ModuleType)
+        }
 
 
 _NOT_STATE = {"__builtins__", *programs.PROVIDED}
 
 
-def observe(value, backend: Backend):
+def observe(value, backend: Backend, log: list | None = None):
     """What the user can see of one value, in backend-neutral form."""
     if isinstance(value, backend.tensor_type):
-        return observe_tensor(value)
+        return observe_tensor(value, log)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple):
-        return tuple(observe(v, backend) for v in value)
+        return tuple(observe(v, backend, log) for v in value)
     if hasattr(value, "next_functions"):
         return Opaque("grad_fn", type(value).__name__)
     if isinstance(value, types.FunctionType | types.LambdaType):
@@ -172,10 +176,15 @@ def observe(value, backend: Backend):
     return Opaque("object", type(value).__name__)
 
 
-def observe_tensor(t) -> TensorState:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        grad = t.grad
+def observe_tensor(t, log: list | None = None) -> TensorState:
+    """A tensor's observable state; `log` is an active catch_warnings(record=True) list."""
+    if log is None:
+        with warnings.catch_warnings(record=True) as log:
+            warnings.simplefilter("always")
+            return observe_tensor(t, log)
+    seen = len(log)
+    grad = t.grad
+    caught = log[seen:]
     return TensorState(
         data=_array_state(t),
         requires_grad=bool(t.requires_grad),
