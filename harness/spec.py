@@ -11,6 +11,7 @@ import difflib
 import itertools
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
 from harness import program as programs
@@ -85,6 +87,16 @@ class InputDecl(_Model):
     index_for: IndexFor | None = None
 
 
+class BroadcastDecl(_Model):
+    """Inputs whose shapes are drawn together as mutually broadcastable shapes."""
+
+    inputs: Annotated[list[Identifier], Field(min_length=2)]
+    min_dims: Annotated[int, Field(ge=0)] = 0
+    max_dims: Annotated[int, Field(ge=0, le=6)] = 3
+    min_side: Annotated[int, Field(ge=0)] = 1
+    max_side: Annotated[int, Field(ge=0)] = 4
+
+
 class Tolerance(_Model):
     rtol: Annotated[float, Field(ge=0)]
     atol: Annotated[float, Field(ge=0)]
@@ -115,6 +127,7 @@ class SpecModel(_Model):
     inputs: dict[Identifier, InputDecl] = {}
     raises: list[RaisesDecl] = []
     max_examples: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    broadcast: BroadcastDecl | None = None
     examples: list[dict[Identifier, Any]] = []  # pinned inputs, always run first
     tolerance: ToleranceOverride | None = None
     gradcheck: StrictBool = False  # also verify PyTorch's analytic grads by finite differences
@@ -173,6 +186,7 @@ def _as_list(value):
 
 _yaml = YAML(typ="rt")
 MAX_FILE_BYTES = 1_000_000  # a spec file is a few KB; refuse anything that is clearly not one
+MAX_ELEMENTS = 100_000  # per input, with every dim at its high end
 
 
 def load_file(path: str | Path, root: Path | None = None) -> SpecFile:
@@ -202,18 +216,40 @@ def load_file(path: str | Path, root: Path | None = None) -> SpecFile:
         result.entries.append(SpecError(shown, 1, 1, "", "the file is empty: a spec file is a "
                                         "mapping with a 'specs:' list"))
         return result
+    directive = re.search(r"^%YAML[ \t]+(\S*)", text, re.M)
+    if directive and directive[1] != "1.2":
+        line = text.count("\n", 0, directive.start()) + 1
+        result.entries.append(SpecError(shown, line, 1, "", "YAML: spec files are YAML 1.2 "
+                                        f"(`no` is a string, not false): remove {directive[0]!r}"))
+        return result
     try:
-        doc = _yaml.load(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ruamel's warnings (reused anchors) are no errors
+            doc = _yaml.load(text)
+    except RecursionError:
+        result.entries.append(SpecError(shown, 1, 1, "", "YAML: nested too deeply"))
+        return result
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.problem and exc.context and exc.context.startswith("expected"):
+            problem = f"{exc.context}, {exc.problem}"  # "expected a single document, but..."
         result.entries.append(SpecError(shown, line, col, "", f"YAML: {problem}"))
         return result
+    except ReaderError as exc:  # a control character: YAML allows only printable text
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - before.rfind("\n")
+        result.entries.append(SpecError(shown, line, col, "",
+                                        f"YAML: character {exc.character:#04x} is not allowed"))
+        return result
     if not isinstance(doc, dict) or "specs" not in doc:
-        result.entries.append(
-            SpecError(shown, 1, 1, "", "a spec file is a mapping with a 'specs:' list")
-        )
+        line, col, message = 1, 1, "a spec file is a mapping with a 'specs:' list"
+        if isinstance(doc, dict) and doc:
+            first = next(iter(doc))
+            line, col = _key_pos(doc, first)
+            message = f"unknown top-level field {str(first)!r}: {message}"
+        result.entries.append(SpecError(shown, line, col, "", message))
         return result
     extra = [k for k in doc if k != "specs"]
     if extra:
@@ -227,7 +263,11 @@ def load_file(path: str | Path, root: Path | None = None) -> SpecFile:
     lines = text.splitlines()
     seen: dict[str, int] = {}
     for index, node in enumerate(specs):
-        entry = _load_spec(node, index, specs, shown, lines)
+        try:
+            entry = _load_spec(node, index, specs, shown, lines)
+        except RecursionError:
+            line, col = _item_pos(specs, index)
+            entry = SpecError(shown, line, col, f"specs[{index}]", "nested too deeply")
         if isinstance(entry, SpecError) and not entry.spec_name and isinstance(node, dict):
             name = node.get("name")
             entry.spec_name = name if isinstance(name, str) and name.strip() else None
@@ -283,6 +323,11 @@ def _semantic_problem(spec: Spec, node) -> tuple[tuple, str] | None:
         for i, d in enumerate(decl.shape):
             if isinstance(d, str) and d not in m.dims:
                 return ("inputs", name, "shape", i), f"symbolic dim {d!r} is not declared in dims"
+        largest = math.prod(m.dims[d][1] if isinstance(d, str) else d for d in decl.shape)
+        if largest > MAX_ELEMENTS:
+            return ("inputs", name, "shape"), (
+                f"up to {largest} elements; inputs are limited to {MAX_ELEMENTS} "
+                "(a spec shows behaviour, not scale)")
         if decl.range is not None and decl.range[0] > decl.range[1]:
             return ("inputs", name, "range"), "range must be [low, high] with low <= high"
         if decl.range is not None and decl.fill is not None:
@@ -294,6 +339,16 @@ def _semantic_problem(spec: Spec, node) -> tuple[tuple, str] | None:
         problem = _generation_problem(m, name, decl)
         if problem:
             return problem
+    if m.broadcast is not None:
+        b = m.broadcast
+        for i, name in enumerate(b.inputs):
+            if name not in m.inputs:
+                return ("broadcast", "inputs", i), f"no input named {name!r}"
+            if m.inputs[name].shape:
+                return ("inputs", name, "shape"), (
+                    "this input's shape is drawn by `broadcast:`; remove its shape")
+        if b.min_dims > b.max_dims or b.min_side > b.max_side:
+            return ("broadcast",), "min_dims <= max_dims and min_side <= max_side are required"
     for i, example in enumerate(m.examples):
         if set(example) != set(m.inputs):
             return ("examples", i), (f"an example gives every input ({', '.join(m.inputs)}), "
@@ -422,12 +477,18 @@ def _locate(node, loc: tuple, default: tuple[int, int], at_key: bool = False) ->
 
 
 def _key_pos(mapping, key) -> tuple[int, int]:
-    line, col = mapping.lc.key(key)
+    try:
+        line, col = mapping.lc.key(key)
+    except KeyError:  # a key merged in from an anchor (`<<: *base`): point at the mapping
+        line, col = mapping.lc.line, mapping.lc.col
     return line + 1, col + 1
 
 
 def _value_pos(mapping, key) -> tuple[int, int]:
-    line, col = mapping.lc.value(key)
+    try:
+        line, col = mapping.lc.value(key)
+    except KeyError:
+        line, col = mapping.lc.line, mapping.lc.col
     return line + 1, col + 1
 
 

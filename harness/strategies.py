@@ -21,39 +21,55 @@ _INT_LIMITS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1), "
 
 def inputs(spec: Spec, variant: dict[str, str]) -> st.SearchStrategy[dict[str, np.ndarray]]:
     """All inputs of one example, as {name: array} in declaration order."""
-    dims = st.fixed_dictionaries(
-        {name: st.integers(lo, hi) for name, (lo, hi) in spec.model.dims.items()}
-    )
-    return dims.flatmap(
-        lambda sizes: st.fixed_dictionaries(
-            {
-                name: _array(spec, decl, variant[name], sizes)
-                for name, decl in spec.model.inputs.items()
-            }
+    return sizes_and_shapes(spec).flatmap(
+        lambda drawn: st.fixed_dictionaries(
+            {name: _array(decl, variant[name], *drawn, name)
+             for name, decl in spec.model.inputs.items()}
         )
     )
 
 
-def shape_of(decl: InputDecl, sizes: dict[str, int]) -> tuple[int, ...]:
-    return tuple(sizes[d] if isinstance(d, str) else d for d in decl.shape)
+Drawn = tuple[dict[str, int], dict[str, tuple[int, ...]]]  # (dim sizes, shape of each input)
 
 
-def _array(spec: Spec, decl: InputDecl, dtype: str, sizes: dict[str, int]):
-    shape = shape_of(decl, sizes)
+def sizes_and_shapes(spec: Spec) -> st.SearchStrategy[Drawn]:
+    """Symbolic dims drawn once and shared; a broadcast group's shapes drawn together."""
+    dims = st.fixed_dictionaries(
+        {name: st.integers(lo, hi) for name, (lo, hi) in spec.model.dims.items()}
+    )
+    group = spec.model.broadcast
+    together = st.just(None) if group is None else hnp.mutually_broadcastable_shapes(
+        num_shapes=len(group.inputs), min_dims=group.min_dims, max_dims=group.max_dims,
+        min_side=group.min_side, max_side=group.max_side)
+
+    def resolve(args) -> Drawn:
+        sizes, broadcast = args
+        shapes = {name: tuple(sizes[d] if isinstance(d, str) else d for d in decl.shape)
+                  for name, decl in spec.model.inputs.items()}
+        if broadcast is not None:
+            shapes.update(zip(group.inputs, broadcast.input_shapes, strict=True))
+        return sizes, shapes
+
+    return st.tuples(dims, together).map(resolve)
+
+
+def _array(decl: InputDecl, dtype: str, sizes: dict[str, int],
+           shapes: dict[str, tuple[int, ...]], name: str):
+    shape = shapes[name]
     if decl.fill is not None:
         return st.just(np.full(shape, decl.fill, dtype=dtype))
-    values = elements(decl, dtype, _integer_bounds(spec, decl, sizes))
+    values = elements(decl, dtype, _integer_bounds(decl, sizes, shapes))
     return hnp.arrays(np.dtype(dtype), shape, elements=values, unique=decl.distinct)
 
 
-def _integer_bounds(spec: Spec, decl: InputDecl, sizes) -> tuple[int, int] | None:
+def _integer_bounds(decl: InputDecl, sizes, shapes) -> tuple[int, int] | None:
     """Class targets are 0..C-1; indices are valid for the target dimension's size."""
     if decl.classes is not None:
         classes = sizes[decl.classes] if isinstance(decl.classes, str) else decl.classes
         return 0, classes - 1
     if decl.index_for is not None:
-        target = spec.model.inputs[decl.index_for.input]
-        size = shape_of(target, sizes)[decl.index_for.dim] if target.shape else 1
+        target_shape = shapes[decl.index_for.input]
+        size = target_shape[decl.index_for.dim] if target_shape else 1
         return (-size if decl.index_for.negative else 0), max(size - 1, 0)
     return None
 

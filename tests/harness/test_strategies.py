@@ -97,3 +97,15 @@ def test_special_values_exist_for_every_float_dtype(data):
     dtype = data.draw(st.sampled_from(["float16", "float32", "float64"]))
     values = strategies.special_values(["tiny", "huge", "subnormal"], dtype)
     assert all(np.isfinite(np.asarray(values, dtype=dtype)))
+
+
+def test_broadcast_group_shapes_broadcast_together(tmp_path):
+    spec = spec_from(tmp_path, {"a": {}, "b": {}, "c": {"shape": [2]}}, program="y = a, b, c",
+                     broadcast={"inputs": ["a", "b"], "min_dims": 0, "max_dims": 3,
+                                "min_side": 0, "max_side": 3})
+    seen = set()
+    for e in draws(spec, 100):
+        np.broadcast_shapes(e["a"].shape, e["b"].shape)  # raises if they do not broadcast
+        assert e["c"].shape == (2,)
+        seen.add((e["a"].ndim, e["a"].size == 0))
+    assert (0, False) in seen and any(empty for _, empty in seen)  # 0-d and zero-size drawn
