@@ -35,6 +35,7 @@ class Discrepancy:
     torch: str
     engine: str
     detail: str = ""
+    measure: dict | None = None  # for float arrays: the numbers behind `detail` (results.md)
 
     def describe(self) -> str:
         where = f"{self.variable}.{self.field}" if self.variable else self.field
@@ -58,6 +59,7 @@ class Comparator:
         self.tolerances = {**TOLERANCES, **(tolerances or {})}
         self.margins: dict[tuple[str, str], Margin] = {}
         self.worst_ratio = 0.0  # of the last compare() call: what Hypothesis's target() chases
+        self._measures: dict[tuple[str, str], dict] = {}  # of failing arrays, for discrepancies
 
     def compare(self, expected: Trace, actual: Trace) -> list[Discrepancy]:
         """Discrepancies of the first statement where the traces differ."""
@@ -78,7 +80,8 @@ class Comparator:
         out: list[Discrepancy] = []
 
         def add(variable, field, tv, ev, detail=""):
-            out.append(Discrepancy(t.line, t.source, variable, field, tv, ev, detail))
+            measure = self._measures.pop((variable, field), None)
+            out.append(Discrepancy(t.line, t.source, variable, field, tv, ev, detail, measure))
 
         if t.exception != e.exception:
             add(None, "exception", _exc(t.exception), _exc(e.exception))
@@ -135,6 +138,7 @@ class Comparator:
         m = measure(t.values, e.values, rtol, atol) or IDENTICAL
         self._record(name, field, op, t.dtype, m)
         if m.bad is not None:
+            self._measures[(name, field)] = m.as_dict(t.values, e.values, rtol, atol)
             yield field, _show(t), _show(e), m.describe(t.values, e.values, rtol, atol)
 
     def _record(self, name, field, op, dtype, m: Measurement) -> None:
@@ -195,6 +199,21 @@ class Measurement:
     max_ulp: float
     ratio: float
     bad: np.ndarray | None  # mask of elements outside tolerance, None if all close
+
+    def as_dict(self, expected, actual, rtol, atol, limit: int = 20) -> dict:
+        """The numbers a report shows: summary errors and the first differing elements."""
+        t64, e64 = expected.astype(np.float64), actual.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            err = _nan_to_inf(np.abs(e64 - t64))
+        worst = np.unravel_index(np.argmax(np.where(self.bad, err, -1.0)), self.bad.shape)
+        return {
+            "mismatched": int(self.bad.sum()), "numel": int(self.bad.size), "rtol": rtol,
+            "atol": atol, "max_abs": _finite(self.max_abs), "max_rel": _finite(self.max_rel),
+            "max_ulp": _finite(self.max_ulp), "worst_index": [int(i) for i in worst],
+            "elements": [{"index": [int(i) for i in idx], "torch": _finite(float(t64[tuple(idx)])),
+                          "engine": _finite(float(e64[tuple(idx)]))}
+                         for idx in np.argwhere(self.bad)[:limit]],
+        }
 
     def describe(self, expected, actual, rtol, atol) -> str:
         bad = self.bad

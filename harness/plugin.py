@@ -184,10 +184,15 @@ class ParityPlugin:
                 items[:] = keep
         self.collected = {item.nodeid for item in items}
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report):
         for key, value in report.user_properties:
             if key == PROPERTY:
                 self.records[value["id"]] = value
+        if not hasattr(self.config, "workerinput"):
+            # Keep the record out of JUnit XML (`--junitxml` writes every user property); the
+            # failure text already carries what a CI system shows.
+            report.user_properties = [(k, v) for k, v in report.user_properties if k != PROPERTY]
         if (report.failed and report.nodeid not in self.records
                 and _is_spec_id(report.nodeid) and "::" in report.nodeid):
             # The item's worker died (pytest-xdist reports a crash): keep an ERROR for it.

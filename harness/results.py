@@ -44,7 +44,7 @@ def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
             "discrepancies": [
                 {"statement_line": d.statement_line, "statement": d.statement,
                  "variable": d.variable, "field": d.field, "torch": d.torch,
-                 "engine": d.engine, "detail": d.detail}
+                 "engine": d.engine, "detail": d.detail, "measure": d.measure}
                 for d in result.discrepancies
             ],
             "inputs": _inputs(result.inputs),
@@ -189,7 +189,10 @@ def _version(dist: str) -> str | None:
 def failure_text(record: dict) -> str:
     """What the terminal shows for a failing item: the discrepancies, inputs and a repro."""
     f = record["failure"]
-    lines = [f"{record['outcome'].upper()} ({f['kind']}): {f['message']}"]
+    line = record["line"]
+    if f["statement_line"] and record["program_line"]:
+        line = record["program_line"] + f["statement_line"] - 1
+    lines = [f"{record['file']}:{line}: {record['outcome'].upper()} ({f['kind']}): {f['message']}"]
     for d in f["discrepancies"]:
         where = f"{d['variable']}.{d['field']}" if d["variable"] else d["field"]
         lines.append(f"  line {d['statement_line']} `{d['statement']}`: {where}")
