@@ -2,15 +2,22 @@
 
 The results dict is the contract between the pytest plugin and every consumer, so
 it is written exactly as given; its schema is documented in docs/results.md. The
-HTML is one self-contained file that works offline and as a CI artifact. All
-shaping of data for display happens here, in ``_context``, so the template stays
-a plain rendering of a view model and can grow without growing logic.
+HTML is one self-contained file that works offline, from ``file://`` and as a CI
+artifact, and reads fine with JavaScript off (JS only filters, sorts and folds).
+
+All shaping of data for display happens here, in ``_context`` and its helpers,
+so the template stays a plain rendering of a view model. Every field beyond the
+schema-1 core (``checks``, ``margins``, ``coverage``, ``snippet``, ...) is
+optional: a section whose data is absent is left out, never guessed.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+import math
+import os
+import re
+from collections import Counter, defaultdict
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,18 +29,65 @@ SCHEMA_VERSION = 1
 OUTCOMES = ("failed", "error", "xpassed", "xfailed", "passed")
 #: Outcomes that need no attention; anything else (even an unknown outcome) sorts first.
 EXPECTED = frozenset({"passed", "xfailed"})
-#: Outcomes whose details start expanded: these are what the reader came for.
-OPEN_DETAILS = frozenset({"failed", "error"})
+#: Unexpected cards start open while there are at most this many (else one line each).
+OPEN_LIMIT = 12
+#: Check categories of the matrix, in column order, with their headings.
+CHECKS = (
+    ("values", "values"),
+    ("grads", "grads"),
+    ("none_grads", "None-grad / warnings"),
+    ("flags", "flags & grad_fn"),
+    ("errors", "errors"),
+    ("prints", "prints"),
+)
+#: When a result carries no ``checks``, its discrepancies' fields still say what broke.
+FIELD_CHECK = {
+    "values": "values", "value": "values", "grad": "grads",
+    "grad_warnings": "none_grads", "warnings": "none_grads",
+    "requires_grad": "flags", "is_leaf": "flags", "retains_grad": "flags", "grad_fn": "flags",
+    "dtype": "flags", "shape": "flags", "exception": "errors", "stdout": "prints",
+}
+#: Matrix cell states: CSS class, symbol, words (for the legend and cell titles).
+CELL = {
+    "pass": ("pass", "✓", "pass"),
+    "fail": ("fail", "✗", "fail"),
+    "xfail": ("xfail", "✗", "expected failure"),
+    "error": ("error", "!", "could not run"),
+    "na": ("na", "·", "not exercised"),
+    "unknown": ("unknown", "?", "not reported"),
+    "absent": ("absent", "", "no such variant"),
+}
+#: Change against a baseline run: key, heading, CSS class; listed in this order.
+CHANGES = (
+    ("regressed", "Newly failing", "failed"),
+    ("changed", "Outcome changed", "xpassed"),
+    ("fixed", "Newly passing", "passed"),
+    ("added", "Added", "unknown"),
+    ("removed", "Removed", "xfailed"),
+)
+COVERAGE_KINDS = (
+    ("functions", "torch functions"),
+    ("methods", "Tensor methods and attributes"),
+    ("grad_fns", "grad_fn classes"),
+)
+#: Margin chart: log10 of the ratio scale shown, and geometry in SVG user units.
+MARGIN_LOG_RANGE = (-8, 2)
+MARGIN_GEOMETRY = {"label": 190, "plot": 470, "value": 80, "row": 20, "top": 24}
+#: Metadata shown elsewhere than the metadata list.
+META_ELSEWHERE = frozenset({"engine_api", "shards"})
 
 
-def write_report(results: dict, out_dir: Path) -> tuple[Path, Path]:
+def write_report(results: dict, out_dir: Path, baseline: dict | None = None
+                 ) -> tuple[Path, Path]:
     """Write out_dir/results.json (the dict as given) and out_dir/index.html; return both paths.
 
     The HTML is rendered before anything is written, so a dict the template cannot
-    handle leaves no half-written report behind.
+    handle leaves no half-written report behind. ``baseline`` is an earlier run's
+    results: the page then lists what changed first. Spec files that exist under
+    the current directory are linked relative to out_dir.
     """
-    html = render_html(results)
     out_dir = Path(out_dir)
+    html = render_html(results, baseline=baseline, source_link=_source_linker(out_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "results.json"
     html_path = out_dir / "index.html"
@@ -42,10 +96,16 @@ def write_report(results: dict, out_dir: Path) -> tuple[Path, Path]:
     return json_path, html_path
 
 
-def render_html(results: dict) -> str:
-    """Render the self-contained HTML report for a schema-1 results dict."""
+def render_html(results: dict, baseline: dict | None = None, source_link=None) -> str:
+    """Render the self-contained HTML report for a schema-1 results dict.
+
+    ``source_link(file)`` may return a relative href for a spec file, or None.
+    """
     check_schema(results)
-    return _environment().get_template("report.html.j2").render(_context(results))
+    if baseline is not None:
+        check_schema(baseline, source="baseline")
+    context = _context(results, baseline, source_link or (lambda file: None))
+    return _environment().get_template("report.html.j2").render(context)
 
 
 def load_results(path) -> dict:
@@ -83,16 +143,56 @@ def _environment() -> Environment:
     )
 
 
-def _context(results: dict) -> dict:
+def _source_linker(out_dir: Path):
+    """Link spec files that exist below the current directory, relative to the report."""
+    root = Path.cwd()
+
+    def link(file: str | None) -> str | None:
+        if not file or Path(file).is_absolute() or not (root / file).is_file():
+            return None
+        return Path(os.path.relpath(root / file, out_dir.resolve())).as_posix()
+
+    return link
+
+
+# --------------------------------------------------------------------------- view model
+
+
+def _context(results: dict, baseline: dict | None, source_link) -> dict:
     """Turn the results dict into the view model the template renders."""
-    rows = sorted(results.get("results") or [], key=_sort_key)
-    specs = [_spec_view(index, row) for index, row in enumerate(rows)]
+    rows = sorted((r for r in results.get("results") or [] if isinstance(r, dict)),
+                  key=_sort_key)
+    changes = _changes(rows, baseline)
+    specs = [_spec_view(index, row, changes["by_id"], source_link)
+             for index, row in enumerate(rows)]
+    metadata = results.get("metadata") or {}
+    summary = _summary(results.get("summary"), rows)
+    unexpected = [s for s in specs if s["unexpected"]]
+    anchors = {s["id"]: s["anchor"] for s in specs if s["has_details"]}
+    for group in changes["groups"]:
+        for entry in group["entries"]:
+            entry["anchor"] = anchors.get(entry["id"])
+    for s in unexpected:
+        s["open"] = len(unexpected) <= OPEN_LIMIT
     return {
         "created": _text(results.get("created")),
-        "metadata": [(key, _text(value)) for key, value in (results.get("metadata") or {}).items()],
-        "summary": _summary(results.get("summary"), rows),
+        "metadata": [(key, _meta_value(key, value)) for key, value in metadata.items()
+                     if key not in META_ELSEWHERE],
+        "shards": [{k: _text(v) for k, v in shard.items()}
+                   for shard in metadata.get("shards") or [] if isinstance(shard, dict)],
+        "headline": _headline(metadata, results.get("created")),
+        "summary": summary,
+        "verdict": _verdict(summary, len(unexpected)),
         "specs": specs,
+        "unexpected": unexpected,
+        "xfailed": [s for s in specs if s["outcome"] == "xfailed"],
         "outcomes": OUTCOMES,
+        "changes": changes,
+        "matrix": _matrix(rows, specs),
+        "coverage": _coverage(rows, metadata.get("engine_api")),
+        "margins": _margins(rows, specs),
+        "cells": [{"cls": c, "symbol": s, "words": w} for c, s, w in CELL.values()
+                  if c != "absent"],
     }
 
 
@@ -112,31 +212,78 @@ def _summary(summary: dict | None, rows: list[dict]) -> dict:
         for outcome in (*OUTCOMES, *extra)
     ]
     total = summary.get("total", sum(count["count"] for count in counts))
+    for count in counts:
+        count["percent"] = round(100 * count["count"] / total, 2) if total else 0
     return {"counts": counts, "total": total}
 
 
-def _spec_view(index: int, row: dict) -> dict:
+def _verdict(summary: dict, unexpected: int) -> dict:
+    total = summary["total"]
+    if not total:
+        return {"ok": True, "text": "No specs ran."}
+    if unexpected:
+        return {"ok": False, "text": f"{unexpected} unexpected of {total} spec items"}
+    return {"ok": True, "text": f"All {total} spec items as expected"}
+
+
+def _headline(metadata: dict, created: Any) -> list[tuple[str, str]]:
+    """The few facts that identify a run, for the line under the title."""
+    commit = metadata.get("git_commit")
+    facts = [
+        ("engine", metadata.get("engine")),
+        ("PyTorch", metadata.get("torch")),
+        ("commit", str(commit)[:10] if commit else None),
+        ("profile", metadata.get("hypothesis_profile")),
+        ("seed", metadata.get("seed")),
+        ("took", _seconds(metadata.get("duration_s"))),
+        ("finished", created),
+    ]
+    return [(label, str(value)) for label, value in facts if value not in (None, "")]
+
+
+def _meta_value(key: str, value: Any) -> str:
+    if key == "duration_s" and isinstance(value, int | float):
+        return f"{value:g} s"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return _text(value)
+
+
+def _spec_view(index: int, row: dict, changes: dict, source_link) -> dict:
     outcome = str(row.get("outcome", "unknown"))
     program_line = row.get("program_line")
-    failure = row.get("failure") or None
+    failure = row.get("failure") if isinstance(row.get("failure"), dict) else None
     statement_line = failure.get("statement_line") if failure else None
+    node_id = str(row.get("id", ""))
+    change = changes.get(node_id)
+    expectation = row.get("expectation") if isinstance(row.get("expectation"), dict) else None
     return {
         "anchor": f"spec-{index}",
-        "id": str(row.get("id", "")),
+        "id": node_id,
+        "area": _area(row),
+        "variant": _text(row.get("variant"), empty=""),
         "description": _text(row.get("description"), empty=""),
         "outcome": outcome,
         "badge": _badge(outcome),
+        "rank": _rank(outcome),
+        "unexpected": outcome not in EXPECTED,
         "examples": _text(row.get("examples")),
+        "examples_sort": _number(row.get("examples")),
         "duration": _duration(row.get("duration_s")),
+        "duration_sort": _number(row.get("duration_s")),
         "location": _location(row.get("file"), row.get("line")),
+        "href": source_link(row.get("file")),
         "program": _program_lines(row.get("program") or "", program_line, statement_line),
-        "failure": _failure_view(failure, row) if failure else None,
+        "failure": _failure_view(failure, row, source_link) if failure else None,
+        "expectation": _expectation_view(expectation),
+        "margins": [_margin_row(m) for m in _margin_list(row)],
+        "change": _change_view(change),
         "has_details": outcome != "passed",
-        "open": outcome in OPEN_DETAILS,
+        "open": False,
     }
 
 
-def _failure_view(failure: dict, row: dict) -> dict:
+def _failure_view(failure: dict, row: dict, source_link) -> dict:
     program_line = row.get("program_line")
     statement_line = failure.get("statement_line")
     file_line = _file_line(program_line, statement_line)
@@ -145,22 +292,31 @@ def _failure_view(failure: dict, row: dict) -> dict:
         "message": _text(failure.get("message"), empty=""),
         "statement_line": statement_line,
         "statement_location": _location(row.get("file"), file_line) if file_line else "",
-        "discrepancies": [
-            {
-                "file_line": _file_line(program_line, d.get("statement_line")),
-                "statement": _text(d.get("statement"), empty=""),
-                "variable": _text(d.get("variable"), empty=""),
-                "field": _text(d.get("field"), empty=""),
-                "torch": _value(d.get("torch")),
-                "engine": _value(d.get("engine")),
-                "detail": _text(d.get("detail"), empty=""),
-            }
-            for d in failure.get("discrepancies") or []
-        ],
+        "statement_href": source_link(row.get("file")) if file_line else None,
+        "discrepancies": [_discrepancy_view(d, program_line, _dtype_hint(d, row)) for d in
+                          failure.get("discrepancies") or [] if isinstance(d, dict)],
         "inputs": [_input_view(name, v) for name, v in (failure.get("inputs") or {}).items()],
         "seed": _text(failure.get("seed"), empty=""),
         "reproduce": _text(failure.get("reproduce"), empty=""),
+        "snippet": _text(failure.get("snippet"), empty=""),
         "traceback": _text(failure.get("traceback"), empty=""),
+    }
+
+
+def _discrepancy_view(d: dict, program_line: int | None, dtype: str | None) -> dict:
+    detail = _text(d.get("detail"), empty="")
+    measured = d.get("measure") if isinstance(d.get("measure"), dict) else _parse_detail(detail)
+    return {
+        "file_line": _file_line(program_line, d.get("statement_line")),
+        "statement": _text(d.get("statement"), empty=""),
+        "variable": _text(d.get("variable"), empty=""),
+        "field": _text(d.get("field"), empty=""),
+        "torch": _value(d.get("torch")),
+        "engine": _value(d.get("engine")),
+        "detail": detail,
+        "stats": _stats(measured),
+        "elements": _elements(measured.get("elements") or [], dtype),
+        "more_elements": bool(measured.get("more")),
     }
 
 
@@ -177,6 +333,19 @@ def _input_view(name: str, value: Any) -> dict:
             "data": _values(value["values"]),
         }
     return {"name": name, "dtype": "", "shape": "", "data": _value(value)}
+
+
+def _expectation_view(expectation: dict | None) -> dict | None:
+    if not expectation:
+        return None
+    link = _text(expectation.get("link"), empty="")
+    return {
+        "reason": _text(expectation.get("reason"), empty=""),
+        "link": link,
+        # Only web links become links; anything else (javascript:, data:) stays text.
+        "href": link if re.match(r"https?://[^\s\"'<>]+$", link) else None,
+        "strict": bool(expectation.get("strict")),
+    }
 
 
 def _program_lines(program: str, program_line: int | None, statement_line: int | None) -> list:
@@ -198,6 +367,394 @@ def _program_lines(program: str, program_line: int | None, statement_line: int |
     ]
 
 
+# --------------------------------------------------------------------------- error details
+
+_DETAIL_PATTERNS = {
+    "mismatched": r"(\d+) of \d+ elements",
+    "numel": r"\d+ of (\d+) elements",
+    "rtol": r"rtol=([^,;\s]+)",
+    "atol": r"atol=([^,;\s]+)",
+    "worst_index": r"worst at (\([\d, ]*\))",
+    "max_abs": r"max abs ([^,;\s]+)",
+    "max_rel": r"max rel ([^,;\s]+)",
+    "max_ulp": r"max ULP ([^,;\s]+)",
+}
+_ELEMENT = re.compile(r"(\([\d, ]*\)): (.+?) vs (.+?)(?=, \([\d, ]*\): | \.\.\.$|$)")
+_NP_SCALAR = re.compile(r"np\.\w+\(([^()]*)\)")
+
+
+def _parse_detail(detail: str) -> dict:
+    """Numbers from compare.py's detail text, for results that carry no ``measure`` object."""
+    found: dict[str, Any] = {}
+    for key, pattern in _DETAIL_PATTERNS.items():
+        match = re.search(pattern, detail)
+        if match:
+            found[key] = match.group(1)
+    head, sep, listed = detail.partition("differing (torch vs engine): ")
+    if sep:
+        listed = _NP_SCALAR.sub(r"\1", listed)
+        found["elements"] = [{"index": m.group(1), "torch": m.group(2), "engine": m.group(3)}
+                             for m in _ELEMENT.finditer(listed)]
+        found["more"] = listed.endswith("...")
+    return found
+
+
+def _stats(measured: dict) -> list[tuple[str, str]]:
+    stats = []
+    if measured.get("mismatched") is not None:
+        stats.append(("outside tolerance",
+                      f"{measured['mismatched']} of {measured.get('numel', '?')} elements"))
+    for key, label in (("max_abs", "max abs"), ("max_rel", "max rel"), ("max_ulp", "max ULP"),
+                       ("worst_index", "worst at"), ("rtol", "rtol"), ("atol", "atol")):
+        if measured.get(key) is not None:
+            value = measured[key]
+            stats.append((label, _index_text(value) if key == "worst_index" else _num(value)))
+    return stats
+
+
+def _elements(elements: list, dtype: str | None) -> list[dict]:
+    out = []
+    for e in elements[:20]:
+        if not isinstance(e, dict):
+            continue
+        t, g = _float(e.get("torch")), _float(e.get("engine"))
+        abs_err = rel_err = ulp = None
+        if t is not None and g is not None:
+            abs_err = abs(g - t) if math.isfinite(g - t) else math.inf
+            rel_err = abs_err / abs(t) if t else (0.0 if abs_err == 0 else math.inf)
+            ulp = _ulp(t, g, dtype)
+        out.append({
+            "index": _index_text(e.get("index")),
+            "torch": _text(e.get("torch"), empty=""),
+            "engine": _text(e.get("engine"), empty=""),
+            "abs": _num(abs_err), "rel": _num(rel_err), "ulp": _num(ulp),
+        })
+    return out
+
+
+def _ulp(expected: float, actual: float, dtype: str | None) -> float | None:
+    """Representable floats between two values in dtype (float32 or float64)."""
+    import numpy as np
+
+    if dtype not in ("float32", "float64") or not (math.isfinite(expected)
+                                                  and math.isfinite(actual)):
+        return None
+    width = np.int32 if dtype == "float32" else np.int64
+    a, b = np.array([expected, actual], dtype=dtype).view(width).astype(np.float64)
+    lowest = -(2.0 ** (8 * np.dtype(dtype).itemsize - 1))
+    a, b = (lowest - v if v < 0 else v for v in (a, b))
+    return abs(float(a - b))
+
+
+def _dtype_hint(d: dict, row: dict) -> str | None:
+    """The dtype of a discrepancy's values: the suffix the harness prints after a value
+    (``[[1.]] (float32)``), else the margin measured for that variable, else the variant."""
+    match = re.search(r"\((float16|bfloat16|float32|float64)\)\s*$", str(d.get("torch") or ""))
+    if match:
+        return match.group(1)
+    field = "grad" if d.get("field") == "grad" else "values"
+    for m in _margin_list(row):
+        if m.get("variable") == d.get("variable") and m.get("field") == field:
+            return m.get("dtype")
+    variant = str(row.get("variant") or "")
+    return variant if variant in ("float32", "float64") else None
+
+
+# --------------------------------------------------------------------------- baseline diff
+
+
+def _changes(rows: list[dict], baseline: dict | None) -> dict:
+    """Per id, how this run differs from the baseline run; grouped for the top of the page."""
+    if baseline is None:
+        return {"present": False, "groups": [], "by_id": {}, "total": 0}
+    before = {str(r.get("id", "")): str(r.get("outcome", "unknown"))
+              for r in baseline.get("results") or [] if isinstance(r, dict)}
+    now = {str(r.get("id", "")): str(r.get("outcome", "unknown")) for r in rows}
+    by_id: dict[str, dict] = {}
+    for node_id, outcome in now.items():
+        old = before.get(node_id)
+        if old is None:
+            kind = "added"
+        elif old == outcome:
+            continue
+        elif outcome not in EXPECTED and old in EXPECTED:
+            kind = "regressed"
+        elif outcome in EXPECTED and old not in EXPECTED:
+            kind = "fixed"
+        else:
+            kind = "changed"
+        by_id[node_id] = {"kind": kind, "before": old, "after": outcome}
+    removed = [{"kind": "removed", "before": outcome, "after": None, "id": node_id}
+               for node_id, outcome in before.items() if node_id not in now]
+    groups = []
+    for kind, heading, css in CHANGES:
+        items = [dict(v, id=k) for k, v in by_id.items() if v["kind"] == kind]
+        if kind == "removed":
+            items = removed
+        if items:
+            groups.append({"kind": kind, "heading": heading, "css": css,
+                           "entries": sorted(items, key=lambda i: i["id"])})
+    meta = baseline.get("metadata") or {}
+    return {
+        "present": True,
+        "groups": groups,
+        "by_id": by_id,
+        "total": sum(len(g["entries"]) for g in groups),
+        "baseline": [(label, _text(value)) for label, value in (
+            ("finished", baseline.get("created")),
+            ("commit", str(meta["git_commit"])[:10] if meta.get("git_commit") else None),
+            ("spec items", len(before)))],
+    }
+
+
+def _change_view(change: dict | None) -> dict | None:
+    if not change:
+        return None
+    label = {kind: heading for kind, heading, _ in CHANGES}[change["kind"]].lower()
+    return {"kind": change["kind"], "label": label, "before": _text(change["before"])}
+
+
+# --------------------------------------------------------------------------- matrix
+
+
+def _matrix(rows: list[dict], specs: list[dict]) -> dict | None:
+    """Area → spec rows × (check × variant) columns of pass / fail / xfail cells."""
+    if not rows:
+        return None
+    variants = _ordered_variants(rows)
+    columns = [{"check": key, "heading": heading, "variant": v}
+               for key, heading in CHECKS for v in variants]
+    specs_by_key: dict[tuple[str, str], dict] = {}
+    for row, view in zip(rows, specs, strict=True):
+        key = (view["area"], _spec_key(row))
+        spec = specs_by_key.setdefault(key, {
+            "name": _spec_name(row), "id": key[1], "area": view["area"], "cells": {},
+            "anchor": None, "worst": 9})
+        states = _check_states(row)
+        for check, _ in CHECKS:
+            spec["cells"][(check, row.get("variant"))] = states[check]
+        if view["has_details"] and (spec["anchor"] is None or view["rank"] < spec["worst"]):
+            spec["anchor"], spec["worst"] = view["anchor"], view["rank"]
+    areas: dict[str, list[dict]] = defaultdict(list)
+    for (area, _), spec in sorted(specs_by_key.items()):
+        areas[area].append(spec)
+    out_areas = []
+    for area, area_specs in areas.items():
+        spec_rows = []
+        totals: list[Counter] = [Counter() for _ in columns]
+        for spec in area_specs:
+            cells = []
+            for i, col in enumerate(columns):
+                state = spec["cells"].get((col["check"], col["variant"]), "absent")
+                totals[i][state] += 1
+                cls, symbol, _ = CELL[state]
+                cells.append({"cls": cls, "symbol": symbol})
+            spec_rows.append({"name": spec["name"], "id": spec["id"], "anchor": spec["anchor"],
+                              "cells": cells,
+                              "bad": any(c["cls"] in ("fail", "error") for c in cells)})
+        out_areas.append({
+            "name": area,
+            "specs": spec_rows,
+            "totals": [_aggregate(t) for t in totals],
+            "bad": sum(s["bad"] for s in spec_rows),
+        })
+    return {
+        "columns": columns,
+        "checks": [{"heading": heading, "span": len(variants)} for _, heading in CHECKS],
+        "variants": [v or "—" for v in variants] if variants != [None] else [],
+        "areas": out_areas,
+        "derived": any(not isinstance(r.get("checks"), dict) for r in rows),
+    }
+
+
+def _ordered_variants(rows: list[dict]) -> list[str | None]:
+    seen = {r.get("variant") for r in rows}
+    known = [v for v in ("float32", "float64") if v in seen]
+    rest = sorted((v for v in seen if v not in known and v is not None), key=str)
+    return ([None] if None in seen else []) + known + rest
+
+
+def _spec_key(row: dict) -> str:
+    """The spec a result belongs to: its id without the ``[variant]`` suffix."""
+    node_id = str(row.get("id", ""))
+    variant = row.get("variant")
+    suffix = f"[{variant}]" if variant else None
+    if suffix and node_id.endswith(suffix):
+        return node_id[: -len(suffix)]
+    return re.sub(r"\[[^\[\]]*\]$", "", node_id) if variant else node_id
+
+
+def _spec_name(row: dict) -> str:
+    return _spec_key(row).rpartition("::")[2] or str(row.get("name", ""))
+
+
+def _check_states(row: dict) -> dict[str, str]:
+    """State of each check category for one result (see CELL)."""
+    outcome = row.get("outcome")
+    checks = row.get("checks")
+    if outcome == "error":  # the spec could not run: no check has an outcome
+        return {check: "error" for check, _ in CHECKS}
+    if isinstance(checks, dict):
+        states = {}
+        for check, _ in CHECKS:
+            value = checks.get(check)
+            if value == "fail":
+                states[check] = "xfail" if outcome == "xfailed" else "fail"
+            elif value == "pass":
+                states[check] = "pass"
+            elif value == "n/a":
+                states[check] = "na"
+            else:
+                states[check] = "unknown"
+        return states
+    failed = set()
+    failure = row.get("failure") if isinstance(row.get("failure"), dict) else {}
+    for d in failure.get("discrepancies") or []:
+        field = str(d.get("field", "")).rpartition(".")[2]
+        if field in FIELD_CHECK:
+            failed.add(FIELD_CHECK[field])
+    bad = "xfail" if outcome == "xfailed" else "fail"
+    return {check: bad if check in failed else "unknown" for check, _ in CHECKS}
+
+
+def _aggregate(counts: Counter) -> dict:
+    """An area's cell: the worst state present, with how many specs are in it."""
+    for state in ("fail", "error", "xfail"):
+        if counts[state]:
+            return {"cls": state, "text": f"{counts[state]}{CELL[state][1]}",
+                    "title": _count_title(counts)}
+    if counts["pass"]:
+        return {"cls": "pass", "text": str(counts["pass"]), "title": _count_title(counts)}
+    if counts["unknown"]:
+        return {"cls": "unknown", "text": "?", "title": _count_title(counts)}
+    return {"cls": "na", "text": "", "title": _count_title(counts)}
+
+
+def _count_title(counts: Counter) -> str:
+    return ", ".join(f"{n} {CELL[state][2]}" for state, n in counts.items()
+                     if n and state != "absent")
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def _coverage(rows: list[dict], engine_api: Any) -> dict | None:
+    """What the specs exercise, per kind, against what the engine offers."""
+    have = [r["coverage"] for r in rows if isinstance(r.get("coverage"), dict)]
+    engine_api = engine_api if isinstance(engine_api, dict) else None
+    if not have and not engine_api:
+        return None
+    kinds = []
+    for key, heading in COVERAGE_KINDS:
+        used = Counter(str(name) for c in have for name in set(c.get(key) or []))
+        offered = {str(name) for name in (engine_api or {}).get(key) or []}
+        exercised = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))
+        kinds.append({
+            "key": key,
+            "heading": heading,
+            "exercised": [{"name": name, "count": n,
+                           "missing": bool(engine_api) and name not in offered}
+                          for name, n in exercised],
+            "unexercised": sorted(offered - set(used)),
+            "offered": len(offered) if engine_api else None,
+            "covered": len(offered & set(used)),
+            "percent": round(100 * len(offered & set(used)) / len(offered)) if offered else None,
+        })
+    return {"kinds": kinds, "has_engine_api": bool(engine_api), "has_usage": bool(have)}
+
+
+# --------------------------------------------------------------------------- margins
+
+
+def _margin_list(row: dict) -> list[dict]:
+    return [m for m in row.get("margins") or [] if isinstance(m, dict)]
+
+
+def _margin_row(m: dict) -> dict:
+    return {"variable": _text(m.get("variable"), empty=""), "field": _text(m.get("field")),
+            "op": _text(m.get("op"), empty="(leaf)"), "dtype": _text(m.get("dtype"), empty=""),
+            "max_abs": _num(m.get("max_abs")), "max_rel": _num(m.get("max_rel")),
+            "max_ulp": _num(m.get("max_ulp")), "ratio": _num(m.get("ratio")),
+            "zone": _zone(_float(m.get("ratio")))}
+
+
+def _margins(rows: list[dict], specs: list[dict]) -> dict | None:
+    """Per op, the worst ratio of error to tolerance over every spec, as an SVG bar chart."""
+    worst: dict[str, dict] = {}
+    for row, view in zip(rows, specs, strict=True):
+        for m in _margin_list(row):
+            ratio = _float(m.get("ratio"))
+            if ratio is None:
+                continue
+            op = str(m.get("op") or "(leaf)")
+            entry = worst.setdefault(op, {"ratio": -1.0, "m": m, "view": view, "count": 0})
+            entry["count"] += 1
+            if _sortable(ratio) > _sortable(entry["ratio"]):
+                entry.update(ratio=ratio, m=m, view=view)
+    if not worst:
+        return None
+    g = MARGIN_GEOMETRY
+    lo, hi = MARGIN_LOG_RANGE
+    ordered = sorted(worst.items(), key=lambda kv: (-_sortable(kv[1]["ratio"]), kv[0]))
+
+    def x_of(ratio: float) -> float:
+        if ratio <= 0 or math.isnan(ratio):
+            return 0.0
+        pos = min(max(math.log10(ratio), lo), hi) if math.isfinite(ratio) else hi
+        return round((pos - lo) / (hi - lo) * g["plot"], 1)
+
+    bars = []
+    for i, (op, entry) in enumerate(ordered):
+        ratio, m, view = entry["ratio"], entry["m"], entry["view"]
+        bars.append({
+            "op": op, "y": g["top"] + i * g["row"], "width": max(x_of(ratio), 1.5),
+            "zone": _zone(ratio), "ratio": _num(ratio), "field": _text(m.get("field")),
+            "dtype": _text(m.get("dtype"), empty=""), "variable": _text(m.get("variable")),
+            "spec": view["id"], "anchor": view["anchor"] if view["has_details"] else None,
+            "max_abs": _num(m.get("max_abs")), "max_rel": _num(m.get("max_rel")),
+            "max_ulp": _num(m.get("max_ulp")), "count": entry["count"],
+        })
+    ticks = [{"x": x_of(10.0 ** p), "label": "1" if p == 0 else f"1e{p}", "one": p == 0}
+             for p in range(lo, hi + 1, 2 if hi - lo > 6 else 1)]
+    if not any(t["one"] for t in ticks):
+        ticks.append({"x": x_of(1.0), "label": "1", "one": True})
+    height = g["top"] + len(bars) * g["row"] + 8
+    return {
+        "bars": bars, "ticks": ticks, "height": height, "label_w": g["label"],
+        "plot_w": g["plot"], "width": g["label"] + g["plot"] + g["value"], "row": g["row"],
+        "top": g["top"], "over": sum(b["zone"] == "over" for b in bars),
+        "near": sum(b["zone"] == "near" for b in bars),
+    }
+
+
+def _zone(ratio: float | None) -> str:
+    if ratio is None or math.isnan(ratio) or ratio > 1:
+        return "over"
+    return "near" if ratio > 0.5 else "ok"
+
+
+def _sortable(x: float) -> float:
+    return math.inf if math.isnan(x) else x
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _area(row: dict) -> str:
+    """The spec's folder under specs/ (from ``area``, else from its file path)."""
+    if row.get("area"):
+        return str(row["area"])
+    parts = Path(str(row.get("file") or "")).parts
+    if "specs" in parts:
+        parts = parts[parts.index("specs") + 1:]
+    return "/".join(parts[:-1]) or "(top level)"
+
+
+def _rank(outcome: str) -> int:
+    """Sort order of an outcome: unknown outcomes first, then OUTCOMES' order."""
+    return OUTCOMES.index(outcome) + 1 if outcome in OUTCOMES else 0
+
+
 def _file_line(program_line: int | None, statement_line: int | None) -> int | None:
     """The spec-file line of a program line; None when either end is unknown."""
     if program_line is None or statement_line is None:
@@ -217,7 +774,52 @@ def _badge(outcome: str) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds:.2f} s"
+    return "—" if not isinstance(seconds, int | float) else f"{seconds:.2f} s"
+
+
+def _seconds(seconds: Any) -> str | None:
+    if not isinstance(seconds, int | float):
+        return None
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _number(value: Any) -> str:
+    """A sort key for a numeric column (empty sorts as -1)."""
+    return repr(value) if isinstance(value, int | float) and not isinstance(value, bool) else "-1"
+
+
+def _float(value: Any) -> float | None:
+    """A float from a number or its text ('inf', 'nan', '1e-3', 'np.float64(2.0)')."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(_NP_SCALAR.sub(r"\1", value).strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _num(value: Any) -> str:
+    """Numbers compactly (3 significant digits); text as given; None as a dash."""
+    if value is None:
+        return "—"
+    number = _float(value)
+    if number is None:
+        return str(value)
+    if math.isnan(number) or math.isinf(number):
+        return str(number)
+    if number == int(number) and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:.3g}"
+
+
+def _index_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(str(v) for v in value) + ")"
+    return _text(value, empty="")
 
 
 def _text(value: Any, empty: str = "—") -> str:
