@@ -39,7 +39,51 @@ def tutorial_while_loop(lib):
     return x.grad
 
 
-WORKLOADS = {"tutorial graph": tutorial_graph, "tutorial while loop": tutorial_while_loop}
+RNG = np.random.default_rng(0)
+MLP_DATA = {
+    "x": RNG.standard_normal((64, 256), dtype=np.float32),
+    "target": RNG.standard_normal((64, 10), dtype=np.float32),
+    "w1": RNG.standard_normal((512, 256), dtype=np.float32) * 0.05,
+    "w2": RNG.standard_normal((512, 512), dtype=np.float32) * 0.05,
+    "w3": RNG.standard_normal((10, 512), dtype=np.float32) * 0.05,
+    "b1": np.zeros(512, np.float32),
+    "b2": np.zeros(512, np.float32),
+    "b3": np.zeros(10, np.float32),
+}
+BIG = RNG.standard_normal(1_000_000, dtype=np.float32) * 0.1
+
+
+def mlp(lib):
+    """MLP 256 -> 512 -> 512 -> 10, batch 64, tanh, MSE loss; forward and backward."""
+    p = {k: lib.tensor(v, requires_grad=k[0] in "wb") for k, v in MLP_DATA.items()}
+    h = lib.tanh(p["x"] @ p["w1"].t() + p["b1"])
+    h = lib.tanh(h @ p["w2"].t() + p["b2"])
+    out = h @ p["w3"].t() + p["b3"]
+    loss = ((out - p["target"]) ** 2).mean()
+    loss.backward()
+    return p["w1"].grad
+
+
+def big_chain(lib):
+    """A 1e6-element chain: exp, mul, sum, backward."""
+    x = lib.tensor(BIG, requires_grad=True)
+    (x.exp() * x).sum().backward()
+    return x.grad
+
+
+def long_chain(lib, length=100_000):
+    """100,000 multiplications in a row, then backward: no recursion limit, linear time."""
+    x = lib.tensor(np.float32(1.0), requires_grad=True)
+    y = x
+    for _ in range(length):
+        y = y * 1.0
+    y.backward()
+    return x.grad
+
+
+WORKLOADS = {"tutorial graph": tutorial_graph, "tutorial while loop": tutorial_while_loop,
+             "mlp 256-512-512-10": mlp, "1e6-element chain": big_chain}
+REPEATS = {"mlp 256-512-512-10": 30, "1e6-element chain": 30}
 
 
 def median_time(fn, lib, repeat: int) -> float:
@@ -58,9 +102,20 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{'workload':<22} {'engine':>10} {'torch':>10} {'engine/torch':>13}")
     for name, fn in WORKLOADS.items():
-        e = median_time(fn, engine, args.repeat)
-        t = median_time(fn, torch, args.repeat)
-        print(f"{name:<22} {e * 1e6:>8.1f}µs {t * 1e6:>8.1f}µs {e / t:>13.2f}")
+        repeat = min(args.repeat, REPEATS.get(name, args.repeat))
+        e = median_time(fn, engine, repeat)
+        t = median_time(fn, torch, repeat)
+        print(f"{name:<22} {_ms(e):>10} {_ms(t):>10} {e / t:>13.2f}")
+    print("\nchain of n multiplications, backward (engine; linear means time/n stays flat):")
+    for n in (10_000, 50_000, 100_000):
+        start = time.perf_counter()
+        long_chain(engine, n)
+        took = time.perf_counter() - start
+        print(f"  n={n:>7}: {took * 1e3:8.1f} ms, {took / n * 1e6:.2f} µs per op")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3f}ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f}µs"
 
 
 if __name__ == "__main__":
