@@ -9,7 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch  # noqa: F401  imported here so pytester's in-process runs never re-import it
+import torch  # noqa: F401  imported here so pytester's in-process runs never re-import them
+
+import engine  # noqa: F401  (a second copy of a module would have classes of its own)
 
 TUTORIAL = Path(__file__).parents[2] / "specs" / "tutorial"
 GOOD = """\
@@ -180,3 +182,24 @@ def test_merge_refuses_conflicting_outcomes():
 
     with pytest.raises(MergeError, match="a is passed in one file and failed in b.json"):
         merge([(Path("a.json"), data("passed")), (Path("b.json"), data("failed"))])
+
+
+def test_the_printed_seed_reproduces_the_examples(project):
+    """Same --hypothesis-seed, same examples (seen through the measured margins); another seed
+    draws others. The ci profile keeps the example database out of it."""
+    shutil.copytree(TUTORIAL, project.path / "specs" / "tutorial")
+    node = "specs/tutorial/01_tensor.yaml::more_operations_any_input[float32]"
+
+    def margins(seed):
+        result = project.runpytest(node, "--parity-engine", "engine", "-p", "no:cacheprovider",
+                                   "--hypothesis-profile", "ci", f"--hypothesis-seed={seed}",
+                                   "--parity-report", f"seed{seed}")
+        assert result.ret == 0
+        data = json.loads((project.path / f"seed{seed}" / "results.json").read_text())
+        [record] = data["results"]
+        assert data["metadata"]["seed"] == str(seed)
+        return record["margins"]
+
+    first = margins(123)
+    assert margins(123) == first
+    assert margins(456) != first
