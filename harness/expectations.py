@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from harness.spec import plain
+
 FILENAME = "expectations.yaml"
 
 
@@ -53,7 +55,7 @@ def load(path: Path) -> dict[str, Expectation]:
         return {}
     try:
         doc = YAML(typ="rt").load(path.read_text(encoding="utf-8")) or {}
-        entries = _File.model_validate(_plain(doc)).expectations
+        entries = _File.model_validate(plain(doc)).expectations
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}"
@@ -70,14 +72,6 @@ def load(path: Path) -> dict[str, Expectation]:
             raise ExpectationsError(f"{path}:{line}:1: duplicate id {entry.id!r}")
         out[entry.id] = Expectation(entry.id, entry.reason, entry.link, entry.strict, line)
     return out
-
-
-def _plain(node):
-    if isinstance(node, dict):
-        return {k: _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
 
 
 def _line_of(doc, loc) -> int:

@@ -187,6 +187,19 @@ def _as_list(value):
 _yaml = YAML(typ="rt")
 MAX_FILE_BYTES = 1_000_000  # a spec file is a few KB; refuse anything that is clearly not one
 MAX_ELEMENTS = 100_000  # per input, with every dim at its high end
+MAX_NESTING = 100  # ruamel's scanner is quadratic in bracket depth: refuse before it stalls
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest run of unclosed [ and { (an over-estimate is fine: real specs nest ~3 deep)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def load_file(path: str | Path, root: Path | None = None) -> SpecFile:
@@ -216,6 +229,10 @@ def load_file(path: str | Path, root: Path | None = None) -> SpecFile:
         result.entries.append(SpecError(shown, 1, 1, "", "the file is empty: a spec file is a "
                                         "mapping with a 'specs:' list"))
         return result
+    if _flow_depth(text) > MAX_NESTING:
+        result.entries.append(SpecError(shown, 1, 1, "", f"YAML: brackets nested more than "
+                                        f"{MAX_NESTING} deep"))
+        return result
     directive = re.search(r"^%YAML[ \t]+(\S*)", text, re.M)
     if directive and directive[1] != "1.2":
         line = text.count("\n", 0, directive.start()) + 1
@@ -228,6 +245,10 @@ def load_file(path: str | Path, root: Path | None = None) -> SpecFile:
             doc = _yaml.load(text)
     except RecursionError:
         result.entries.append(SpecError(shown, 1, 1, "", "YAML: nested too deeply"))
+        return result
+    except (TypeError, ValueError) as exc:  # ruamel on complex keys (`? {a: 1}`), and the like
+        result.entries.append(SpecError(shown, 1, 1, "", f"YAML: cannot load this file ({exc}); "
+                                        "mapping keys must be plain words"))
         return result
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -295,7 +316,7 @@ def _load_spec(node: Any, index: int, parent, path: str, lines: list[str]) -> Sp
     if not isinstance(node, dict):
         return SpecError(path, line, col, where, "each spec is a mapping")
     try:
-        model = SpecModel.model_validate(_plain(node))
+        model = SpecModel.model_validate(plain(node))
     except ValidationError as exc:
         return _from_validation_error(exc, node, path, where, line, col)
     program_line, program_col = _program_start(node, lines)
@@ -393,12 +414,12 @@ def _generation_problem(m: SpecModel, name: str, decl: InputDecl):
     return None
 
 
-def _plain(node):
+def plain(node):
     """ruamel's commented containers as plain dicts/lists (pydantic wants builtins)."""
     if isinstance(node, dict):
-        return {k: _plain(v) for k, v in node.items()}
+        return {k: plain(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [plain(v) for v in node]
     if isinstance(node, LiteralScalarString | FoldedScalarString):
         return str(node)
     return node
