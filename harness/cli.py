@@ -71,6 +71,7 @@ def _validate(args) -> int:
     outcome = validate(args.paths, run=not args.no_run, time_limit=args.time_limit)
     for problem in outcome.problems:
         print(problem)
+    sys.stdout.flush()
     if not outcome.files:
         print(f"parity validate: no spec files in {' '.join(args.paths)}", file=sys.stderr)
         return 1

@@ -79,17 +79,24 @@ def parse(text: str, names: set[str] = frozenset()) -> Program:
         tree = ast.parse(text, filename=FILENAME)
     except SyntaxError as exc:
         raise ProgramError(exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}") from None
+    except (MemoryError, RecursionError):  # CPython's parser gives up on deep nesting
+        raise ProgramError(1, 1, "the program is nested too deeply to parse") from None
     _check_nodes(tree)
     used = _check_names(tree, set(names))
-    statements = tuple(
-        Statement(
-            node.lineno,
-            node.end_lineno or node.lineno,
-            ast.get_source_segment(text, node) or "",
-            compile(ast.Module([node], type_ignores=[]), FILENAME, "exec"),
+    try:
+        statements = tuple(
+            Statement(
+                node.lineno,
+                node.end_lineno or node.lineno,
+                ast.get_source_segment(text, node) or "",
+                compile(ast.Module([node], type_ignores=[]), FILENAME, "exec"),
+            )
+            for node in tree.body
         )
-        for node in tree.body
-    )
+    except SyntaxError as exc:  # what the parser accepts but the compiler refuses (`y = *a`)
+        raise ProgramError(exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}") from None
+    except (MemoryError, RecursionError):
+        raise ProgramError(1, 1, "the program is nested too deeply to compile") from None
     functions, methods = api_usage(tree)
     return Program(text, statements, frozenset(used), functions, methods)
 

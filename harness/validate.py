@@ -1,0 +1,110 @@
+"""`parity validate`: every check a spec can get without the engine, one error per broken spec.
+
+Loading gives YAML, schema and allow-list errors (harness.spec); on top of that every name the
+program takes from PyTorch must exist (harness.api_names), and the pinned examples plus one drawn
+example must run on PyTorch as the spec declares, within the time limit (harness.dryrun). Problems
+are `SpecError`s, so they print as `file:line:col: field: what is wrong`, like the loader's.
+An `expectations.yaml` found in a validated directory must load, and name specs that exist.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import api_names, dryrun, expectations
+from harness.spec import Spec, SpecError, load_file
+from harness.timeout import DEFAULT_LIMIT_S
+
+
+@dataclass
+class Outcome:
+    files: int = 0
+    valid: int = 0
+    problems: list[SpecError] = field(default_factory=list)
+
+
+def spec_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Spec files under `paths` (files as given, directories searched), each once."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(f for f in p.rglob("*.y*ml") if f.name != expectations.FILENAME)
+        else:
+            files.append(p)
+    seen, unique = set(), []
+    for f in files:
+        if f.resolve() not in seen:
+            seen.add(f.resolve())
+            unique.append(f)
+    return unique
+
+
+def validate(paths: Iterable[str | Path], root: Path | None = None, run: bool = True,
+             time_limit: float = DEFAULT_LIMIT_S) -> Outcome:
+    paths = list(paths)
+    outcome = Outcome()
+    ids: dict[str, set[str]] = {}  # file -> the item ids of its good specs
+    for path in spec_files(paths):
+        outcome.files += 1
+        entries = load_file(path, root=root).entries
+        for entry in entries:
+            problem = entry if isinstance(entry, SpecError) else check_spec(entry, run, time_limit)
+            if problem:
+                outcome.problems.append(problem)
+            else:
+                outcome.valid += 1
+                ids.setdefault(entry.path, set()).update(item_ids(entry))
+    for p in map(Path, paths):
+        if (p / expectations.FILENAME).exists():
+            outcome.problems += check_expectations(p / expectations.FILENAME, ids)
+    return outcome
+
+
+def item_ids(spec: Spec) -> set[str]:
+    """The pytest ids of a spec's items (`file::name[variant]`), as expectations name them."""
+    out = set()
+    for variant in spec.variants():
+        suffix = spec.variant_id(variant)
+        out.add(f"{spec.path}::{spec.name}" + (f"[{suffix}]" if suffix else ""))
+    return out
+
+
+def check_spec(spec: Spec, run: bool = True,
+               time_limit: float = DEFAULT_LIMIT_S) -> SpecError | None:
+    """The first problem of a loaded spec: an unknown PyTorch name, then the dry run."""
+    where = f"specs[{spec.index}].program"
+    tree = ast.parse(spec.program.text)
+    declared = {r.line for r in spec.model.raises}
+    found = api_names.check(tree, set(spec.model.inputs), declared)
+    if found:
+        line, col, message = found
+        return SpecError(spec.path, *spec.file_position(line, col), where, message, spec.name)
+    if run:
+        failed = dryrun.dry_run(spec, time_limit)
+        if failed:
+            line, message = failed
+            return SpecError(spec.path, *spec.file_position(line), where,
+                             f"dry run on PyTorch: {message}", spec.name)
+    return None
+
+
+def check_expectations(path: Path, ids: dict[str, set[str]]) -> list[SpecError]:
+    """The file loads, and every id whose spec file was validated names one of its items."""
+    try:
+        entries = expectations.load(path)
+    except expectations.ExpectationsError as exc:
+        m = re.match(r"(.*?):(\d+):(\d+): (.*)", str(exc), re.S)
+        if not m:
+            return [SpecError(str(path), 1, 1, "", str(exc))]
+        return [SpecError(m[1], int(m[2]), int(m[3]), "", m[4])]
+    problems = []
+    for entry in entries.values():
+        file = entry.id.split("::")[0]
+        if file in ids and entry.id not in ids[file]:
+            problems.append(SpecError(str(path), entry.line, 1, "id",
+                                      f"no spec item has the id {entry.id!r}"))
+    return problems
