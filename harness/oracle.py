@@ -56,6 +56,9 @@ def scalar_function(spec: Spec, torch: Backend, line: int, inputs: dict[str, np.
     def f(leaf):
         namespace = programs.namespace(module, torch.functional)
         for name, array in inputs.items():
+            if not isinstance(array, np.ndarray):  # a symbolic dim's size
+                namespace[name] = array
+                continue
             value = module.tensor(array.astype(np.float64) if array.dtype.kind == "f" else array,
                                   requires_grad=requires_grad[name] and name != wrt)
             namespace[name] = value

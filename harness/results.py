@@ -100,6 +100,9 @@ def snippet(spec: Spec, inputs: dict[str, np.ndarray] | None) -> str | None:
              "import torch  # or: import engine as torch",
              "import torch.nn.functional as F  # or: import engine.nn.functional as F", ""]
     for name, array in inputs.items():
+        if not isinstance(array, np.ndarray):
+            lines.append(f"{name} = {array!r}")
+            continue
         values = _NON_FINITE.sub(r"math.\1", repr(array.tolist()))
         grad = ", requires_grad=True" if spec.model.inputs[name].requires_grad else ""
         lines.append(f"{name} = torch.tensor(np.array({values}, dtype=np.{array.dtype}){grad})")
@@ -109,8 +112,9 @@ def snippet(spec: Spec, inputs: dict[str, np.ndarray] | None) -> str | None:
 def _inputs(inputs: dict[str, np.ndarray] | None) -> dict | None:
     if inputs is None:
         return None
+    arrays = {name: np.asarray(a) for name, a in inputs.items()}  # dims are Python ints
     return {name: {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.tolist()}
-            for name, a in inputs.items()}
+            for name, a in arrays.items()}
 
 
 def summarise(records: list[dict]) -> dict[str, int]:

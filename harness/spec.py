@@ -321,7 +321,7 @@ def _load_spec(node: Any, index: int, parent, path: str, lines: list[str]) -> Sp
         return _from_validation_error(exc, node, path, where, line, col)
     program_line, program_col = _program_start(node, lines)
     try:
-        program = programs.parse(model.program, names=set(model.inputs))
+        program = programs.parse(model.program, names=set(model.inputs) | set(model.dims))
     except programs.ProgramError as exc:
         return SpecError(path, program_line + exc.line - 1, program_col + exc.col - 1,
                          f"{where}.program", exc.message)
@@ -371,9 +371,9 @@ def _semantic_problem(spec: Spec, node) -> tuple[tuple, str] | None:
         if b.min_dims > b.max_dims or b.min_side > b.max_side:
             return ("broadcast",), "min_dims <= max_dims and min_side <= max_side are required"
     for i, example in enumerate(m.examples):
-        if set(example) != set(m.inputs):
-            return ("examples", i), (f"an example gives every input ({', '.join(m.inputs)}), "
-                                     f"not {', '.join(example) or 'none'}")
+        if not set(m.inputs) <= set(example) <= set(m.inputs) | set(m.dims):
+            return ("examples", i), (f"an example gives every input ({', '.join(m.inputs)}) "
+                                     f"and maybe dims, not {', '.join(example) or 'nothing'}")
     starts = spec.program.statement_lines
     for i, r in enumerate(m.raises):
         if r.line not in starts:

@@ -19,12 +19,15 @@ _FLOAT_WIDTH = {"float16": 16, "float32": 32, "float64": 64}
 _INT_LIMITS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1), "uint8": (0, 255)}
 
 
-def inputs(spec: Spec, variant: dict[str, str]) -> st.SearchStrategy[dict[str, np.ndarray]]:
-    """All inputs of one example, as {name: array} in declaration order."""
+def inputs(spec: Spec, variant: dict[str, str]) -> st.SearchStrategy[dict[str, object]]:
+    """One example: {input name: array} in declaration order, then {dim name: int} for the
+    symbolic dims the program reads (a program may write `torch.ones(n, 3)`)."""
     return sizes_and_shapes(spec).flatmap(
         lambda drawn: st.fixed_dictionaries(
-            {name: _array(decl, variant[name], *drawn, name)
-             for name, decl in spec.model.inputs.items()}
+            {**{name: _array(decl, variant[name], *drawn, name)
+                for name, decl in spec.model.inputs.items()},
+             **{dim: st.just(size) for dim, size in drawn[0].items()
+                if dim in spec.program.names_used}}
         )
     )
 
@@ -110,7 +113,15 @@ def special_values(names: list[str], dtype: str) -> list[float]:
 
 def pinned_examples(spec: Spec, variant: dict[str, str]) -> list[dict[str, np.ndarray]]:
     """The spec's `examples:`, as arrays of each input's dtype, run before any drawn example."""
-    return [
-        {name: np.asarray(example[name], dtype=variant[name]) for name in spec.model.inputs}
-        for example in spec.model.examples
-    ]
+    out = []
+    for example in spec.model.examples:
+        arrays = {name: np.asarray(example[name], dtype=variant[name])
+                  for name in spec.model.inputs}
+        dims = {d: int(example[d]) for d in spec.model.dims if d in example}
+        for name, decl in spec.model.inputs.items():  # dims not given: read off the shapes
+            for axis, d in enumerate(decl.shape):
+                if isinstance(d, str) and axis < arrays[name].ndim:
+                    dims.setdefault(d, arrays[name].shape[axis])
+        out.append({**arrays, **{d: v for d, v in dims.items()
+                                 if d in spec.program.names_used}})
+    return out

@@ -115,8 +115,11 @@ def _make_inputs(namespace: dict, backend: Backend, inputs: dict[str, np.ndarray
     """Step 0: the inputs created from the drawn arrays; the backend's tensor() may fail too."""
     step = Step(0, INPUTS_SOURCE)
     try:
-        for name, array in inputs.items():
-            namespace[name] = backend.make_input(array, requires_grad[name])
+        for name, value in inputs.items():
+            if isinstance(value, np.ndarray):
+                namespace[name] = backend.make_input(value, requires_grad[name])
+            else:  # a symbolic dim's drawn size
+                namespace[name] = value
     except Exception as exc:
         step.exception = ExceptionRecord(type(exc).__name__, normalise(str(exc)))
     step.state = observe_namespace(namespace, backend)

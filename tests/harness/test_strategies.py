@@ -109,3 +109,23 @@ def test_broadcast_group_shapes_broadcast_together(tmp_path):
         assert e["c"].shape == (2,)
         seen.add((e["a"].ndim, e["a"].size == 0))
     assert (0, False) in seen and any(empty for _, empty in seen)  # 0-d and zero-size drawn
+
+
+def test_dims_the_program_reads_are_bound_as_ints(tmp_path):
+    spec = spec_from(tmp_path, {"x": {"shape": ["n", "m"]}}, {"n": [1, 3], "m": [2, 2]},
+                     "y = torch.ones(n, m) + x", examples=[{"x": [[1.0, 2.0]]}])
+    for e in draws(spec, 20):
+        assert e["n"] == e["x"].shape[0] and "m" in e and isinstance(e["n"], int)
+    [pinned] = strategies.pinned_examples(spec, spec.variants()[0])
+    assert (pinned["n"], pinned["m"]) == (1, 2)  # read off the example's shapes
+
+
+def test_dims_run_through_the_harness(tmp_path):
+    from harness.backends import load
+    from harness.runner import PASSED, check
+
+    spec = spec_from(tmp_path, {}, {"n": [0, 3]}, "y = torch.ones(n, 2, requires_grad=True)\n"
+                     "y.sum().backward()\nprint(y.grad)")
+    torch = load("torch")
+    result = check(spec, {}, "s", max_examples=10, backends=(torch, torch))
+    assert result.outcome == PASSED and result.examples >= 4  # n = 0, 1, 2, 3
