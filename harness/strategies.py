@@ -82,7 +82,7 @@ def elements(decl: InputDecl, dtype: str, bounds: tuple[int, int] | None = None)
     if dtype == "bool":
         values = st.booleans()
     elif dtype in _FLOAT_WIDTH:
-        lo, hi = decl.range or DEFAULT_RANGE
+        lo, hi = _representable(decl.range or DEFAULT_RANGE, dtype)
         values = st.floats(lo, hi, width=_FLOAT_WIDTH[dtype], allow_nan=False,
                            allow_infinity=False, allow_subnormal=False)
         for kink in decl.avoid:
@@ -98,6 +98,16 @@ def elements(decl: InputDecl, dtype: str, bounds: tuple[int, int] | None = None)
     if decl.nonzero:
         values = values.filter(lambda v: v != 0)
     return values
+
+
+def _representable(bounds: tuple[float, float], dtype: str) -> tuple[float, float]:
+    """The range rounded inwards to values the dtype holds (0.1 is not a float32)."""
+    lo, hi = (np.asarray(b, dtype=dtype) for b in bounds)
+    if float(lo) < bounds[0]:
+        lo = np.nextafter(lo, np.asarray(np.inf, dtype=dtype))
+    if float(hi) > bounds[1]:
+        hi = np.nextafter(hi, np.asarray(-np.inf, dtype=dtype))
+    return float(lo), float(hi)
 
 
 def special_values(names: list[str], dtype: str) -> list[float]:

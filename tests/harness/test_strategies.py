@@ -129,3 +129,17 @@ def test_dims_run_through_the_harness(tmp_path):
     torch = load("torch")
     result = check(spec, {}, "s", max_examples=10, backends=(torch, torch))
     assert result.outcome == PASSED and result.examples >= 4  # n = 0, 1, 2, 3
+
+
+def test_ranges_that_are_not_exact_in_the_dtype_are_rounded_inwards(tmp_path):
+    spec = spec_from(tmp_path, {"x": {"shape": [5], "dtype": ["float16", "float32"],
+                                      "range": [0.1, 0.3]}}, program="y = x")
+    for variant in spec.variants():
+
+        @settings(max_examples=30, database=None)
+        @given(strategies.inputs(spec, variant))
+        def in_range(inputs):
+            values = inputs["x"].astype(np.float64)
+            assert ((0.1 <= values) & (values <= 0.3)).all()
+
+        in_range()
