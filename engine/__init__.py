@@ -4,10 +4,14 @@ Module map: _dtype (dtypes, promotion), _size, _device, _grad_mode, _tensor (Ten
 _ops (forward math), _derivatives (backward nodes, one per torch grad_fn), _node (graph
 wiring), _autograd (the backward loop), _creation (factories), _functions/_methods (the
 torch.* call forms and Tensor methods), _tensor_str (printing), nn.functional.
+Autograd semantics: _inplace (in-place ops, __setitem__, CopySlices), _hooks (register_hook,
+retain_grad), autograd (torch.autograd.grad/backward/graph).
 """
 
 from . import _dtype, nn
+from . import _inplace as _inplace  # binds add_, +=, __setitem__ ... onto Tensor
 from . import _methods as _methods  # binds the ops onto Tensor as methods and operators
+from . import autograd as autograd  # torch.autograd.grad, .backward, .graph
 from ._creation import LEGACY_TYPES as _LEGACY_TYPES
 from ._creation import (
     Generator,
@@ -67,7 +71,10 @@ from ._functions import (
 )
 from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._size import Size
+from ._surface import FUNCTIONS as _SURFACE
 from ._tensor import Tensor
+
+globals().update(_SURFACE)  # the op families' torch.* functions (sqrt, clamp, cat, matmul ...)
 
 FloatTensor = _LEGACY_TYPES["FloatTensor"]
 DoubleTensor = _LEGACY_TYPES["DoubleTensor"]
@@ -118,3 +125,4 @@ __all__ = [
     "reciprocal", "relu", "result_type", "rsub", "set_grad_enabled", "short", "sub", "sum",
     "tensor", "uint8", "where", "zeros", "zeros_like",
 ]
+__all__ += sorted(_SURFACE)

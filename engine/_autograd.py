@@ -1,13 +1,18 @@
 """The backward engine: an explicit loop over the graph, no recursion.
 
-1. Count, for every node reachable from the root, how many edges lead into it.
+1. Count, for every node reachable from the roots, how many edges lead into it.
 2. Run ready nodes (all consumers done), latest-created first as torch's engine does, so
    grads from several consumers are summed in torch's order.  Each grad a node returns is
    summed back to its input's shape and cast to its dtype here, in one place.
-3. Grads reaching an AccumulateGrad are added to the leaf's ``.grad``; a node with a
-   retained output copies its incoming grad to that tensor's ``.grad``.
+3. When a node is reached, the tensor hooks registered on its output run first, then
+   ``retain_grad`` stores the (hooked) grad on that tensor; grads reaching an AccumulateGrad
+   run the leaf's hooks and are added to the leaf's ``.grad``.
 4. Unless the graph is retained, each node frees its saved values once it has run, so a
    second backward through it raises torch's error.
+
+With ``inputs`` (``backward(inputs=...)`` and ``autograd.grad``) only nodes on a path to an
+input run; ``autograd.grad`` captures the grads arriving at its inputs instead of
+accumulating into ``.grad`` (torch's ``exec_info`` and ``captures``).
 """
 
 from __future__ import annotations
@@ -34,61 +39,234 @@ CREATE_GRAPH_WARNING = (
 _warned_create_graph = False  # torch warns once per process
 
 
-def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-    """``tensor.backward(...)``: check arguments as torch does, then run the engine."""
+# ----------------------------------------------------------------- argument handling
+def as_tuple(tensors):
+    """One tensor or a sequence of them, as a tuple (torch's ``(t,) if is_tensor(t)``)."""
+    if isinstance(tensors, Tensor):
+        return (tensors,)
+    return tuple(tensors)
+
+
+def grads_tuple(grads, length):
+    """torch's ``_tensor_or_tensors_to_tuple``: a float is iterated (and fails) as in torch."""
+    if grads is None:
+        return (None,) * length
+    if isinstance(grads, Tensor):
+        return (grads,)
+    return tuple(grads)
+
+
+def make_grads(outputs, grads):
+    """torch's ``_make_grads``: check given grads' shapes, create ones for scalar outputs."""
+    new_grads = []
+    for out, grad in zip(outputs, grads, strict=False):
+        if not isinstance(out, Tensor):
+            raise AssertionError("Expected output to be a torch.Tensor")
+        if isinstance(grad, Tensor):
+            if grad._data.shape != out._data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{_index(grads, grad)}] has a shape of "
+                    f"{grad.shape} and output[{_index(outputs, out)}] has a shape of "
+                    f"{out.shape}."
+                )
+            new_grads.append(grad)
+        elif grad is None:
+            if out._requires_grad:
+                if out._data.size != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if out._data.dtype.kind != "f":
+                    raise RuntimeError(
+                        "grad can be implicitly created only for real scalar outputs but got "
+                        f"{out.dtype}"
+                    )
+                new_grads.append(make(np.ones_like(out._data)))
+            else:
+                new_grads.append(None)
+        else:
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(grad).__name__}"
+            )
+    return tuple(new_grads)
+
+
+def _index(sequence, item):
+    for i, value in enumerate(sequence):
+        if value is item:
+            return i
+    return 0  # pragma: no cover
+
+
+def check_roots(tensors, grads):
+    """The checks torch's C++ ``run_backward`` makes on outputs and their grads."""
+    if len(tensors) != len(grads):
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grads)} gradients")
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, grads, strict=True)):
+        if not t._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            raise RuntimeError(
+                f"element {i} of gradients tuple is None, but the corresponding Tensor "
+                "requires grad"
+            )
+        roots.append((t.grad_fn or accumulator(t), t, g))
+    return roots
+
+
+def input_node(t):
+    """The node whose incoming grad is ``t``'s grad (None if ``t`` is in no graph)."""
+    fn = t.grad_fn
+    if fn is not None:
+        return fn
+    ref = t._accumulator
+    return None if ref is None else ref()
+
+
+def warn_create_graph():
     global _warned_create_graph
-    if inputs is not None:
-        raise NotImplementedError("engine does not support backward(inputs=...)")
-    if gradient is not None and not isinstance(gradient, Tensor):
-        gradient = _single_gradient(gradient)
-    if gradient is None:
-        if tensor._requires_grad and tensor._data.size != 1:
-            raise RuntimeError("grad can be implicitly created only for scalar outputs")
-    elif gradient._data.shape != tensor._data.shape:
-        raise RuntimeError(
-            f"Mismatch in shape: grad_output[0] has a shape of {gradient.shape} and "
-            f"output[0] has a shape of {tensor.shape}."
-        )
-    if not tensor._requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-    if gradient is None:
-        gradient = make(np.ones_like(tensor._data))
+    if not _warned_create_graph:
+        _warned_create_graph = True
+        # torch warns from its C++ engine: the warning points into torch, not at the caller
+        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=1)
+
+
+# ----------------------------------------------------------------- entry points
+def backward(tensor, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """``tensor.backward(...)``: torch.autograd.backward on one tensor."""
+    fn = tensor.grad_fn
+    if (gradient is None and inputs is None and not create_graph and fn is not None
+            and tensor._data.size == 1 and tensor._data.dtype.kind == "f"):
+        # the common `loss.backward()`: the checks below cannot fail, skip them
+        seed = make(np.ones_like(tensor._data))
+        run_backward([(fn, tensor, seed)], bool(retain_graph), False)
+        return
+    autograd_backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)
+
+
+def autograd_backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+                      grad_variables=None, inputs=None):
+    if grad_variables is not None:
+        grad_tensors = grad_variables
+    if inputs is not None and not isinstance(inputs, Tensor) and len(inputs) == 0:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    tensors = as_tuple(tensors)
+    inputs = () if inputs is None else as_tuple(inputs)
+    grads = make_grads(tensors, grads_tuple(grad_tensors, len(tensors)))
     if retain_graph is None:
         retain_graph = create_graph
-    if create_graph and not _warned_create_graph:
-        _warned_create_graph = True
-        warnings.warn(CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
-    run_backward(tensor, gradient, retain_graph, create_graph)
+    roots = check_roots(tensors, grads)
+    targets = None
+    if inputs:
+        targets = {}
+        for t in inputs:
+            t.retain_grad()  # as torch: a non-leaf input gets its .grad
+            if not t._requires_grad:  # pragma: no cover - retain_grad raised already
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            node = input_node(t)
+            if node is not None:
+                targets[node] = None
+    if create_graph:
+        warn_create_graph()
+    run_backward(roots, retain_graph, create_graph, targets, capture=False)
 
 
-def _single_gradient(gradient):
-    """torch accepts a sequence holding one gradient; anything else fails as in torch."""
-    items = tuple(gradient)  # a float raises "'float' object is not iterable", as in torch
-    for item in items:
-        if item is not None and not isinstance(item, Tensor):
-            raise TypeError(
-                f"gradients can be either Tensors or None, but got {type(item).__name__}"
+def autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+                  only_inputs=True, allow_unused=None, is_grads_batched=False,
+                  materialize_grads=False):
+    if materialize_grads and allow_unused is False:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if is_grads_batched:
+        raise NotImplementedError("engine does not support is_grads_batched=True")
+    outputs = as_tuple(outputs)
+    inputs = as_tuple(inputs)
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "torch.autograd.backward.", FutureWarning, stacklevel=3)
+    grads = make_grads(outputs, grads_tuple(grad_outputs, len(outputs)))
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise RuntimeError(
+                "all inputs have to be Tensors or GradientEdges, but got "
+                f"{type(t).__name__}"
             )
-    return items[0] if items else None
+    roots = check_roots(outputs, grads)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    targets = {}
+    nodes = []
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+        node = input_node(t)
+        nodes.append(node)
+        if node is not None:
+            targets[node] = None
+    captured = run_backward(roots, retain_graph, create_graph, targets, capture=True)
+    result = []
+    for i, (t, node) in enumerate(zip(inputs, nodes, strict=True)):
+        g = captured.get(node) if node is not None else None
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                g = make(np.zeros_like(t._data))
+        result.append(g)
+    return tuple(result)
 
 
+# ----------------------------------------------------------------- the loop
 @O.silent
-def run_backward(root_tensor, grad, retain_graph: bool, create_graph: bool):
-    root = root_tensor._grad_fn or accumulator(root_tensor)
-    grad = _validate(grad, (root_tensor._data.shape, root_tensor._data.dtype))
-    dependencies = _count_dependencies(root)
+def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
+                 capture: bool = False):
+    """Backpropagate from ``roots`` (``(node, tensor, grad)`` triples).
+
+    ``targets`` (a dict used as an ordered set of nodes, or None for "everything") restricts
+    the run to nodes on a path to a target; with ``capture`` the grads arriving at targets are
+    returned instead of being accumulated into leaves."""
+    dependencies = _count_dependencies([r[0] for r in roots])
+    needed = None if targets is None else _needed(dependencies, targets)
+    captured = {} if capture else None
     previous_mode = _grad_mode.enabled
     _grad_mode.enabled = create_graph  # formulas record a graph only for create_graph
     try:
-        buffers = {root: grad}
-        ready = [(-root._seq, id(root), root)]
+        buffers = {}
+        for node, tensor, grad in roots:
+            grad = _validate(grad, (tensor._data.shape, tensor._data.dtype))
+            pending = buffers.get(node)
+            buffers[node] = grad if pending is None else pending + grad
+        ready = [(-node._seq, id(node), node) for node in buffers if dependencies[node] == 0]
+        heapq.heapify(ready)
         while ready:
             node = heapq.heappop(ready)[2]
             grad = buffers.pop(node, None)
-            if node._retained is not None:
-                _retain(node, grad, create_graph)
             if type(node) is AccumulateGrad:
-                _accumulate(node.variable, grad, create_graph)
+                if grad is not None and node.variable._hooks:
+                    grad = _run_hooks(node.variable._hooks, grad)
+                if capture:
+                    if node in targets and grad is not None:
+                        captured[node] = grad
+                elif needed is None or node in targets:
+                    _accumulate(node.variable, grad, create_graph)
+                continue
+            if node._retained is not None and grad is not None:
+                grad = node._retained.run(grad, create_graph)
+            if capture and node in targets and grad is not None:
+                captured[node] = grad
+            if needed is not None and node not in needed:
                 continue
             grads = node.apply(grad) if grad is not None else (None,) * len(node._meta)
             for (nxt, _), g, meta in zip(node.next_functions, grads, node._meta, strict=True):
@@ -100,18 +278,20 @@ def run_backward(root_tensor, grad, retain_graph: bool, create_graph: bool):
                     pending = buffers.get(nxt)
                     buffers[nxt] = g if pending is None else pending + g
                 dependencies[nxt] -= 1
-                if dependencies[nxt] == 0:
+                if dependencies[nxt] == 0 and (needed is None or nxt in needed
+                                               or nxt in targets):
                     heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
             if not retain_graph:
                 node.release()
     finally:
         _grad_mode.enabled = previous_mode
+    return captured
 
 
-def _count_dependencies(root) -> dict:
-    """Number of edges into each node reachable from ``root`` (iterative DFS)."""
-    dependencies = {root: 0}
-    stack = [root]
+def _count_dependencies(roots) -> dict:
+    """Number of edges into each node reachable from ``roots`` (iterative DFS)."""
+    dependencies = dict.fromkeys(roots, 0)
+    stack = list(dependencies)
     while stack:
         for nxt, _ in stack.pop().next_functions:
             if nxt is None:
@@ -124,6 +304,31 @@ def _count_dependencies(root) -> dict:
     return dependencies
 
 
+def _needed(dependencies, targets) -> set:
+    """Nodes that must run because a target lies below them (torch's exec_info)."""
+    needed = set()
+    done = set()
+    for start in dependencies:
+        if start in done:
+            continue
+        stack = [(start, iter(start.next_functions))]
+        done.add(start)
+        while stack:
+            node, children = stack[-1]
+            for nxt, _ in children:
+                if nxt is not None and nxt not in done:
+                    done.add(nxt)
+                    stack.append((nxt, iter(nxt.next_functions)))
+                    break
+            else:
+                stack.pop()
+                for nxt, _ in node.next_functions:
+                    if nxt is not None and (nxt in needed or nxt in targets):
+                        needed.add(node)
+                        break
+    return needed
+
+
 def _validate(grad, meta):
     """Bring a grad to its input's shape (sum over broadcast dims) and dtype."""
     shape, np_dtype = meta
@@ -132,6 +337,12 @@ def _validate(grad, meta):
     if grad._data.dtype != np_dtype:
         grad = O.to(grad, FROM_NUMPY[np_dtype])
     return grad
+
+
+def _run_hooks(hooks, grad):
+    from ._hooks import run_tensor_hooks
+
+    return run_tensor_hooks(hooks, grad)
 
 
 def _accumulate(leaf, grad, create_graph: bool):
@@ -144,18 +355,19 @@ def _accumulate(leaf, grad, create_graph: bool):
         leaf._grad = O.copy_for_grad(grad) if create_graph else make(grad._data.copy())
     elif create_graph:
         leaf._grad = old + grad
-    elif old._data.flags.writeable:
-        old._data += grad._data
     else:
-        leaf._grad = make(old._data + grad._data)
+        try:
+            old._data += grad._data
+        except ValueError:  # a read-only (e.g. expanded) grad assigned by the user
+            leaf._grad = make(old._data + grad._data)
 
 
-def _retain(node, grad, create_graph: bool):
-    """The retain_grad hook: the tensor whose grad_fn is ``node`` keeps the grad it gets."""
-    tensor = node._retained()
-    if tensor is None or grad is None:
-        return
+def retain(tensor, grad, create_graph: bool):
+    """The retain_grad hook: ``tensor`` keeps the grad its grad_fn receives."""
     if tensor._grad is None:
         tensor._grad = O.clone(grad) if create_graph else make(grad._data.copy())
     else:
         tensor._grad = tensor._grad + grad
+
+
+Tensor.backward = backward  # bound here: no import inside Tensor.backward on the hot path

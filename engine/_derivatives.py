@@ -300,9 +300,13 @@ class ToCopyBackward0(Node):
 
 
 class CopyBackwards(Node):
-    """What a leaf's .grad hangs from after a first ``backward(create_graph=True)``."""
+    """What a leaf's .grad hangs from after a first ``backward(create_graph=True)``, and
+    copy_'s node."""
 
     __slots__ = ()
+
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
     formulas = (
         lambda n, g: _zeros_like(g),                      # self (the overwritten tensor)
         lambda n, g: g,                                   # src

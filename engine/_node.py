@@ -9,11 +9,12 @@ retain the graph, and a later backward through the node raises torch's error.
 
 from __future__ import annotations
 
+import dis
 import itertools
 import sys
 import weakref
 
-from ._tensor import Tensor, make
+from ._tensor import Tensor, as_view, make
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -29,7 +30,8 @@ _sequence = itertools.count()  # creation order: the engine runs later nodes fir
 class Node:
     """A backward function. Subclasses set ``formulas``: one ``f(node, grad)`` per input."""
 
-    __slots__ = ("next_functions", "_meta", "_seq", "_freed", "_retained", "__weakref__")
+    __slots__ = ("next_functions", "_meta", "_seq", "_freed", "_retained", "_versions",
+                 "_out_vc", "_out_version", "__weakref__")
     __module__ = "builtins"  # torch's node classes are builtins: <class 'AddBackward0'>
     saved: tuple[str, ...] = ()  # slot names of saved values (freed after backward)
     formulas: tuple = ()
@@ -45,10 +47,13 @@ class Node:
         """Grads for each input, computed only for inputs that need one."""
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD)
-        return tuple(
-            None if nxt is None else f(self, grad)
-            for f, (nxt, _) in zip(self.formulas, self.next_functions, strict=True)
-        )
+        if self.saved:
+            check_saved_versions(self)
+        edges = self.next_functions
+        if len(edges) == 1:  # the common unary case, without the loop's overhead
+            return (None if edges[0][0] is None else self.formulas[0](self, grad),)
+        return [None if nxt is None else f(self, grad)
+                for f, (nxt, _) in zip(self.formulas, edges, strict=False)]
 
     def release(self):
         if self.saved:
@@ -63,6 +68,98 @@ class Node:
         return make(self._result, True, self)
 
 
+def _modified_error(shape, np_dtype, fn, version, expected) -> RuntimeError:
+    """torch's SavedVariable error; it names the grad_fn without "Backward"/"Backward0"."""
+    from ._dtype import FROM_NUMPY
+
+    which = ""
+    if fn is not None:
+        which = f", which is output 0 of {_short_name(fn)},"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: [torch.{FROM_NUMPY[np_dtype].scalar_name}Tensor "
+        f"[{', '.join(map(str, shape))}]]{which} is at version {version}; expected version "
+        f"{expected} instead. Hint: enable anomaly detection to find the operation that "
+        "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, "
+        "check_nan=False)."
+    )
+
+
+def _short_name(fn) -> str:
+    name = fn.name()
+    i = name.rfind("Backward")
+    if i > 0 and name[i + 8:].isdigit():
+        digits = name[i + 8:]
+        return name[:i] + ("" if digits == "0" else digits)
+    return name
+
+
+_formula_slots: dict = {}  # node class -> per input, the saved slots its formula reads
+
+
+def _slots_read(cls):
+    """Which saved slots each formula reads (from the names its code looks up), so that, as
+    in torch, only values needed for the grads being computed are checked."""
+    per_input = []
+    for f in cls.formulas:
+        code = getattr(f, "__code__", None)
+        if code is None or _passes_node_on(code):
+            per_input.append(frozenset(cls.saved))
+            continue
+        names = set(code.co_names)
+        if "result" in names:
+            names.add("_result")
+        per_input.append(frozenset(n for n in cls.saved if n in names))
+    _formula_slots[cls] = per_input
+    return per_input
+
+
+def _passes_node_on(code) -> bool:
+    """Whether a formula hands the node itself to another function (then it may read any
+    saved value)."""
+    node_arg = code.co_varnames[0] if code.co_argcount else None
+    instructions = list(dis.get_instructions(code))
+    for ins, nxt in zip(instructions, instructions[1:], strict=False):
+        if ins.opname.startswith("LOAD_FAST") and ins.argval == node_arg:
+            if nxt.opname not in ("LOAD_ATTR", "LOAD_METHOD"):
+                return True
+    return False
+
+
+def check_saved_versions(node):
+    """Raise torch's error if a tensor the node saved was modified in place since."""
+    out_vc = getattr(node, "_out_vc", None)
+    if out_vc is None:  # fast path: no saved tensor was ever modified or shared
+        for slot in node.saved:
+            value = getattr(node, slot, None)
+            if isinstance(value, Tensor) and value._vc is not None:
+                break
+        else:
+            return
+    per_input = _formula_slots.get(type(node)) or _slots_read(type(node))
+    needed = set()
+    for (nxt, _), slots in zip(node.next_functions, per_input, strict=False):
+        if nxt is not None:
+            needed |= slots
+    versions = getattr(node, "_versions", None)
+    for slot in node.saved:
+        if slot not in needed:
+            continue
+        value = getattr(node, slot)
+        if isinstance(value, Tensor):
+            vc = value._vc
+            if vc is not None:
+                expected = versions.get(id(value), 0) if versions else 0
+                if vc.value != expected:
+                    raise _modified_error(value._data.shape, value._data.dtype,
+                                          value._grad_fn, vc.value, expected)
+    if out_vc is not None:  # torch saves outputs whichever input needs a grad
+        expected = node._out_version
+        if out_vc.value != expected:
+            result = node._result
+            raise _modified_error(result.shape, result.dtype, node, out_vc.value, expected)
+
+
 class AccumulateGrad(Node):
     """The node standing for a leaf; the engine adds the grad it receives to ``.grad``."""
 
@@ -75,6 +172,8 @@ class AccumulateGrad(Node):
         self._seq = sys.maxsize  # as in torch: leaves accumulate as soon as they are ready
         self._freed = False
         self._retained = None
+        self._versions = None
+        self._out_vc = None
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -95,16 +194,48 @@ def attach(node: Node, data, inputs) -> Tensor:
     """Wire ``node`` to its inputs (tensors or Python scalars) and return the output tensor."""
     edges = []
     meta = []
+    versions = None
     for t in inputs:
-        if isinstance(t, Tensor) and t._requires_grad:
-            edges.append((t._grad_fn or accumulator(t), 0))
-            meta.append((t._data.shape, t._data.dtype))
-        else:
-            edges.append((None, 0))
-            meta.append(None)
+        if isinstance(t, Tensor):
+            vc = t._vc
+            if vc is not None:  # modified or shared before: remember its version
+                if versions is None:
+                    versions = {}
+                versions[id(t)] = vc.value
+            if t._requires_grad:
+                if t._view_of is not None and vc.value != t._view_version:
+                    _refresh_view(t)  # its base was modified in place since
+                edges.append((t._grad_fn or accumulator(t), 0))
+                meta.append((t._data.shape, t._data.dtype))
+                continue
+        edges.append((None, 0))
+        meta.append(None)
     node.next_functions = tuple(edges)
     node._meta = meta
     node._seq = next(_sequence)
     node._freed = False
     node._retained = None
-    return make(data, True, node)
+    node._versions = versions
+    node._out_vc = None
+    out = make(data, True, node)
+    if data.base is not None:  # numpy made a view: of an input? then so is the tensor
+        link_view(out, inputs)
+    return out
+
+
+def _refresh_view(t):
+    from ._inplace import refresh_view
+
+    refresh_view(t)
+
+
+def link_view(out: Tensor, inputs) -> Tensor:
+    """Mark ``out`` as a view of the input whose memory its array views (torch's ``_base``
+    and shared version counter)."""
+    owner = out._data.base
+    for t in inputs:
+        if isinstance(t, Tensor):
+            data = t._data
+            if owner is data or (owner is data.base and owner is not None):
+                return as_view(out, t)
+    return out

@@ -517,6 +517,8 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: 
 
 def _vector_norm(data, ord, dims, keepdim):
     a = np.abs(data)
+    if ord != 0.0 and data.size and math.prod(data.shape[d] for d in dims) == 1:
+        return a if keepdim else a.reshape([s for i, s in enumerate(a.shape) if i not in dims])
     if ord == 2.0:
         return np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
     if ord == 1.0:

@@ -8,7 +8,6 @@ bound to Tensor methods in ``_methods``.  ``_requires_grad`` is the single truth
 from __future__ import annotations
 
 import warnings
-import weakref
 
 import numpy as np
 
@@ -56,7 +55,8 @@ def wrap_dim(dim, ndim: int) -> int:
 
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_retains_grad",
-                 "_accumulator", "__weakref__")
+                 "_accumulator", "_vc", "_view_of", "_hooks", "_view_version",
+                 "__weakref__")
     __module__ = "torch"  # `type(x)` prints as <class 'torch.Tensor'>
     __array_ufunc__ = None  # numpy operands defer to our reflected operators
     __array_priority__ = 1000
@@ -103,6 +103,10 @@ class Tensor:
     # ----------------------------------------------------------- autograd state
     @property
     def grad_fn(self):
+        if self._view_of is not None and self._vc.value != self._view_version:
+            from ._inplace import refresh_view
+
+            refresh_view(self)
         return self._grad_fn
 
     @property
@@ -168,12 +172,14 @@ class Tensor:
         return self._retains_grad
 
     def retain_grad(self):
-        if not self._requires_grad:
-            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._grad_fn is None or self._retains_grad:
-            return  # leaves always keep their grad
-        self._retains_grad = True
-        self._grad_fn._retained = weakref.ref(self)
+        from ._hooks import retain_grad
+
+        retain_grad(self)
+
+    def register_hook(self, hook):
+        from ._hooks import register_hook
+
+        return register_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         from ._autograd import backward
@@ -181,7 +187,21 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs)
 
     @property
+    def _version(self) -> int:
+        vc = self._vc
+        return 0 if vc is None else vc.value
+
+    @property
+    def _base(self):
+        return self._view_of
+
+    def _is_view(self) -> bool:
+        return self._view_of is not None
+
+    @property
     def data(self):
+        """Shares the storage but not the version counter: in-place changes through it go
+        unnoticed by autograd (torch's silent-wrong-gradient behaviour)."""
         return make(self._data)
 
     @data.setter
@@ -196,7 +216,10 @@ class Tensor:
         self._data = value._data
 
     def detach(self):
-        return make(self._data)
+        """Shares the storage and the version counter."""
+        t = make(self._data)
+        t._vc = version_counter(self)
+        return t
 
     # ----------------------------------------------------------- conversions
     def item(self):
@@ -301,6 +324,40 @@ class Tensor:
 _new = object.__new__
 
 
+class VersionCounter:
+    """Shared by a tensor, its views and its detached aliases; bumped by in-place ops."""
+
+    __slots__ = ("value", "__weakref__")
+
+    def __init__(self):
+        self.value = 0
+
+
+def as_view(out: Tensor, base: Tensor) -> Tensor:
+    """Mark ``out`` (whose array is a numpy view of ``base``'s) as a view of ``base``: it
+    shares the version counter and remembers the root base, so in-place ops on it are
+    checked and recorded as torch does (CopySlices).  View ops call this."""
+    root = base._view_of
+    out._view_of = base if root is None else root
+    vc = out._vc = version_counter(base)
+    out._view_version = vc.value  # the version its grad_fn is current for
+    return out
+
+
+def version_counter(t: Tensor) -> VersionCounter:
+    """``t``'s counter, created on first need.  A node that saved ``t`` as its output learns
+    about the counter here (outputs start at version 0), so modifying the output later is
+    caught at backward."""
+    vc = t._vc
+    if vc is None:
+        vc = t._vc = VersionCounter()
+        fn = t._grad_fn
+        if fn is not None and "_result" in fn.saved and getattr(fn, "_out_vc", None) is None:
+            fn._out_vc = vc
+            fn._out_version = 0
+    return vc
+
+
 def _rebuild(data, requires_grad):
     return make(np.array(data), requires_grad)
 
@@ -315,4 +372,7 @@ def make(data: np.ndarray, requires_grad: bool = False, grad_fn=None) -> Tensor:
     t._grad = None
     t._retains_grad = False
     t._accumulator = None
+    t._vc = None  # version counter: None until shared (detach, views) or bumped (in-place)
+    t._view_of = None  # the base tensor, for views
+    t._hooks = None  # a leaf's grad hooks (a non-leaf's live on its grad_fn)
     return t

@@ -13,3 +13,28 @@ def relu(input, inplace=False):
     if inplace:
         raise NotImplementedError("engine does not implement in-place ops yet (relu inplace=True)")
     return _ops.relu(input)
+
+
+from .._ops_nn import (  # noqa: E402 - the op families' functional forms
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    dropout,
+    gelu,
+    l1_loss,
+    leaky_relu,
+    linear,
+    log_softmax,
+    mse_loss,
+    nll_loss,
+    sigmoid,
+    silu,
+    softmax,
+    tanh,
+)
+
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu",
+    "sigmoid", "silu", "softmax", "tanh",
+]

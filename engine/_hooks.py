@@ -1,0 +1,140 @@
+"""Tensor hooks: ``register_hook``, ``retain_grad`` and the handles that remove hooks.
+
+A leaf keeps its hooks on the tensor (``_hooks``); the engine runs them on the grad that
+reaches the leaf's AccumulateGrad.  A non-leaf's hooks live on its grad_fn (in
+``node._retained``, a ``NodeHooks``), so they still run after the tensor object is gone, and
+they stay with that node when an in-place op gives the tensor a new grad_fn, as in torch.
+``retain_grad`` always runs after the hooks, whatever the registration order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from ._tensor import Tensor
+
+_next_id = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns; ``remove()`` unregisters the hook (twice is fine)."""
+
+    __slots__ = ("hooks_dict_ref", "id", "__weakref__")
+    __module__ = "torch.utils.hooks"
+
+    def __init__(self, hooks_dict):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = next(_next_id)
+
+    def remove(self):
+        hooks = self.hooks_dict_ref()
+        if hooks is not None and self.id in hooks:
+            del hooks[self.id]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class _HookDict(dict):
+    """A dict that handles can refer to weakly."""
+
+    __slots__ = ("__weakref__",)
+
+
+class NodeHooks:
+    """A non-leaf's hooks and its retain_grad, run when its grad_fn receives a grad."""
+
+    __slots__ = ("hooks", "retain")
+
+    def __init__(self):
+        self.hooks = None
+        self.retain = None  # weakref to the tensor that retains its grad
+
+    def run(self, grad, create_graph: bool):
+        if self.hooks:
+            grad = run_tensor_hooks(self.hooks, grad)
+        if self.retain is not None:
+            tensor = self.retain()
+            if tensor is not None:
+                from ._autograd import retain
+
+                retain(tensor, grad, create_graph)
+        return grad
+
+
+def node_hooks(node) -> NodeHooks:
+    hooks = node._retained
+    if hooks is None:
+        hooks = node._retained = NodeHooks()
+    return hooks
+
+
+def _hook_name(hook) -> str:
+    return getattr(hook, "__name__", "<unknown>")
+
+
+def _legacy_type(t) -> str:
+    return f"torch.{t.dtype.scalar_name}Tensor"
+
+
+def run_tensor_hooks(hooks, grad):
+    """Each hook in registration order; a hook returning a tensor replaces the grad."""
+    for hook in tuple(hooks.values()):
+        result = hook(grad)
+        if result is None:
+            continue
+        if not isinstance(result, Tensor):
+            raise TypeError(
+                f"expected Variable, but hook returned '{type(result).__name__}'"
+            )
+        if result._data.dtype != grad._data.dtype:
+            raise RuntimeError(
+                f"hook '{_hook_name(hook)}' has changed the type of value (was "
+                f"{_legacy_type(grad)} got {_legacy_type(result)})"
+            )
+        if result._data.shape != grad._data.shape:
+            raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+        grad = result
+    return grad
+
+
+def register_hook(tensor, hook) -> RemovableHandle:
+    """``Tensor.register_hook``."""
+    if not tensor._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    fn = tensor._grad_fn
+    if fn is None:
+        hooks = tensor._hooks
+        if hooks is None:
+            hooks = tensor._hooks = _HookDict()
+    else:
+        owner = node_hooks(fn)
+        hooks = owner.hooks
+        if hooks is None:
+            hooks = owner.hooks = _HookDict()
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def retain_grad(tensor):
+    """``Tensor.retain_grad``: a no-op on leaves."""
+    if not tensor._requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    fn = tensor._grad_fn
+    if fn is None or tensor._retains_grad:
+        return
+    tensor._retains_grad = True
+    node_hooks(fn).retain = weakref.ref(tensor)
+
+
+def move_retain(tensor, old_fn, new_fn):
+    """After an in-place op the retained grad is the grad of the tensor's new version."""
+    if tensor._retains_grad and old_fn is not None and old_fn._retained is not None:
+        old_fn._retained.retain = None
+    if tensor._retains_grad:
+        node_hooks(new_fn).retain = weakref.ref(tensor)

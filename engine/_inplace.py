@@ -1,0 +1,499 @@
+"""In-place ops: ``add_``-style methods, ``+=``-style operators and ``__setitem__``.
+
+Every in-place op is its out-of-place op followed by ``commit``: torch's checks (a leaf
+that requires grad, or a view of one, cannot be modified while grad mode is on; the result
+must keep the tensor's shape and be castable to its dtype), a write into the tensor's own
+array (so views and detached aliases see it), a bump of the shared version counter, and
+the history rewrite torch does:
+
+- a non-view gets the op's node as its new grad_fn;
+- a view's root base gets a ``CopySlices`` node (the base's grad flows through the op for
+  the view's region, unchanged elsewhere) and the view gets an ``AsStridedBackward0``.
+
+Saved tensors keep the version they had when saved (``_node``), so modifying one later
+raises torch's "modified by an inplace operation" error at backward.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from . import _derivatives as D
+from . import _ops as O
+from ._dtype import FROM_NUMPY
+from ._grad_mode import state as _grad_mode
+from ._hooks import move_retain
+from ._node import SECOND_BACKWARD, Node, accumulator, attach, check_saved_versions
+from ._tensor import Tensor, make, version_counter
+
+LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+VIEW_OF_LEAF_ERROR = (
+    "a view of a leaf Variable that requires grad is being used in an in-place operation."
+)
+OVERLAP_ERROR = (
+    "unsupported operation: more than one element of the written-to tensor refers to a "
+    "single memory location. Please clone() the tensor before performing the operation."
+)
+
+
+# ----------------------------------------------------------------- backward nodes
+class ZeroBackward0(Node):
+    __slots__ = ()
+    formulas = (
+        lambda n, g: D._zeros_like(g),                    # self
+    )
+
+
+class FillBackward2(Node):
+    """``fill_(scalar)``."""
+
+    __slots__ = ()
+    formulas = (
+        lambda n, g: D._zeros_like(g),                    # self
+    )
+
+
+class FillBackward3(Node):
+    """``fill_(0-d tensor)``."""
+
+    __slots__ = ()
+    formulas = (
+        lambda n, g: D._zeros_like(g),                    # self
+        lambda n, g: O.sum(g),                            # value
+    )
+
+
+class _Region:
+    """Where a view lies in its root base's array: element offset, shape, byte strides."""
+
+    __slots__ = ("offset", "shape", "strides", "order", "base_shape", "itemsize")
+
+    def __init__(self, root_data, view_data):
+        if root_data.flags.c_contiguous:
+            self.order = "C"
+        elif root_data.flags.f_contiguous:
+            self.order = "F"
+        else:  # pragma: no cover - roots are freshly allocated arrays
+            raise NotImplementedError("engine: in-place on a view of a non-contiguous tensor")
+        self.offset = (view_data.ctypes.data - root_data.ctypes.data) // root_data.itemsize
+        self.shape = view_data.shape
+        self.strides = view_data.strides
+        self.base_shape = root_data.shape
+        self.itemsize = root_data.itemsize
+
+    def of(self, array):
+        """The region inside ``array`` (an array laid out as the root was)."""
+        flat = array.ravel(order="K")
+        strides = self.strides
+        if flat.itemsize != self.itemsize:  # same layout, other element size
+            strides = tuple(st // self.itemsize * flat.itemsize for st in strides)
+        return as_strided(flat[self.offset:], self.shape, strides, writeable=True)
+
+    def blank(self, like):
+        return np.zeros(self.base_shape, like.dtype, order=self.order)
+
+    def flat_index(self) -> Tensor:
+        """The view's elements as positions in the base flattened in C order (used to build
+        the backward with engine ops, so that create_graph records it)."""
+        logical = np.arange(math.prod(self.base_shape), dtype=np.int64).reshape(self.base_shape)
+        return make(np.ascontiguousarray(self.of(np.array(logical, order=self.order))))
+
+
+class CopySlices(Node):
+    """The root base's grad_fn after an in-place op on one of its views: the op's node
+    ``fn`` handles the view's region, the rest of the grad passes through."""
+
+    __slots__ = ("fn", "region")
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+    def apply(self, grad):
+        fn = self.fn
+        if fn._freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        if fn.saved:
+            check_saved_versions(fn)
+        if _grad_mode.enabled:  # create_graph: the same computation with engine ops
+            return self._apply_recorded(grad)
+        region = self.region
+        result = np.array(grad._data, order=region.order, copy=True)
+        view = region.of(result)
+        grad_slice = make(view.copy())
+        grads = [None] * len(self.next_functions)
+        if self.next_functions[0][0] is not None:
+            g = fn.formulas[0](fn, grad_slice)
+            if g is None:
+                view[...] = 0
+            else:
+                if g._data.shape != view.shape:
+                    g = O.sum_to(g, view.shape)
+                view[...] = g._data
+            grads[0] = make(result)
+        for i in range(1, len(grads)):
+            if self.next_functions[i][0] is not None:
+                grads[i] = fn.formulas[i](fn, grad_slice)
+        return tuple(grads)
+
+    def _apply_recorded(self, grad):
+        fn = self.fn
+        index = self.region.flat_index()
+        flat = O.reshape(grad, (-1,))
+        grad_slice = flat[index]
+        grads = [None] * len(self.next_functions)
+        if self.next_functions[0][0] is not None:
+            result = O.clone(flat)
+            g = fn.formulas[0](fn, grad_slice)
+            if g is None:
+                result[index] = 0
+            else:
+                if g._data.shape != index._data.shape:
+                    g = O.sum_to(g, index._data.shape)
+                if g._data.dtype != flat._data.dtype:
+                    g = O.to(g, flat.dtype)
+                result[index] = g
+            grads[0] = O.reshape(result, self.region.base_shape)
+        for i in range(1, len(grads)):
+            if self.next_functions[i][0] is not None:
+                grads[i] = fn.formulas[i](fn, grad_slice)
+        return tuple(grads)
+
+    def release(self):
+        self.fn.release()
+
+
+class AsStridedBackward0(Node):
+    """A view's grad_fn after an in-place op on it: scatter the grad into the base."""
+
+    __slots__ = ("region",)
+
+    def apply(self, grad):
+        region = self.region
+        if _grad_mode.enabled:  # create_graph: record the scatter
+            out = make(np.zeros(math.prod(region.base_shape), grad._data.dtype))
+            out[region.flat_index()] = grad
+            return (O.reshape(out, region.base_shape),)
+        out = region.blank(grad._data)
+        region.of(out)[...] = grad._data
+        return (make(out),)
+
+
+# ----------------------------------------------------------------- checks
+def check_inplace(t: Tensor):
+    """torch's check before an in-place op on ``t`` under grad mode."""
+    if not _grad_mode.enabled:
+        return
+    root = t._view_of
+    if root is None:
+        if t._requires_grad and t._grad_fn is None:
+            raise RuntimeError(LEAF_ERROR)
+    elif root._requires_grad and root._grad_fn is None:
+        raise RuntimeError(VIEW_OF_LEAF_ERROR)
+
+
+def _check_cast(result_dtype, t):
+    want = t._data.dtype
+    if result_dtype == want:
+        return
+    kind = result_dtype.kind
+    if (kind == "f" and want.kind != "f") or (want.kind == "b" and kind != "b"):
+        raise RuntimeError(
+            f"result type {FROM_NUMPY[result_dtype].scalar_name} can't be cast to the "
+            f"desired output type {FROM_NUMPY[want].scalar_name}"
+        )
+
+
+def _write(target: np.ndarray, values):
+    if not target.flags.writeable:
+        raise RuntimeError(OVERLAP_ERROR)
+    np.copyto(target, values, casting="unsafe")
+
+
+# ----------------------------------------------------------------- commit
+def commit(t: Tensor, result: Tensor) -> Tensor:
+    """Write the out-of-place ``result`` into ``t`` and give ``t`` its new history."""
+    data = t._data
+    out = result._data
+    if out.shape != data.shape:
+        raise RuntimeError(
+            f"output with shape {list(data.shape)} doesn't match the broadcast shape "
+            f"{list(out.shape)}"
+        )
+    _check_cast(out.dtype, t)
+    fn = result._grad_fn
+    if fn is not None:
+        _snapshot_self(fn, t)
+    _write(data, out)
+    vc = version_counter(t)
+    vc.value += 1
+    if fn is not None:
+        if "_result" in fn.saved:  # the node's output is t itself, at its new version
+            fn._result = data
+            fn._out_vc = vc
+            fn._out_version = vc.value
+        _rebase(t, fn, data)
+    return t
+
+
+def _snapshot_self(fn, t):
+    """A node that saved ``t`` as ``self`` needs its value before the write (torch saves
+    ``original_self``)."""
+    for slot in fn.saved:
+        if slot == "self_" and getattr(fn, slot) is t:
+            setattr(fn, slot, make(t._data.copy(), t._requires_grad, t._grad_fn))
+
+
+def _rebase(t: Tensor, fn: Node, region_data: np.ndarray):
+    """``t`` (or, for a view, its root base) now hangs from ``fn``."""
+    root = t._view_of
+    old = t._grad_fn
+    if root is None and region_data is t._data:
+        t._grad_fn = fn
+        t._requires_grad = True
+        move_retain(t, old, fn)
+        return
+    if root is None:  # __setitem__ on a non-view: the region of t itself
+        root = t
+    region = _Region(root._data, region_data)
+    cs = CopySlices()
+    cs.fn = fn
+    cs.region = region
+    base_edge = (root._grad_fn or accumulator(root)) if root._requires_grad else None
+    cs.next_functions = ((base_edge, 0),) + tuple(fn.next_functions[1:])
+    cs._meta = [(root._data.shape, root._data.dtype)] + list(fn._meta[1:])
+    cs._seq = fn._seq
+    cs._freed = False
+    cs._retained = None
+    cs._versions = None
+    cs._out_vc = None
+    root_old = root._grad_fn
+    root._grad_fn = cs
+    root._requires_grad = True
+    move_retain(root, root_old, cs)
+    if t is not root:
+        _as_strided_history(t, root)
+
+
+def _as_strided_history(t: Tensor, root: Tensor):
+    """The view's grad_fn after its base changed: AsStridedBackward0 of the base's."""
+    old = t._grad_fn
+    view_fn = AsStridedBackward0()
+    view_fn.region = _Region(root._data, t._data)
+    attach(view_fn, t._data, (root,))
+    t._grad_fn = view_fn
+    t._requires_grad = True
+    t._view_version = t._vc.value
+    move_retain(t, old, view_fn)
+
+
+def refresh_view(t: Tensor):
+    """torch regenerates a view's grad_fn when its base was modified in place after the
+    view's history was recorded (the view then reads the base's new values)."""
+    root = t._view_of
+    if root._requires_grad and _grad_mode.enabled:
+        _as_strided_history(t, root)
+    else:
+        t._view_version = t._vc.value
+
+
+# ----------------------------------------------------------------- the ops
+def _method(name):
+    """``name_`` from the out-of-place method ``name`` (looked up at call time)."""
+
+    def method(self, *args, **kwargs):
+        check_inplace(self)
+        return commit(self, getattr(Tensor, name)(self, *args, **kwargs))
+
+    method.__name__ = name + "_"
+    return method
+
+
+def _operator(op):
+    def method(self, other):
+        check_inplace(self)
+        result = op(self, other)
+        if result is NotImplemented:
+            return result
+        return commit(self, result)
+
+    return method
+
+
+def zero_(self):
+    check_inplace(self)
+    out = np.zeros_like(self._data)
+    if _grad_mode.enabled and self._requires_grad:
+        return commit(self, attach(ZeroBackward0(), out, (self,)))
+    return commit(self, make(out))
+
+
+def fill_(self, value):
+    check_inplace(self)
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value._data.ndim} dimensions."
+            )
+        out = np.full_like(self._data, value._data)
+        if _grad_mode.enabled and (self._requires_grad or value._requires_grad):
+            return commit(self, attach(FillBackward3(), out, (self, value)))
+        return commit(self, make(out))
+    out = np.full_like(self._data, value)
+    if _grad_mode.enabled and self._requires_grad:
+        return commit(self, attach(FillBackward2(), out, (self,)))
+    return commit(self, make(out))
+
+
+def _copy_node(self, src, out):
+    if _grad_mode.enabled and (self._requires_grad or src._requires_grad):
+        return attach(D.CopyBackwards(), out, (self, src))
+    return make(out)
+
+
+def copy_(self, src, non_blocking=False):
+    check_inplace(self)
+    if not isinstance(src, Tensor):
+        raise TypeError(
+            f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}"
+        )
+    try:
+        out = np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype)
+    except ValueError:
+        raise O.broadcast_error(self, src) from None
+    return commit(self, _copy_node(self, src, out))
+
+
+class IndexPutBackward0(Node):
+    """``t[advanced index] = values``."""
+
+    __slots__ = ("index",)
+    formulas = (
+        lambda n, g: _zero_at(g, n.index),                # self
+        lambda n, g: make(g._data[n.index]),              # values (summed to shape by the engine)
+    )
+
+
+def _zero_at(grad, index):
+    out = grad._data.copy()
+    out[index] = 0
+    return make(out)
+
+
+def _numpy_index(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return tuple(i._data if isinstance(i, Tensor) else i for i in items)
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    return (a.shape == b.shape and a.strides == b.strides
+            and a.ctypes.data == b.ctypes.data)
+
+
+def _source(region: Tensor, value: Tensor):
+    """torch's ``copy_to``: the node and values that write ``value`` into ``region``."""
+    shape = region._data.shape
+    if value._data.shape == shape:
+        return D.CopyBackwards, value
+    if value._data.ndim == 0:
+        return FillBackward3, value
+    from . import _ops_shape as S
+
+    dims = value._data.shape
+    lead = 0
+    while lead < len(dims) and dims[lead] == 1:
+        lead += 1
+    src = S.view(value, *dims[lead:]) if _grad_mode.enabled else value.reshape(dims[lead:])
+    if src._data.shape != shape:
+        src = S.expand(src, shape)
+    return D.CopyBackwards, src
+
+
+def setitem(self, index, value):
+    """``t[index] = value``: torch indexes (a view for basic indices, unless the index
+    selects the whole tensor) and copies ``value`` into it, so the base's grad_fn becomes
+    CopySlices; advanced indices give ``index_put_`` (IndexPutBackward0)."""
+    from ._indexing import getitem
+
+    grad_mode = _grad_mode.enabled
+    _grad_mode.enabled = False
+    try:
+        region = getitem(self, index)
+    finally:
+        _grad_mode.enabled = grad_mode
+    if not isinstance(value, Tensor):
+        value = make(np.asarray(value, dtype=self._data.dtype))
+    if not np.shares_memory(region._data, self._data):
+        return _index_put(self, _numpy_index(index), value)
+    whole = _same_memory(region._data, self._data)
+    if whole:
+        region = self
+        check_inplace(self)
+    elif grad_mode:
+        root = self if self._view_of is None else self._view_of
+        if root._requires_grad and root._grad_fn is None:
+            raise RuntimeError(VIEW_OF_LEAF_ERROR)
+        region._requires_grad = self._requires_grad
+    node_cls, src = _source(region, value)
+    out = np.broadcast_to(src._data, region._data.shape).astype(self._data.dtype)
+    if grad_mode and (region._requires_grad or src._requires_grad):
+        result = attach(node_cls(), out, (region, src))
+    else:
+        result = make(out)
+    commit(region, result)
+    if not whole and result._grad_fn is not None and self._view_of is not None:
+        _as_strided_history(self, self._view_of)
+
+
+def _index_put(self, index, value):
+    check_inplace(self)
+    if value._data.dtype != self._data.dtype:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{self.dtype.scalar_name} for the destination and {value.dtype.scalar_name} for "
+            "the source."
+        )
+    target = self._data[index]
+    try:
+        out = np.broadcast_to(value._data, target.shape).astype(self._data.dtype)
+    except ValueError:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value._data.shape)} cannot be "
+            f"broadcast to indexing result of shape {list(target.shape)}"
+        ) from None
+    new = self._data.copy()
+    new[index] = out
+    if _grad_mode.enabled and (self._requires_grad or value._requires_grad):
+        node = IndexPutBackward0()
+        node.index = index
+        result = attach(node, new, (self, value))
+    else:
+        result = make(new)
+    commit(self, result)
+
+
+INPLACE_METHODS = ("add", "sub", "mul", "div", "clamp", "clamp_min", "clamp_max", "pow",
+                   "neg", "exp", "log", "abs", "relu", "reciprocal", "sqrt", "sin", "cos",
+                   "tanh", "sigmoid", "floor", "ceil", "round", "trunc", "sign", "square",
+                   "true_divide", "remainder", "fmod", "lerp", "addcmul", "addcdiv")
+
+OPERATORS = {"__iadd__": O.add, "__isub__": O.sub, "__imul__": O.mul,
+             "__itruediv__": O.div}
+
+
+def bind():
+    for name in INPLACE_METHODS:
+        if name + "_" not in Tensor.__dict__:
+            setattr(Tensor, name + "_", _method(name))
+    for name, op in OPERATORS.items():
+        setattr(Tensor, name, _operator(op))
+    Tensor.zero_ = zero_
+    Tensor.fill_ = fill_
+    Tensor.copy_ = copy_
+    Tensor.__setitem__ = setitem
+
+
+bind()

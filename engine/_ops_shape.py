@@ -1,0 +1,629 @@
+"""Shape ops: views (view, reshape, squeeze, unsqueeze, t, transpose, permute, expand, narrow)
+and copies (repeat, flip, cat, stack, split/chunk/unbind outputs, contiguous).
+
+Views are numpy views, so they share memory with their base as torch's do; numpy's
+C-contiguity flag is torch's ``is_contiguous`` (both ignore the strides of size-1 dims).
+``reshape`` records what torch records: ViewBackward0 on a contiguous input,
+ReshapeAliasBackward0 on a non-contiguous one that can still be viewed, and a clone
+followed by UnsafeViewBackward0 otherwise.  Ops that torch implements with one
+multi-output node (split, chunk, unbind) get one node per output here, named as torch's.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+import warnings
+
+import numpy as np
+
+from . import _ops as O
+from ._dtype import result_type
+from ._grad_mode import state as _grad_mode
+from ._node import Node, attach, link_view
+from ._tensor import make, wrap_dim
+
+VIEW_ERROR = (
+    "view size is not compatible with input tensor's size and stride (at least one dimension "
+    "spans across two contiguous subspaces). Use .reshape(...) instead."
+)
+
+
+# ================================================================= backward nodes
+class _ReshapeNode(Node):
+    __slots__ = ("self_sizes",)
+    formulas = (lambda n, g: O.reshape(g, n.self_sizes),)
+
+
+class ReshapeAliasBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
+class UnsafeViewBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
+class SqueezeBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
+class SqueezeBackward1(_ReshapeNode):
+    __slots__ = ()
+
+
+class SqueezeBackward2(_ReshapeNode):
+    __slots__ = ()
+
+
+class SqueezeBackward4(_ReshapeNode):
+    """``squeeze_(dim)`` as matmul of a vector and a matrix records it."""
+
+    __slots__ = ()
+
+
+class UnsqueezeBackward0(_ReshapeNode):
+    __slots__ = ()
+
+
+class AliasBackward0(Node):
+    __slots__ = ()
+    formulas = (lambda n, g: g,)
+
+
+class TBackward0(Node):
+    __slots__ = ()
+    formulas = (lambda n, g: t(g),)
+
+
+class TransposeBackward0(Node):
+    __slots__ = ("dim0", "dim1")
+    formulas = (lambda n, g: transpose(g, n.dim0, n.dim1),)
+
+
+class PermuteBackward0(Node):
+    __slots__ = ("dims",)
+    formulas = (lambda n, g: permute(g, tuple(np.argsort(n.dims).tolist())),)
+
+
+class FlipBackward0(Node):
+    __slots__ = ("dims",)
+    formulas = (lambda n, g: flip(g, n.dims),)
+
+
+def _repeat_grad(n, g):
+    """Sum the tiles: view the grad as (r0, s0, r1, s1, ...) and sum the r's."""
+    sizes, repeats = n.self_sizes, n.repeats
+    lead = len(repeats) - len(sizes)
+    full = (1,) * lead + tuple(sizes)
+    split = []
+    for r, s in zip(repeats, full, strict=True):
+        split += [r, s]
+    summed = O.sum(O.reshape(g, tuple(split)), tuple(range(0, 2 * len(full), 2)))
+    return O.reshape(summed, tuple(sizes))
+
+
+class RepeatBackward0(Node):
+    __slots__ = ("self_sizes", "repeats")
+    formulas = (_repeat_grad,)
+
+
+def _narrow_grad(n, g):
+    return _pad_into(g, n.self_sizes, n.dim, n.start)
+
+
+def _pad_into(g, sizes, dim, start):
+    """A zero tensor of ``sizes`` with ``g`` at ``start`` along ``dim`` (engine ops)."""
+    length = g._data.shape[dim]
+    before = list(sizes)
+    before[dim] = start
+    after = list(sizes)
+    after[dim] = sizes[dim] - start - length
+    parts = []
+    if start:
+        parts.append(make(np.zeros(before, g._data.dtype)))
+    parts.append(g)
+    if after[dim]:
+        parts.append(make(np.zeros(after, g._data.dtype)))
+    return parts[0] if len(parts) == 1 else cat(parts, dim)
+
+
+class SliceBackward0(Node):
+    __slots__ = ("self_sizes", "dim", "start")
+    formulas = (_narrow_grad,)
+
+
+class SplitBackward0(Node):
+    __slots__ = ("self_sizes", "dim", "start")
+    formulas = (_narrow_grad,)
+
+
+class SplitWithSizesBackward0(SplitBackward0):
+    __slots__ = ()
+
+
+def _unbind_grad(n, g):
+    return _pad_into(unsqueeze(g, n.dim), n.self_sizes, n.dim, n.start)
+
+
+class UnbindBackward0(Node):
+    __slots__ = ("self_sizes", "dim", "start")
+    formulas = (_unbind_grad,)
+
+
+class CatBackward0(Node):
+    """One grad per input: the input's slice of the output's grad."""
+
+    __slots__ = ("dim", "bounds")
+
+    def apply(self, grad):
+        out = []
+        for (nxt, _), (start, stop) in zip(self.next_functions, self.bounds, strict=True):
+            out.append(None if nxt is None else narrow(grad, self.dim, start, stop - start))
+        return tuple(out)
+
+
+class StackBackward0(Node):
+    __slots__ = ("dim",)
+
+    def apply(self, grad):
+        return tuple(
+            None if nxt is None else select(grad, self.dim, i)
+            for i, (nxt, _) in enumerate(self.next_functions)
+        )
+
+
+class SelectBackward0(Node):
+    __slots__ = ("self_sizes", "dim", "index")
+    formulas = (lambda n, g: _pad_into(unsqueeze(g, n.dim), n.self_sizes, n.dim, n.index),)
+
+
+# ================================================================= helpers
+def _sizes(args, name="view"):
+    """Sizes given as varargs or one sequence."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    try:
+        return tuple(operator.index(a) for a in args)
+    except TypeError:
+        bad = next(a for a in args if not isinstance(a, int))
+        raise TypeError(
+            f"{name}(): argument 'size' (position 1) must be tuple of ints, but found element "
+            f"of type {type(bad).__name__} at pos 0"
+        ) from None
+
+
+def infer_size(shape, numel):
+    """Resolve one -1 as torch does, with its errors."""
+    infer = None
+    known = 1
+    for i, s in enumerate(shape):
+        if s == -1:
+            if infer is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            infer = i
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s}")
+        else:
+            known *= s
+    if infer is None:
+        if known == numel:
+            return shape
+    elif known != 0 and numel % known == 0:
+        return shape[:infer] + (numel // known,) + shape[infer + 1:]
+    raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+
+
+def _try_view(data, shape):
+    try:
+        return np.reshape(data, shape, copy=False)
+    except ValueError:
+        return None
+
+
+def legacy_type_name(input):
+    """``torch.FloatTensor`` & co, as torch's messages and ``x.type()`` name a tensor."""
+    from ._creation import _LEGACY
+
+    for name, dtype_name in _LEGACY.items():
+        if dtype_name == input.dtype.name:
+            return "torch." + name
+    raise KeyError(input.dtype.name)  # pragma: no cover
+
+
+def _unary_node(node, out, input):
+    if input._requires_grad and _grad_mode.enabled:
+        return attach(node, out, (input,))
+    return link_view(make(out), (input,)) if out.base is not None else make(out)
+
+
+def is_contiguous(input, memory_format=None):
+    return input._data.flags.c_contiguous
+
+
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    return O.clone(input)
+
+
+# ================================================================= views
+def view(input, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
+        from ._dtype import dtype as _dtype
+
+        if isinstance(shape[0], _dtype):
+            raise NotImplementedError("engine does not implement view(dtype)")
+    data = input._data
+    shape = infer_size(_sizes(shape), data.size)
+    out = _try_view(data, shape)
+    if out is None:
+        raise RuntimeError(VIEW_ERROR)
+    if input._requires_grad and _grad_mode.enabled:
+        node = O.D.ViewBackward0()
+        node.self_sizes = data.shape
+        return attach(node, out, (input,))
+    return make(out)
+
+
+def view_as(input, other):
+    return view(input, other._data.shape)
+
+
+def reshape(input, *shape):
+    data = input._data
+    shape = infer_size(_sizes(shape, "reshape"), data.size)
+    if data.flags.c_contiguous:
+        node_cls = O.D.ViewBackward0
+        out = data.reshape(shape)
+    else:
+        out = _try_view(data, shape)
+        if out is not None:
+            node_cls = ReshapeAliasBackward0
+        else:
+            input = O.clone(input)
+            out = input._data.reshape(shape)
+            node_cls = UnsafeViewBackward0
+    if input._requires_grad and _grad_mode.enabled:
+        node = node_cls()
+        node.self_sizes = data.shape
+        return attach(node, out, (input,))
+    return make(out)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    data = input._data
+    if data.ndim == 0:
+        return reshape(input, (1,))
+    start = wrap_dim(start_dim, data.ndim)
+    end = wrap_dim(end_dim, data.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    shape = data.shape[:start] + (math.prod(data.shape[start:end + 1]),) + data.shape[end + 1:]
+    return reshape(input, shape)
+
+
+def unflatten(input, dim, sizes):
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    sizes = infer_size(tuple(sizes), data.shape[d])
+    return view(input, data.shape[:d] + sizes + data.shape[d + 1:])
+
+
+def squeeze(input, dim=None):
+    data = input._data
+    if dim is None:
+        node = SqueezeBackward0()
+        shape = tuple(s for s in data.shape if s != 1)
+    else:
+        if isinstance(dim, (tuple, list)):
+            node = SqueezeBackward2()
+            dims = {wrap_dim(d, data.ndim) for d in dim}
+        else:
+            node = SqueezeBackward1()
+            dims = {wrap_dim(dim, data.ndim)}
+        shape = tuple(s for i, s in enumerate(data.shape) if not (i in dims and s == 1))
+    node.self_sizes = data.shape
+    return _unary_node(node, data.reshape(shape), input)
+
+
+def unsqueeze(input, dim):
+    data = input._data
+    d = wrap_dim(dim, data.ndim + 1)
+    node = UnsqueezeBackward0()
+    node.self_sizes = data.shape
+    return _unary_node(node, np.expand_dims(data, d), input)
+
+
+def t(input):
+    data = input._data
+    if data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {data.ndim}D")
+    return _unary_node(TBackward0(), data.T, input)
+
+
+def transpose(input, dim0, dim1):
+    data = input._data
+    d0, d1 = wrap_dim(dim0, data.ndim), wrap_dim(dim1, data.ndim)
+    node = TransposeBackward0()
+    node.dim0, node.dim1 = d0, d1
+    return _unary_node(node, np.swapaxes(data, d0, d1), input)
+
+
+def permute(input, *dims):
+    data = input._data
+    dims = _sizes(dims, "permute")
+    if len(dims) != data.ndim:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            "length of the desired ordering of dimensions i.e. input.dim() = "
+            f"{data.ndim} is not equal to len(dims) = {len(dims)}"
+        )
+    dims = tuple(wrap_dim(d, data.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    node = PermuteBackward0()
+    node.dims = dims
+    return _unary_node(node, np.transpose(data, dims), input)
+
+
+_warned_T = set()
+
+
+def T(input):  # noqa: N802 - torch's name
+    data = input._data
+    if data.ndim != 2:
+        key = data.ndim == 0
+        if key not in _warned_T:
+            _warned_T.add(key)
+            message = (
+                "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+                "cases." if key else
+                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
+                "to reverse the dimensions of a tensor."
+            )
+            warnings.warn(message, UserWarning, stacklevel=3)
+    return permute(input, tuple(range(data.ndim - 1, -1, -1)))
+
+
+def mT(input):  # noqa: N802 - torch's name
+    data = input._data
+    if data.ndim < 2:
+        raise RuntimeError(
+            "tensor.mT is only supported on matrices or batches of matrices. Got "
+            f"{data.ndim}-D tensor."
+        )
+    return transpose(input, -2, -1)
+
+
+def expand(input, *sizes):
+    data = input._data
+    sizes = _sizes(sizes, "expand")
+    if len(sizes) < data.ndim:
+        raise RuntimeError(
+            f"expand({legacy_type_name(input)}{{{list(data.shape)}}}, size={list(sizes)}): the "
+            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({data.ndim})"
+        )
+    lead = len(sizes) - data.ndim
+    target = list(sizes)
+    for i, s in enumerate(data.shape):
+        want = sizes[lead + i]
+        if want == -1:
+            target[lead + i] = s
+        elif s != want and s != 1:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({want}) must match the existing size ({s}) "
+                f"at non-singleton dimension {lead + i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(data.shape)}"
+            )
+    for i in range(lead):
+        if sizes[i] < 0:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
+                "non-existing dimension 0"
+            )
+    return O.expand(input, tuple(target))
+
+
+def expand_as(input, other):
+    return expand(input, other._data.shape)
+
+
+def narrow(input, dim, start, length):
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    size = data.shape[d]
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(
+            f"start ({start}) + length ({length}) exceeds dimension size ({size})."
+        )
+    index = (slice(None),) * d + (slice(start, start + length),)
+    node = SliceBackward0()
+    node.self_sizes, node.dim, node.start = data.shape, d, start
+    return _unary_node(node, data[index], input)
+
+
+def select(input, dim, index):
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    size = data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(data.shape)} at "
+            f"dimension {d}"
+        )
+    if index < 0:
+        index += size
+    node = SelectBackward0()
+    node.self_sizes, node.dim, node.index = data.shape, d, index
+    # the trailing Ellipsis keeps a 0-d result a view (numpy would return a scalar copy)
+    return _unary_node(node, data[(slice(None),) * d + (index, Ellipsis)], input)
+
+
+# ================================================================= copies
+def repeat(input, *repeats):
+    data = input._data
+    repeats = _sizes(repeats, "repeat")
+    if len(repeats) < data.ndim:
+        raise RuntimeError(
+            "Number of dimensions of repeat dims can not be smaller than number of dimensions "
+            "of tensor"
+        )
+    lead = len(repeats) - data.ndim
+    out = np.tile(data.reshape((1,) * lead + data.shape), repeats)
+    node = RepeatBackward0()
+    node.self_sizes, node.repeats = data.shape, repeats
+    return _unary_node(node, out, input)
+
+
+def flip(input, *dims):
+    data = input._data
+    dims = _sizes(dims, "flip")
+    dims = tuple(wrap_dim(d, data.ndim) for d in dims)
+    out = np.flip(data, dims).copy() if data.ndim else data.copy()
+    node = FlipBackward0()
+    node.dims = dims
+    return _unary_node(node, out, input)
+
+
+def _tensor_list(name, tensors):
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(
+            f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+            f"{type(tensors).__name__}"
+        )
+    return tensors
+
+
+@O.silent
+def cat(tensors, dim=0):
+    tensors = _tensor_list("cat", tensors)
+    if not tensors:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    ref = tensors[0]._data
+    for i, x in enumerate(tensors):
+        if x._data.ndim == 0:
+            raise RuntimeError(
+                f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    d = wrap_dim(dim, ref.ndim)
+    for i, x in enumerate(tensors):
+        data = x._data
+        if data.ndim != ref.ndim:
+            raise RuntimeError(
+                f"Tensors must have same number of dimensions: got {ref.ndim} and {data.ndim}")
+        for k in range(ref.ndim):
+            if k != d and data.shape[k] != ref.shape[k]:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref.shape[k]} but got size {data.shape[k]} for tensor number {i} in "
+                    "the list."
+                )
+    dtype = result_type(*tensors) if len(tensors) > 1 else tensors[0].dtype
+    out = np.concatenate([O.as_array(x, dtype.np) for x in tensors], axis=d)
+    if O._needs_grad(*tensors):
+        node = CatBackward0()
+        node.dim = d
+        bounds = []
+        start = 0
+        for x in tensors:
+            bounds.append((start, start + x._data.shape[d]))
+            start += x._data.shape[d]
+        node.bounds = bounds
+        return attach(node, out, tensors)
+    return make(out)
+
+
+@O.silent
+def stack(tensors, dim=0):
+    tensors = _tensor_list("stack", tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    ref = tensors[0]._data
+    for i, x in enumerate(tensors):
+        if x._data.shape != ref.shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(ref.shape)} at "
+                f"entry 0 and {list(x._data.shape)} at entry {i}"
+            )
+    d = wrap_dim(dim, ref.ndim + 1)
+    dtype = result_type(*tensors) if len(tensors) > 1 else tensors[0].dtype
+    out = np.stack([O.as_array(x, dtype.np) for x in tensors], axis=d)
+    if O._needs_grad(*tensors):
+        node = StackBackward0()
+        node.dim = d
+        return attach(node, out, tensors)
+    return make(out)
+
+
+def _pieces(input, dim, lengths, node_cls):
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    out = []
+    start = 0
+    grad = input._requires_grad and _grad_mode.enabled
+    for length in lengths:
+        piece = data[(slice(None),) * d + (slice(start, start + length),)]
+        if grad:
+            node = node_cls()
+            node.self_sizes, node.dim, node.start = data.shape, d, start
+            out.append(attach(node, piece, (input,)))
+        else:
+            out.append(make(piece))
+        start += length
+    return tuple(out)
+
+
+def split(input, split_size_or_sections, dim=0):
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    size = data.shape[d]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sections = [operator.index(s) for s in split_size_or_sections]
+        if builtins.sum(sections) != size:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+                f"size at dimension {d}), but got split_sizes={sections}"
+            )
+        return _pieces(input, d, sections, SplitWithSizesBackward0)
+    step = operator.index(split_size_or_sections)
+    if step <= 0 and not (step == 0 and size == 0):
+        raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
+                           f"size of {size}")
+    n = builtins.max(1, -(-size // step)) if step else 1
+    lengths = [builtins.min(step, size - i * step) for i in range(n)]
+    return _pieces(input, d, lengths, SplitBackward0)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    size = data.shape[d]
+    step = -(-size // chunks) if size else 0
+    if step == 0:
+        return split(input, 0, d) if size == 0 else (input,)
+    return split(input, step, d)
+
+
+def unbind(input, dim=0):
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    out = []
+    grad = input._requires_grad and _grad_mode.enabled
+    for i in range(data.shape[d]):
+        piece = data[(slice(None),) * d + (i,)]
+        if grad:
+            node = UnbindBackward0()
+            node.self_sizes, node.dim, node.start = data.shape, d, i
+            out.append(attach(node, piece, (input,)))
+        else:
+            out.append(make(piece))
+    return tuple(out)
