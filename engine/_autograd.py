@@ -26,7 +26,7 @@ from . import _ops as O
 from ._dtype import FROM_NUMPY
 from ._grad_mode import state as _grad_mode
 from ._node import AccumulateGrad, accumulator
-from ._tensor import Tensor, make
+from ._tensor import Tensor, make, version_counter
 
 CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "
@@ -360,6 +360,8 @@ def _accumulate(leaf, grad, create_graph: bool):
             old._data += grad._data
         except ValueError:  # a read-only (e.g. expanded) grad assigned by the user
             leaf._grad = make(old._data + grad._data)
+        else:
+            version_counter(old).value += 1  # an in-place add, as torch's
 
 
 def retain(tensor, grad, create_graph: bool):

@@ -215,6 +215,9 @@ def _write(target: np.ndarray, values):
 # ----------------------------------------------------------------- commit
 def commit(t: Tensor, result: Tensor) -> Tensor:
     """Write the out-of-place ``result`` into ``t`` and give ``t`` its new history."""
+    if result is t:  # the op was a no-op returning its input
+        version_counter(t).value += 1
+        return t
     data = t._data
     out = result._data
     if out.shape != data.shape:
@@ -242,7 +245,7 @@ def _snapshot_self(fn, t):
     """A node that saved ``t`` as ``self`` needs its value before the write (torch saves
     ``original_self``)."""
     for slot in fn.saved:
-        if slot == "self_" and getattr(fn, slot) is t:
+        if slot == "self_" and getattr(fn, slot, None) is t:
             setattr(fn, slot, make(t._data.copy(), t._requires_grad, t._grad_fn))
 
 
@@ -322,6 +325,17 @@ def _operator(op):
     return method
 
 
+def div_(self, other, *, rounding_mode=None):
+    """torch wraps a scalar divisor in a tensor for the rounding forms (DivBackward2)."""
+    check_inplace(self)
+    if rounding_mode is None:
+        return commit(self, Tensor.div(self, other))
+    if not isinstance(other, Tensor):
+        other = make(np.asarray(other, dtype=np.float64 if isinstance(other, float)
+                                else np.int64))
+    return commit(self, Tensor.div(self, other, rounding_mode=rounding_mode))
+
+
 def zero_(self):
     check_inplace(self)
     out = np.zeros_like(self._data)
@@ -358,7 +372,7 @@ def copy_(self, src, non_blocking=False):
     check_inplace(self)
     if not isinstance(src, Tensor):
         raise TypeError(
-            f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}"
+            f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}"
         )
     try:
         out = np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype)
@@ -490,6 +504,7 @@ def bind():
             setattr(Tensor, name + "_", _method(name))
     for name, op in OPERATORS.items():
         setattr(Tensor, name, _operator(op))
+    Tensor.div_ = div_
     Tensor.zero_ = zero_
     Tensor.fill_ = fill_
     Tensor.copy_ = copy_

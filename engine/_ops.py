@@ -112,11 +112,38 @@ def _needs_grad(*values) -> bool:
     return False
 
 
+@silent
 def _binary(ufunc, a, b, dtype):
     try:
         return _wrap(ufunc(as_array(a, dtype.np), as_array(b, dtype.np)))
     except ValueError:
         raise broadcast_error(a, b) from None
+
+
+def _fast_binary(ufunc, input, other):
+    """The common cases computed directly, skipping coerce/result_type/casts: two tensors of
+    one dtype, or a float tensor and a Python int or float (torch's result dtype is then
+    ``input``'s, and numpy computes exactly what ``_binary`` would).  None otherwise."""
+    if type(input) is not Tensor or _np_errors is None:
+        return None
+    a = input._data
+    kind = type(other)
+    if kind is Tensor:
+        b = other._data
+        if b.dtype != a.dtype:
+            return None
+    elif (kind is float or kind is int) and a.dtype.kind == "f":
+        b = other
+    else:
+        return None
+    token = _np_errors.set(_NP_QUIET)
+    try:
+        out = ufunc(a, b)
+    except ValueError:
+        raise broadcast_error(input, other) from None
+    finally:
+        _np_errors.reset(token)
+    return out if type(out) is np.ndarray else np.asarray(out)
 
 
 def _float_dtype(dtype):
@@ -125,13 +152,14 @@ def _float_dtype(dtype):
 
 
 # ----------------------------------------------------------------- arithmetic
-@silent
 def add(input, other, *, alpha=1):
-    other = coerce(other)
-    if other is NotImplemented:
-        return other
-    dtype = result_type(input, other)
-    out = _binary(np.add, input, _scaled(other, alpha, dtype), dtype)
+    out = _fast_binary(np.add, input, other) if alpha == 1 else None
+    if out is None:
+        other = coerce(other)
+        if other is NotImplemented:
+            return other
+        dtype = result_type(input, other)
+        out = _binary(np.add, input, _scaled(other, alpha, dtype), dtype)
     if _needs_grad(input, other):
         node = D.AddBackward0()
         node.alpha = alpha
@@ -139,14 +167,17 @@ def add(input, other, *, alpha=1):
     return make(out)
 
 
-@silent
 def sub(input, other, *, alpha=1):
-    other = coerce(other)
-    if other is NotImplemented:
-        return other
-    dtype = result_type(input, other)
-    _check_sub(input, other)
-    out = _binary(np.subtract, input, _scaled(other, alpha, dtype), dtype)
+    out = None
+    if alpha == 1 and type(input) is Tensor and input._data.dtype.kind == "f":
+        out = _fast_binary(np.subtract, input, other)  # no bool operand: nothing to reject
+    if out is None:
+        other = coerce(other)
+        if other is NotImplemented:
+            return other
+        dtype = result_type(input, other)
+        _check_sub(input, other)
+        out = _binary(np.subtract, input, _scaled(other, alpha, dtype), dtype)
     if _needs_grad(input, other):
         node = D.SubBackward0()
         node.alpha = alpha
@@ -154,6 +185,7 @@ def sub(input, other, *, alpha=1):
     return make(out)
 
 
+@silent
 def _scaled(value, alpha, dtype):
     """``alpha * value`` as a numpy operand (torch folds alpha into add/sub)."""
     if alpha == 1:
@@ -216,12 +248,13 @@ def _dtype_of(value):
     return bool_ if isinstance(value, bool) else None
 
 
-@silent
 def mul(input, other):
-    other = coerce(other)
-    if other is NotImplemented:
-        return other
-    out = _binary(np.multiply, input, other, result_type(input, other))
+    out = _fast_binary(np.multiply, input, other)
+    if out is None:
+        other = coerce(other)
+        if other is NotImplemented:
+            return other
+        out = _binary(np.multiply, input, other, result_type(input, other))
     if _needs_grad(input, other):
         node = D.MulBackward0()
         node.self_ = input
@@ -230,12 +263,15 @@ def mul(input, other):
     return make(out)
 
 
-@silent
 def div(input, other):
-    other = coerce(other)
-    if other is NotImplemented:
-        return other
-    out = _binary(np.true_divide, input, other, _float_dtype(result_type(input, other)))
+    out = None
+    if type(input) is Tensor and input._data.dtype.kind == "f":  # ints divide in float32
+        out = _fast_binary(np.true_divide, input, other)
+    if out is None:
+        other = coerce(other)
+        if other is NotImplemented:
+            return other
+        out = _binary(np.true_divide, input, other, _float_dtype(result_type(input, other)))
     if _needs_grad(input, other):
         node = D.DivBackward0()
         node.self_ = input

@@ -263,7 +263,7 @@ def view(input, *shape):
         node = O.D.ViewBackward0()
         node.self_sizes = data.shape
         return attach(node, out, (input,))
-    return make(out)
+    return link_view(make(out), (input,))
 
 
 def view_as(input, other):
@@ -288,7 +288,7 @@ def reshape(input, *shape):
         node = node_cls()
         node.self_sizes = data.shape
         return attach(node, out, (input,))
-    return make(out)
+    return link_view(make(out), (input,)) if out.base is not None else make(out)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -575,7 +575,7 @@ def _pieces(input, dim, lengths, node_cls):
             node.self_sizes, node.dim, node.start = data.shape, d, start
             out.append(attach(node, piece, (input,)))
         else:
-            out.append(make(piece))
+            out.append(link_view(make(piece), (input,)))
         start += length
     return tuple(out)
 

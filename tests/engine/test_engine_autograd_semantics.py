@@ -710,6 +710,72 @@ SNIPPETS = [
      'x.grad = None\n'
      'g.backward()\n'
      'print(x.grad)\n'),
+    ('x=torch.tensor([0.5, 1.5, 2.5], requires_grad=True)\n'
+     'for name, args in [("sqrt_", ()), ("exp_", ()), ("log_", ()), ("neg_", ()),\n'
+     '        ("abs_", ()), ("pow_", (2,)), ("sigmoid_", ()), ("tanh_", ()), ("relu_", ()),\n'
+     '        ("reciprocal_", ()), ("clamp_min_", (1.0,)), ("clamp_max_", (1.0,)),\n'
+     '        ("floor_", ()), ("div_", (2.0,)), ("sin_", ()), ("square_", ())]:\n'
+     '    y = x * 1\n'
+     '    r = getattr(y, name)(*args)\n'
+     '    y.sum().backward()\n'
+     '    print(name, r is y, y.grad_fn.name(), y._version, x.grad)\n'
+     '    x.grad = None\n'),
+    ('x=torch.tensor([1., 2.], requires_grad=True)\n'
+     'y = x * 4\n'
+     'y.div_(3, rounding_mode="floor")\n'
+     'print(y, y.grad_fn)\n'),
+    ('c = torch.tensor([1, 2, 3])\n'
+     'c.add_(2)\n'
+     'c.mul_(3)\n'
+     'c.sub_(1)\n'
+     'c.clamp_(0, 10)\n'
+     'c.zero_()\n'
+     'c.fill_(7)\n'
+     'print(c, c._version)\n'),
+    ('c = torch.tensor([1., 2.])\n'
+     'c.copy_(torch.tensor([3, 4]))\n'
+     'print(c, c.dtype)\n'
+     'c.fill_(torch.tensor(5.))\n'
+     'print(c)\n'),
+    ('c = torch.tensor([1., 2.])\n'
+     'c.fill_(torch.tensor([5., 6.]))\n'),
+    ('c = torch.tensor([1., 2.])\n'
+     'c.copy_([1, 2])\n'),
+    ('c = torch.tensor([1., 2.])\n'
+     'c.copy_(torch.ones(3))\n'),
+    ('x=torch.tensor([1., 2.], requires_grad=True)\n'
+     'c = torch.zeros(2)\n'
+     'c.copy_(x * 2)\n'
+     'c.fill_(3)\n'
+     'print(c.grad_fn)\n'
+     'c.sum().backward()\n'
+     'print(x.grad)\n'),
+    ('x=torch.tensor([1., 2.], requires_grad=True)\n'
+     'v = torch.tensor(3., requires_grad=True)\n'
+     'c = x * 1\n'
+     'c.fill_(v)\n'
+     'print(c.grad_fn, c.grad_fn.next_functions)\n'
+     '(c * c).sum().backward()\n'
+     'print(x.grad, v.grad)\n'),
+    ('x=torch.ones(2, requires_grad=True)\n'
+     '(x*2).sum().backward()\n'
+     'g = x.grad\n'
+     'print(g._version)\n'
+     '(x*2).sum().backward()\n'
+     'print(g._version, g is x.grad)\n'),
+    ('x=torch.ones(2, requires_grad=True)\n'
+     'y = x * 2\n'
+     'y.retain_grad()\n'
+     '(y*2).sum().backward(retain_graph=True)\n'
+     'g = y.grad\n'
+     'print(g._version)\n'
+     '(y*2).sum().backward()\n'
+     'print(g._version, g is y.grad)\n'),
+    ('x=torch.ones(2, requires_grad=True)\n'
+     'x.grad = torch.zeros(2)\n'
+     'g = x.grad\n'
+     '(x*2).sum().backward()\n'
+     'print(g._version, g is x.grad, g)\n'),
 ]
 
 
