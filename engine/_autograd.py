@@ -18,6 +18,7 @@ accumulating into ``.grad`` (torch's ``exec_info`` and ``captures``).
 from __future__ import annotations
 
 import heapq
+import sys
 import warnings
 
 import numpy as np
@@ -260,7 +261,10 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                     if node in targets and grad is not None:
                         captured[node] = grad
                 elif needed is None or node in targets:
-                    _accumulate(node.variable, grad, create_graph)
+                    # an unshared first grad becomes .grad without a copy (torch steals it)
+                    steal = (grad is not None and not create_graph
+                             and node.variable._grad is None and _owned(grad))
+                    _accumulate(node.variable, grad, create_graph, steal)
                 continue
             if node._retained is not None and grad is not None:
                 grad = node._retained.run(grad, create_graph)
@@ -275,12 +279,20 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                 if g is not None:
                     if g._data.shape != meta[0] or g._data.dtype != meta[1]:
                         g = _validate(g, meta)
-                    pending = buffers.get(nxt)
-                    buffers[nxt] = g if pending is None else pending + g
+                    pending = buffers.pop(nxt, None)
+                    if pending is None:
+                        buffers[nxt] = g
+                    elif not create_graph and _owned(pending):
+                        # torch's InputBuffer adds into a buffer no one else holds
+                        np.add(pending._data, g._data, out=pending._data)
+                        buffers[nxt] = pending
+                    else:
+                        buffers[nxt] = pending + g
                 dependencies[nxt] -= 1
                 if dependencies[nxt] == 0 and (needed is None or nxt in needed
                                                or nxt in targets):
                     heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
+            grads = g = pending = None  # so that _owned sees these grads unshared
             if not retain_graph:
                 node.release()
     finally:
@@ -345,14 +357,37 @@ def _run_hooks(hooks, grad):
     return run_tensor_hooks(hooks, grad)
 
 
-def _accumulate(leaf, grad, create_graph: bool):
-    """AccumulateGrad: store a fresh copy the first time, then add (in place, as torch does,
-    unless a graph is being built)."""
+def _owned(t, probe: bool = False) -> bool:
+    """Whether the caller's local variable is the only reference to grad ``t``, and ``t`` the
+    only one to its array (no view, alias or hook kept either), so it may be reused in place."""
+    refs = (sys.getrefcount(t), sys.getrefcount(t._data))
+    if probe:
+        return refs
+    if refs != _SOLE_REFS or t._requires_grad or t._vc is not None:
+        return False
+    data = t._data
+    return data.base is None and data.flags.c_contiguous and data.flags.writeable
+
+
+def _sole_refs():
+    t = make(np.zeros(1))  # held by one local variable only, as the loop holds a grad
+    return _owned(t, probe=True)
+
+
+_SOLE_REFS = _sole_refs()  # measured, not assumed: the counts differ between Pythons
+
+
+def _accumulate(leaf, grad, create_graph: bool, steal: bool = False):
+    """AccumulateGrad: store the grad the first time (a copy unless ``steal``), then add (in
+    place, as torch does, unless a graph is being built)."""
     if grad is None:
         return
     old = leaf._grad
     if old is None:
-        leaf._grad = O.copy_for_grad(grad) if create_graph else make(grad._data.copy())
+        if steal:
+            leaf._grad = grad
+        else:
+            leaf._grad = O.copy_for_grad(grad) if create_graph else make(grad._data.copy())
     elif create_graph:
         leaf._grad = old + grad
     else:

@@ -481,7 +481,8 @@ def sum(input, dim=_NO_DIM, keepdim=False, *, dtype=None):  # noqa: A001 - torch
         out_np = dtype.np
     dims = reduction_dims(dim, data.ndim)
     acc_np = np.float32 if out_np == np.float16 else out_np  # torch accumulates half in float
-    out = _wrap(np.sum(data, axis=dims, dtype=acc_np, keepdims=keepdim).astype(out_np, copy=False))
+    # np.add.reduce is what np.sum calls, without its Python-level dispatch
+    out = _wrap(np.add.reduce(data, dims, acc_np, None, keepdim).astype(out_np, copy=False))
     if _needs_grad(input):
         node = D.SumBackward0() if dim is _NO_DIM else D.SumBackward1()
         node.self_sizes = data.shape
@@ -502,10 +503,10 @@ def mean(input, dim=_NO_DIM, keepdim=False, *, dtype=None):
     if dtype is not None:
         data = data.astype(dtype.np, copy=False)
     dims = reduction_dims(dim, data.ndim)
-    count = math.prod(data.shape[d] for d in dims)
+    count = data.size if len(dims) == data.ndim else math.prod(data.shape[d] for d in dims)
     # sum / count rather than np.mean, which warns on empty input; half sums in float
     acc = np.float32 if data.dtype == np.float16 else data.dtype
-    total = np.sum(data, axis=dims, dtype=acc, keepdims=keepdim)
+    total = np.add.reduce(data, dims, acc, None, keepdim)  # np.sum without its dispatch
     out = _wrap(np.true_divide(total, count).astype(data.dtype, copy=False))
     if _needs_grad(input):
         node = D.MeanBackward0() if dim is _NO_DIM else D.MeanBackward1()
