@@ -37,9 +37,13 @@ def run(paths: list[str], workers: int, examples: int) -> tuple[int, float, floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200, help="max examples per spec")
+    parser.add_argument("--suite", choices=["tutorial", "all", "both"], default="both")
     args = parser.parse_args()
+    suites = {"tutorial": ["specs/tutorial"], "all": ["specs"]}
+    if args.suite != "both":
+        suites = {args.suite: suites[args.suite]}
     print(f"{'suite':<10} {'workers':>7} {'examples':>9} {'per core/s':>11} {'wall/s':>8}")
-    for name, paths in (("tutorial", ["specs/tutorial"]), ("all", ["specs"])):
+    for name, paths in suites.items():
         for workers in (1, 2):
             drawn, busy, wall = run(paths, workers, args.examples)
             print(f"{name:<10} {workers:>7} {drawn:>9} {drawn / busy:>11.0f} {drawn / wall:>8.0f}")
