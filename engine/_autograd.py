@@ -9,6 +9,9 @@
    run the leaf's hooks and are added to the leaf's ``.grad``.
 4. Unless the graph is retained, each node frees its saved values once it has run, so a
    second backward through it raises torch's error.
+5. A grad nothing else references (``_owned``: reference counts, as torch's use_count) is
+   reused: further grads for the same node are added into it in place, and a leaf's first
+   grad becomes its ``.grad`` without a copy (torch's InputBuffer and AccumulateGrad "steal").
 
 With ``inputs`` (``backward(inputs=...)`` and ``autograd.grad``) only nodes on a path to an
 input run; ``autograd.grad`` captures the grads arriving at its inputs instead of
@@ -140,7 +143,8 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
     if (gradient is None and inputs is None and not create_graph and fn is not None
             and tensor._data.size == 1 and tensor._data.dtype.kind == "f"):
         # the common `loss.backward()`: the checks below cannot fail, skip them
-        seed = make(np.ones_like(tensor._data))
+        data = tensor._data
+        seed = make(np.ones(data.shape, data.dtype))  # np.ones_like is slower Python code
         run_backward([(fn, tensor, seed)], bool(retain_graph), False)
         return
     autograd_backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)
@@ -288,9 +292,9 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                         buffers[nxt] = pending
                     else:
                         buffers[nxt] = pending + g
-                dependencies[nxt] -= 1
-                if dependencies[nxt] == 0 and (needed is None or nxt in needed
-                                               or nxt in targets):
+                count = dependencies[nxt] - 1
+                dependencies[nxt] = count
+                if count == 0 and (needed is None or nxt in needed or nxt in targets):
                     heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
             grads = g = pending = None  # so that _owned sees these grads unshared
             if not retain_graph:

@@ -50,8 +50,12 @@ class Node:
         if self.saved:
             check_saved_versions(self)
         edges = self.next_functions
-        if len(edges) == 1:  # the common unary case, without the loop's overhead
+        if len(edges) == 1:  # the common unary and binary cases, without the loop's overhead
             return (None if edges[0][0] is None else self.formulas[0](self, grad),)
+        if len(edges) == 2:
+            formulas = self.formulas
+            return (None if edges[0][0] is None else formulas[0](self, grad),
+                    None if edges[1][0] is None else formulas[1](self, grad))
         return [None if nxt is None else f(self, grad)
                 for f, (nxt, _) in zip(self.formulas, edges, strict=False)]
 
@@ -190,6 +194,9 @@ def accumulator(leaf: Tensor) -> AccumulateGrad:
     return acc
 
 
+_NO_EDGE = (None, 0)  # shared: one tuple fewer per constant operand
+
+
 def attach(node: Node, data, inputs) -> Tensor:
     """Wire ``node`` to its inputs (tensors or Python scalars) and return the output tensor."""
     edges = []
@@ -208,10 +215,10 @@ def attach(node: Node, data, inputs) -> Tensor:
                 edges.append((t._grad_fn or accumulator(t), 0))
                 meta.append((t._data.shape, t._data.dtype))
                 continue
-        edges.append((None, 0))
+        edges.append(_NO_EDGE)
         meta.append(None)
     node.next_functions = tuple(edges)
-    node._meta = meta
+    node._meta = tuple(meta)  # a tuple of untracked tuples: the cycle GC stops scanning it
     node._seq = next(_sequence)
     node._freed = False
     node._retained = None

@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from . import _derivatives as D
+from . import _malloc as _malloc  # noqa: F401 - reuse freed memory for large results
 from ._dtype import FROM_NUMPY, bool_, float32, result_type
 from ._dtype import dtype as _dtype_class
 from ._grad_mode import state as _grad_mode
