@@ -125,11 +125,16 @@
   apply();
 
   // --- a link to a card opens it
-  function openTarget() {
-    var id = decodeURIComponent(location.hash.slice(1));
+  // (on click too: hashchange fires later, and not at all when the hash is already the link's)
+  function openCard(id) {
     var el = id && document.getElementById(id);
     if (el && el.tagName === "DETAILS") { el.open = true; el.scrollIntoView(); }
   }
+  function openTarget() { openCard(decodeURIComponent(location.hash.slice(1))); }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest('a[href^="#"]');
+    if (a) openCard(decodeURIComponent(a.getAttribute("href").slice(1)));
+  });
   window.addEventListener("hashchange", openTarget);
   openTarget();
 

@@ -192,7 +192,9 @@ def test_a_failure_opens_from_its_row(page, report):
     card = page.locator(f"details{anchor}")
     assert card.get_attribute("open") is None  # many unexpected: cards start folded
     link.click()
-    assert card.get_attribute("open") is not None
+    from playwright.sync_api import expect  # imported here: without playwright the module skips
+
+    expect(card).to_have_attribute("open", "")
     assert card.is_visible()
     assert query(page) == {"outcome": "failed"}  # the anchor keeps the filter in the URL
     body = card.inner_text()
