@@ -557,10 +557,10 @@ def _vector_norm(data, ord, dims, keepdim):
     a = np.abs(data)
     if ord != 0.0 and data.size and math.prod(data.shape[d] for d in dims) == 1:
         return a if keepdim else a.reshape([s for i, s in enumerate(a.shape) if i not in dims])
-    if ord == 2.0:
-        return np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+    if ord == 2.0:  # np.add.reduce is np.sum without its Python-level dispatch
+        return np.sqrt(np.add.reduce(a * a, dims, None, None, keepdim))
     if ord == 1.0:
-        return np.sum(a, axis=dims, keepdims=keepdim)
+        return np.add.reduce(a, dims, None, None, keepdim)
     if ord == np.inf:
         return np.max(a, axis=dims, keepdims=keepdim, initial=data.dtype.type(0))
     if ord == -np.inf:
@@ -571,9 +571,30 @@ def _vector_norm(data, ord, dims, keepdim):
 
 
 # ----------------------------------------------------------------- structure
+def broadcast_view(data: np.ndarray, shape: tuple) -> np.ndarray:
+    """``np.broadcast_to(data, shape)`` (a read-only view) without its Python-level cost: the
+    strides are computed here, 0 along broadcast dims.  Falls back to numpy for arrays that
+    do not expose a plain buffer (non-contiguous ones) and for shapes numpy must reject."""
+    src = data.shape
+    lead = len(shape) - len(src)
+    if lead < 0 or not data.flags.c_contiguous:
+        return np.broadcast_to(data, shape)
+    strides = [0] * lead
+    for have, want, stride in zip(src, shape[lead:], data.strides, strict=True):
+        if have == want:
+            strides.append(stride)
+        elif have == 1:
+            strides.append(0)
+        else:
+            return np.broadcast_to(data, shape)  # numpy raises its error
+    out = np.ndarray(shape, data.dtype, data, 0, strides)
+    out.flags.writeable = False
+    return out
+
+
 def expand(input, shape):
     """A read-only broadcast view, as torch's expand (no copy)."""
-    out = np.broadcast_to(input._data, shape)
+    out = broadcast_view(input._data, shape)
     if _needs_grad(input):
         node = D.ExpandBackward0()
         node.self_sizes = input._data.shape

@@ -8,11 +8,13 @@ bound to Tensor methods in ``_methods``.  ``_requires_grad`` is the single truth
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import numpy as np
 
 from ._device import CPU
 from ._dtype import FROM_NUMPY, float32
+from ._grad_mode import state as _grad_mode
 from ._size import Size
 
 NON_LEAF_GRAD_WARNING = (
@@ -56,7 +58,7 @@ def wrap_dim(dim, ndim: int) -> int:
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_retains_grad",
                  "_accumulator", "_vc", "_view_of", "_hooks", "_view_version",
-                 "__weakref__")
+                 "_no_grad_view", "_own_requires_grad", "_views", "__weakref__")
     __module__ = "torch"  # `type(x)` prints as <class 'torch.Tensor'>
     __array_ufunc__ = None  # numpy operands defer to our reflected operators
     __array_priority__ = 1000
@@ -111,6 +113,8 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        if self._view_of is not None:  # torch reads a view's (possibly regenerated) grad_fn
+            return self.grad_fn is None
         return self._grad_fn is None
 
     @property
@@ -125,7 +129,7 @@ class Tensor:
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients"
             )
-        self._requires_grad = bool(value)
+        self._set_requires_grad(bool(value))
 
     def requires_grad_(self, requires_grad=True):
         if self._grad_fn is not None:
@@ -134,8 +138,19 @@ class Tensor:
             return self
         if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
-        self._requires_grad = bool(requires_grad)
+        self._set_requires_grad(bool(requires_grad))
         return self
+
+    def _set_requires_grad(self, flag: bool):
+        """A leaf's own flag.  A view without a grad_fn also requires grad while its base
+        does (torch's DifferentiableViewMeta), and the views of a base follow it."""
+        root = self._view_of
+        if root is None:
+            self._requires_grad = flag
+            follow_base(self)
+        else:
+            self._own_requires_grad = flag
+            self._requires_grad = flag or root._requires_grad
 
     @property
     def grad(self):
@@ -338,10 +353,42 @@ def as_view(out: Tensor, base: Tensor) -> Tensor:
     shares the version counter and remembers the root base, so in-place ops on it are
     checked and recorded as torch does (CopySlices).  View ops call this."""
     root = base._view_of
-    out._view_of = base if root is None else root
+    if root is None:
+        root = base
+        out._no_grad_view = not _grad_mode.enabled
+    else:  # torch's propagate_creation_meta: a view of a no_grad view is one too
+        out._no_grad_view = base._no_grad_view or not _grad_mode.enabled
+    out._view_of = root
+    out._own_requires_grad = False
     vc = out._vc = version_counter(base)
     out._view_version = vc.value  # the version its grad_fn is current for
+    if out._grad_fn is None:
+        _register_view(out, root)
     return out
+
+
+def _register_view(view: Tensor, root: Tensor):
+    """A view without grad_fn requires grad while its root does, now and later (torch asks
+    the base each time; the engine keeps ``_requires_grad`` current instead)."""
+    view._requires_grad = root._requires_grad
+    views = getattr(root, "_views", None)
+    if views is None:
+        views = root._views = []
+    elif len(views) >= 8 and len(views) & (len(views) - 1) == 0:  # prune now and then
+        views[:] = [ref for ref in views if ref() is not None]
+    views.append(weakref.ref(view))
+
+
+def follow_base(root: Tensor):
+    """After ``root``'s requires_grad changed: its views without grad_fn follow it."""
+    views = getattr(root, "_views", None)
+    if not views:
+        return
+    flag = root._requires_grad
+    for ref in views:
+        view = ref()
+        if view is not None and view._grad_fn is None:
+            view._requires_grad = flag or view._own_requires_grad
 
 
 def version_counter(t: Tensor) -> VersionCounter:
