@@ -1,8 +1,9 @@
-"""Run numpy's OpenBLAS on one thread (``ENGINE_BLAS_THREADS`` overrides).
+"""Run numpy's OpenBLAS on as many threads as PyTorch uses (``ENGINE_BLAS_THREADS`` overrides).
 
-The engine's matrices are small: OpenBLAS's worker threads cost more in wake-ups and
-spinning (and fight torch's OpenMP threads when both libraries share a process) than they
-save.  Best effort: a numpy without a bundled OpenBLAS is left alone.
+PyTorch runs its intra-op work on one thread per core; numpy's bundled OpenBLAS picks its own
+count.  Matching torch keeps the comparison fair on big products (the MLP benchmark), and
+OpenBLAS keeps small products single-threaded by itself.  Best effort: a numpy without a
+bundled OpenBLAS is left alone.
 """
 
 from __future__ import annotations
@@ -30,4 +31,12 @@ def limit_threads(n: int) -> bool:
     return False
 
 
-limit_threads(int(os.environ.get("ENGINE_BLAS_THREADS", "1")))
+def default_threads() -> int:
+    """One per core this process may run on, as torch's default intra-op thread count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+limit_threads(int(os.environ.get("ENGINE_BLAS_THREADS", default_threads())))

@@ -22,7 +22,7 @@ from . import _malloc as _malloc  # noqa: F401 - reuse freed memory for large re
 from ._dtype import FROM_NUMPY, bool_, float32, result_type
 from ._dtype import dtype as _dtype_class
 from ._grad_mode import state as _grad_mode
-from ._node import attach
+from ._node import attach, link_view
 from ._tensor import Tensor, make, wrap_dim
 
 try:  # setting numpy's error-state context variable directly costs ~70 ns, errstate ~1 us
@@ -113,6 +113,13 @@ def _needs_grad(*values) -> bool:
     return False
 
 
+def _needs_grad2(input, other) -> bool:
+    """``_needs_grad(input, other)`` for the binary ops on every graph's hot path."""
+    return _grad_mode.enabled and (
+        (isinstance(input, Tensor) and input._requires_grad)
+        or (isinstance(other, Tensor) and other._requires_grad))
+
+
 @silent
 def _binary(ufunc, a, b, dtype):
     try:
@@ -161,7 +168,7 @@ def add(input, other, *, alpha=1):
             return other
         dtype = result_type(input, other)
         out = _binary(np.add, input, _scaled(other, alpha, dtype), dtype)
-    if _needs_grad(input, other):
+    if _needs_grad2(input, other):
         node = D.AddBackward0()
         node.alpha = alpha
         return attach(node, out, (input, other))
@@ -179,7 +186,7 @@ def sub(input, other, *, alpha=1):
         dtype = result_type(input, other)
         _check_sub(input, other)
         out = _binary(np.subtract, input, _scaled(other, alpha, dtype), dtype)
-    if _needs_grad(input, other):
+    if _needs_grad2(input, other):
         node = D.SubBackward0()
         node.alpha = alpha
         return attach(node, out, (input, other))
@@ -205,7 +212,7 @@ def rsub(input, other, *, alpha=1):
     _check_sub(input, other)
     out = _binary(np.subtract, other, _scaled(input, alpha, dtype), dtype)
     if isinstance(other, Tensor):
-        if _needs_grad(input, other):
+        if _needs_grad2(input, other):
             node = D.RsubBackward0()
             node.alpha = alpha
             return attach(node, out, (input, other))
@@ -256,7 +263,7 @@ def mul(input, other):
         if other is NotImplemented:
             return other
         out = _binary(np.multiply, input, other, result_type(input, other))
-    if _needs_grad(input, other):
+    if _needs_grad2(input, other):
         node = D.MulBackward0()
         node.self_ = input
         node.other = other
@@ -273,7 +280,7 @@ def div(input, other):
         if other is NotImplemented:
             return other
         out = _binary(np.true_divide, input, other, _float_dtype(result_type(input, other)))
-    if _needs_grad(input, other):
+    if _needs_grad2(input, other):
         node = D.DivBackward0()
         node.self_ = input
         node.other = other
@@ -374,7 +381,7 @@ def neg(input):
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
             "to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    out = np.negative(input._data)
+    out = _wrap(np.negative(input._data))
     if _needs_grad(input):
         return attach(D.NegBackward0(), out, (input,))
     return make(out)
@@ -420,7 +427,7 @@ def reciprocal(input):
 def abs(input):  # noqa: A001 - torch's name
     if input._data.dtype == np.bool_:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
-    out = np.abs(input._data)
+    out = _wrap(np.abs(input._data))
     if _needs_grad(input):
         node = D.AbsBackward0()
         node.self_ = input
@@ -433,7 +440,7 @@ def relu(input):
     data = input._data
     if data.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
-    out = np.maximum(data, data.dtype.type(0))  # propagates NaN, as torch does
+    out = _wrap(np.maximum(data, data.dtype.type(0)))  # propagates NaN, as torch does
     if _needs_grad(input):
         node = D.ReluBackward0()
         node._result = out
@@ -493,8 +500,37 @@ def sum(input, dim=_NO_DIM, keepdim=False, *, dtype=None):  # noqa: A001 - torch
     return make(out)
 
 
-@silent
 def mean(input, dim=_NO_DIM, keepdim=False, *, dtype=None):
+    data = input._data
+    if (dim is _NO_DIM and dtype is None and data.dtype.kind == "f" and data.itemsize > 2
+            and _np_errors is not None):
+        # `x.mean()` of a float tensor: the general path below, minus its argument handling
+        count = data.size
+        token = _np_errors.set(_NP_QUIET)
+        try:
+            out = _wrap(np.true_divide(np.add.reduce(data, _all_dims(data.ndim)), count))
+        finally:
+            _np_errors.reset(token)
+        if _grad_mode.enabled and input._requires_grad:
+            node = D.MeanBackward0()
+            node.self_sizes = data.shape
+            node.dims = _all_dims(data.ndim)
+            node.keepdim = False
+            node.count = count
+            return attach(node, out, (input,))
+        return make(out)
+    return _mean(input, dim, keepdim, dtype)
+
+
+def _all_dims(ndim: int) -> tuple[int, ...]:
+    return _ALL_DIMS[ndim] if ndim < len(_ALL_DIMS) else tuple(range(ndim))
+
+
+_ALL_DIMS = [tuple(range(n)) for n in range(9)]
+
+
+@silent
+def _mean(input, dim, keepdim, dtype):
     data = input._data
     if dtype is None and data.dtype.kind != "f":
         raise RuntimeError(
@@ -599,7 +635,7 @@ def expand(input, shape):
         node = D.ExpandBackward0()
         node.self_sizes = input._data.shape
         return attach(node, out, (input,))
-    return make(out)
+    return _view_result(out, input)
 
 
 def reshape(input, shape):
@@ -608,7 +644,15 @@ def reshape(input, shape):
         node = D.ViewBackward0()
         node.self_sizes = input._data.shape
         return attach(node, out, (input,))
-    return make(out)
+    return _view_result(out, input)
+
+
+def _view_result(out, input):
+    """A view made without a graph (in a backward formula, say) is still a view of its
+    input, as torch's: an in-place op on an ``autograd.grad`` result sees that."""
+    if out.base is None:
+        return make(out)
+    return link_view(make(out), (input,))
 
 
 def sum_to(grad, shape):
@@ -618,6 +662,8 @@ def sum_to(grad, shape):
     have = grad._data.shape
     if have == shape:
         return grad
+    if not shape:  # torch's sum_to sums everything with sum(): SumBackward0, not a view
+        return sum(grad)
     lead = len(have) - len(shape)
     dims = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and have[lead + i] != 1
@@ -635,7 +681,7 @@ def where(condition, input, other):
         out = _wrap(np.where(cond, as_array(input, dtype.np), as_array(other, dtype.np)))
     except ValueError:
         raise broadcast_error(input, other) from None
-    if _needs_grad(input, other):
+    if _needs_grad2(input, other):
         node = D.WhereBackward0()
         node.condition = cond
         return attach(node, out, (input, other))  # condition is no edge

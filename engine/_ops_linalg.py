@@ -14,7 +14,7 @@ import string
 
 import numpy as np
 
-from . import _blas as _blas  # noqa: F401 - single-threaded BLAS for small matrices
+from . import _blas as _blas  # noqa: F401 - BLAS threads as torch's
 from . import _ops as O
 from . import _ops_shape as S
 from ._grad_mode import state as _grad_mode
