@@ -12,6 +12,7 @@ from . import _dtype, nn
 from . import _inplace as _inplace  # binds add_, +=, __setitem__ ... onto Tensor
 from . import _methods as _methods  # binds the ops onto Tensor as methods and operators
 from . import autograd as autograd  # torch.autograd.grad, .backward, .graph
+from ._blas import get_num_threads, set_num_threads
 from ._creation import LEGACY_TYPES as _LEGACY_TYPES
 from ._creation import (
     Generator,
@@ -118,11 +119,13 @@ __all__ = [
     "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "Size", "Tensor",
     "abs", "add", "arange", "bool", "clone", "default_generator", "device", "div", "double",
     "dtype", "empty", "enable_grad", "eq", "exp", "float", "float16", "float32", "float64",
-    "full", "full_like", "ge", "get_default_dtype", "gt", "half", "initial_seed", "int",
+    "full", "full_like", "ge", "get_default_dtype", "get_num_threads", "gt", "half",
+    "initial_seed", "int",
     "int8", "int16", "int32", "int64", "is_floating_point", "is_grad_enabled", "is_tensor",
     "le", "log", "long", "lt", "manual_seed", "mean", "mul", "ne", "neg", "nn", "no_grad",
     "norm", "numel", "ones", "ones_like", "pow", "promote_types", "rand", "randn",
-    "reciprocal", "relu", "result_type", "rsub", "set_grad_enabled", "short", "sub", "sum",
+    "reciprocal", "relu", "result_type", "rsub", "set_grad_enabled", "set_num_threads",
+    "short", "sub", "sum",
     "tensor", "uint8", "where", "zeros", "zeros_like",
 ]
 __all__ += sorted(_SURFACE)

@@ -14,6 +14,24 @@ import os
 
 import numpy as np
 
+_threads = 1
+
+
+def set_num_threads(n: int) -> None:
+    """``torch.set_num_threads``: the threads the engine's heavy kernels (BLAS) may use."""
+    global _threads
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")
+    if n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    limit_threads(n)
+    _threads = n
+
+
+def get_num_threads() -> int:
+    """``torch.get_num_threads``."""
+    return _threads
+
 
 def limit_threads(n: int) -> bool:
     libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
@@ -39,4 +57,4 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
-limit_threads(int(os.environ.get("ENGINE_BLAS_THREADS", default_threads())))
+set_num_threads(int(os.environ.get("ENGINE_BLAS_THREADS", default_threads())))

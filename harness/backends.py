@@ -60,8 +60,14 @@ class Backend:
 
 @cache
 def load(name: str) -> Backend:
+    """Import a backend and make it single-threaded: parallelism comes from pytest-xdist
+    workers (threads inside each would fight over the cores), and a value never depends on
+    how many workers ran it (a reduction split over threads rounds differently)."""
     module = importlib.import_module(name)
     functional = importlib.import_module(f"{name}.nn.functional")
+    set_threads = getattr(module, "set_num_threads", None)
+    if set_threads is not None:
+        set_threads(1)
     return Backend(name, module, functional)
 
 

@@ -255,7 +255,8 @@ def _metadata(plugin: ParityPlugin) -> dict:
         profile=hypothesis_settings.get_current_profile_name(),
         seed=plugin.session_seed,
         engine=plugin.config.getoption("parity_engine"),
-        engine_api=plugin.backends()[1].api(),
+        # the engine only: importing torch here would cost the controller a second or two
+        engine_api=load_backend(plugin.config.getoption("parity_engine")).api(),
         shard=plugin.config.getoption("shard"),
         git_commit=_git_commit(plugin.config.rootpath),
     )
