@@ -115,7 +115,12 @@ def check_roots(tensors, grads):
                 f"element {i} of gradients tuple is None, but the corresponding Tensor "
                 "requires grad"
             )
-        roots.append((t.grad_fn or accumulator(t), t, g))
+        node = t.grad_fn or accumulator(t)
+        if node is None:  # a view requiring grad through its base only: no edge in torch
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        roots.append((node, t, g))
     return roots
 
 
@@ -255,8 +260,10 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
             buffers[node] = grad if pending is None else pending + grad
         ready = [(-node._seq, id(node), node) for node in buffers if dependencies[node] == 0]
         heapq.heapify(ready)
+        pop, push = heapq.heappop, heapq.heappush
+        plain = needed is None and not capture  # no run restricted to inputs: the usual case
         while ready:
-            node = heapq.heappop(ready)[2]
+            node = pop(ready)[2]
             grad = buffers.pop(node, None)
             if type(node) is AccumulateGrad:
                 if grad is not None and node.variable._hooks:
@@ -272,16 +279,24 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                 continue
             if node._retained is not None and grad is not None:
                 grad = node._retained.run(grad, create_graph)
-            if capture and node in targets and grad is not None:
-                captured[node] = grad
-            if needed is not None and node not in needed:
-                continue
-            grads = node.apply(grad) if grad is not None else (None,) * len(node._meta)
-            for (nxt, _), g, meta in zip(node.next_functions, grads, node._meta, strict=True):
+            if not plain:
+                if capture and node in targets and grad is not None:
+                    captured[node] = grad
+                if needed is not None and node not in needed:
+                    continue
+            grads = node.apply(grad) if grad is not None else [None] * len(node._meta)
+            if type(grads) is not list:  # nodes with an apply of their own may give tuples
+                grads = list(grads)
+            metas = node._meta
+            for i, (nxt, _) in enumerate(node.next_functions):
                 if nxt is None:
                     continue
+                g = grads[i]
                 if g is not None:
-                    if g._data.shape != meta[0] or g._data.dtype != meta[1]:
+                    grads[i] = None  # so that _owned sees this grad unshared
+                    meta = metas[i]
+                    data = g._data
+                    if data.shape != meta[0] or data.dtype != meta[1]:
                         g = _validate(g, meta)
                     pending = buffers.pop(nxt, None)
                     if pending is None:
@@ -292,11 +307,11 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                         buffers[nxt] = pending
                     else:
                         buffers[nxt] = pending + g
+                    g = pending = None
                 count = dependencies[nxt] - 1
                 dependencies[nxt] = count
-                if count == 0 and (needed is None or nxt in needed or nxt in targets):
-                    heapq.heappush(ready, (-nxt._seq, id(nxt), nxt))
-            grads = g = pending = None  # so that _owned sees these grads unshared
+                if count == 0 and (plain or nxt in needed or nxt in targets):
+                    push(ready, (-nxt._seq, id(nxt), nxt))
             if not retain_graph:
                 node.release()
     finally:
@@ -383,8 +398,13 @@ _SOLE_REFS = _sole_refs()  # measured, not assumed: the counts differ between Py
 
 def _accumulate(leaf, grad, create_graph: bool, steal: bool = False):
     """AccumulateGrad: store the grad the first time (a copy unless ``steal``), then add (in
-    place, as torch does, unless a graph is being built)."""
+    place, as torch does, unless a graph is being built).  Like torch's, it checks the leaf
+    still requires grad: requires_grad_(False) after the graph was built drops the grad."""
     if grad is None:
+        return
+    if leaf._grad_fn is not None:  # requires_grad_(False), then an in-place op gave it one
+        raise RuntimeError("leaf variable has been moved into the graph interior")
+    if not leaf._requires_grad:
         return
     old = leaf._grad
     if old is None:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _ops as O
-from ._node import Node
+from ._grad_mode import state as _grad_mode
+from ._node import Node, attach
 from ._tensor import make
 
 
@@ -182,15 +183,143 @@ class ReluBackward0(Node):
     __slots__ = ("_result",)
     saved = ("_result",)
     formulas = (
-        lambda n, g: O.where(n.result <= 0, 0, g),        # self (threshold_backward)
+        lambda n, g: threshold_backward(g, n.result, 0),  # self
     )
+
+
+# ----------------------------------------------------------------- backward ops
+# torch computes some derivatives with ops of their own, which have their own nodes: with
+# create_graph the grad's grad_fn is TanhBackwardBackward0 & co, not a MulBackward0.
+def _recording(*tensors) -> bool:
+    return _grad_mode.enabled and any(t._requires_grad for t in tensors)
+
+
+def _array(out):
+    return out if type(out) is np.ndarray else np.asarray(out)
+
+
+class MulBackward1(Node):
+    """``tensor * scalar`` written in torch's C++ formulas (mul.Scalar)."""
+
+    __slots__ = ("other",)
+    formulas = (
+        lambda n, g: mul_scalar(g, n.other),              # self
+    )
+
+
+class DivBackward1(Node):
+    """``tensor / scalar`` written in torch's C++ formulas (div.Scalar)."""
+
+    __slots__ = ("other",)
+    formulas = (
+        lambda n, g: div_scalar(g, n.other),              # self
+    )
+
+
+class AddBackward1(Node):
+    """``tensor + scalar`` written in torch's C++ formulas (add.Scalar)."""
+
+    __slots__ = ()
+    formulas = (
+        lambda n, g: g,                                   # self
+    )
+
+
+def mul_scalar(t, scalar):
+    out = _array(t._data * scalar)
+    if _recording(t):
+        node = MulBackward1()
+        node.other = scalar
+        return attach(node, out, (t,))
+    return make(out)
+
+
+def div_scalar(t, scalar):
+    out = _array(t._data / scalar)
+    if _recording(t):
+        node = DivBackward1()
+        node.other = scalar
+        return attach(node, out, (t,))
+    return make(out)
+
+
+def add_scalar(t, scalar):
+    out = _array(t._data + scalar)
+    if _recording(t):
+        return attach(AddBackward1(), out, (t,))
+    return make(out)
+
+
+class TanhBackwardBackward0(Node):
+    __slots__ = ("grad_output", "output")
+    saved = ("grad_output", "output")
+    formulas = (
+        lambda n, g: tanh_backward(g, n.output),                                # grad_output
+        lambda n, g: g * (mul_scalar(n.output, -2) * n.grad_output),            # output
+    )
+
+
+def tanh_backward(grad, output):
+    """tanh's grad from its output: ``grad * (1 - output**2)``."""
+    r = output._data
+    out = _array(grad._data * (1 - r * r))
+    if _recording(grad, output):
+        node = TanhBackwardBackward0()
+        node.grad_output, node.output = grad, output
+        return attach(node, out, (grad, output))
+    return make(out)
+
+
+class SigmoidBackwardBackward0(Node):
+    __slots__ = ("grad_output", "output")
+    saved = ("grad_output", "output")
+    formulas = (
+        lambda n, g: sigmoid_backward(g, n.output),                             # grad_output
+        lambda n, g: g * n.grad_output * add_scalar(mul_scalar(n.output, -2), 1),  # output
+    )
+
+
+def sigmoid_backward(grad, output):
+    """sigmoid's grad from its output: ``grad * (1 - output) * output``."""
+    r = output._data
+    out = _array(grad._data * (1 - r) * r)
+    if _recording(grad, output):
+        node = SigmoidBackwardBackward0()
+        node.grad_output, node.output = grad, output
+        return attach(node, out, (grad, output))
+    return make(out)
+
+
+class ThresholdBackwardBackward0(Node):
+    __slots__ = ("self_", "threshold")
+    saved = ("self_",)
+    formulas = (
+        lambda n, g: threshold_backward(g, n.self_, n.threshold),              # grad_output
+        lambda n, g: _zeros_like(g),                                            # self
+    )
+
+
+def threshold_backward(grad, self, threshold):
+    """relu's grad: ``grad`` where ``self > threshold``, else 0."""
+    out = _array(np.where(self._data <= threshold, 0, grad._data).astype(grad._data.dtype,
+                                                                          copy=False))
+    if _recording(grad, self):
+        node = ThresholdBackwardBackward0()
+        node.self_, node.threshold = self, threshold
+        return attach(node, out, (grad, self))
+    return make(out)
 
 
 # ----------------------------------------------------------------- reductions
 def _sum_backward(grad, sizes, dims, keepdim):
-    """Put the reduced dims back (as size 1) and broadcast to the input's shape."""
-    if not keepdim and sizes:
-        grad = O.reshape(grad, O.keepdim_shape(sizes, dims))
+    """torch's sum_backward: unsqueeze the reduced dims back (``dims`` is empty for a sum
+    over everything, which expands the 0-d grad directly) and broadcast to the input's
+    shape."""
+    if not keepdim and dims:
+        from ._ops_shape import unsqueeze  # here: _ops_shape imports _ops, which imports us
+
+        for d in sorted(dims):
+            grad = unsqueeze(grad, d)
     return O.expand(grad, sizes)
 
 
@@ -215,14 +344,15 @@ class SumBackward1(Node):
 class MeanBackward0(Node):
     __slots__ = ("self_sizes", "dims", "keepdim", "count")
     formulas = (
-        lambda n, g: O.expand(g, n.self_sizes) / n.count,                            # self
+        lambda n, g: div_scalar(O.expand(g, n.self_sizes), n.count),                 # self
     )
 
 
 class MeanBackward1(Node):
     __slots__ = ("self_sizes", "dims", "keepdim", "count")
     formulas = (
-        lambda n, g: _sum_backward(g, n.self_sizes, n.dims, n.keepdim) / n.count,    # self
+        lambda n, g: div_scalar(_sum_backward(g, n.self_sizes, n.dims, n.keepdim),   # self
+                                n.count),
     )
 
 

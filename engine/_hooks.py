@@ -4,6 +4,8 @@ A leaf keeps its hooks on the tensor (``_hooks``); the engine runs them on the g
 reaches the leaf's AccumulateGrad.  A non-leaf's hooks live on its grad_fn (in
 ``node._retained``, a ``NodeHooks``), so they still run after the tensor object is gone, and
 they stay with that node when an in-place op gives the tensor a new grad_fn, as in torch.
+The tensor's ``_hooks`` refers to the dict it registers into (torch's ``_backward_hooks``),
+dropped when its grad_fn changes.
 ``retain_grad`` always runs after the hooks, whatever the registration order.
 """
 
@@ -106,16 +108,16 @@ def register_hook(tensor, hook) -> RemovableHandle:
     """``Tensor.register_hook``."""
     if not tensor._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    fn = tensor._grad_fn
-    if fn is None:
-        hooks = tensor._hooks
-        if hooks is None:
-            hooks = tensor._hooks = _HookDict()
-    else:
-        owner = node_hooks(fn)
-        hooks = owner.hooks
-        if hooks is None:
-            hooks = owner.hooks = _HookDict()
+    hooks = tensor._hooks
+    if hooks is None:  # torch's _backward_hooks: made first, then grad_fn is read (only now)
+        hooks = tensor._hooks = _HookDict()
+        fn = tensor.grad_fn  # a stale view's is regenerated (or refused) here
+        if fn is not None:
+            owner = node_hooks(fn)
+            if owner.hooks is None:
+                owner.hooks = hooks
+            else:
+                hooks = tensor._hooks = owner.hooks
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     return handle
@@ -125,15 +127,18 @@ def retain_grad(tensor):
     """``Tensor.retain_grad``: a no-op on leaves."""
     if not tensor._requires_grad:
         raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    fn = tensor._grad_fn
-    if fn is None or tensor._retains_grad:
+    if tensor._grad_fn is None or tensor._retains_grad:
         return
+    fn = tensor.grad_fn  # a stale view's is regenerated (or refused) first, as in torch
     tensor._retains_grad = True
     node_hooks(fn).retain = weakref.ref(tensor)
 
 
 def move_retain(tensor, old_fn, new_fn):
-    """After an in-place op the retained grad is the grad of the tensor's new version."""
+    """After an in-place op the retained grad is the grad of the tensor's new version; hooks
+    stay with the old history (torch's update_tensor_hooks_on_new_gradfn), so a former leaf's
+    AccumulateGrad runs them no more."""
+    tensor._hooks = None
     if tensor._retains_grad and old_fn is not None and old_fn._retained is not None:
         old_fn._retained.retain = None
     if tensor._retains_grad:

@@ -26,8 +26,8 @@ from . import _ops as O
 from ._dtype import FROM_NUMPY
 from ._grad_mode import state as _grad_mode
 from ._hooks import move_retain
-from ._node import SECOND_BACKWARD, Node, accumulator, attach, check_saved_versions
-from ._tensor import Tensor, make, version_counter
+from ._node import SECOND_BACKWARD, Node, _short_name, accumulator, attach, check_saved_versions
+from ._tensor import Tensor, follow_base, make, version_counter
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = (
@@ -36,6 +36,11 @@ VIEW_OF_LEAF_ERROR = (
 OVERLAP_ERROR = (
     "unsupported operation: more than one element of the written-to tensor refers to a "
     "single memory location. Please clone() the tensor before performing the operation."
+)
+PARTIAL_OVERLAP_ERROR = (
+    "unsupported operation: some elements of the input tensor and the written-to tensor "
+    "refer to a single memory location. Please clone() the tensor before performing the "
+    "operation."
 )
 
 
@@ -113,7 +118,7 @@ class CopySlices(Node):
 
     def apply(self, grad):
         fn = self.fn
-        if fn._freed:
+        if self._freed or fn._freed:
             raise RuntimeError(SECOND_BACKWARD)
         if fn.saved:
             check_saved_versions(fn)
@@ -162,7 +167,9 @@ class CopySlices(Node):
         return tuple(grads)
 
     def release(self):
+        """torch's CopySlices drops its node whatever it saved: a second pass raises."""
         self.fn.release()
+        self._freed = True
 
 
 class AsStridedBackward0(Node):
@@ -182,16 +189,104 @@ class AsStridedBackward0(Node):
 
 
 # ----------------------------------------------------------------- checks
-def check_inplace(t: Tensor):
-    """torch's check before an in-place op on ``t`` under grad mode."""
+def check_inplace(t: Tensor, *others):
+    """torch's check_inplace before an in-place op on ``t`` (``others``: its operands),
+    made only when grad mode is on and some input requires grad."""
     if not _grad_mode.enabled:
         return
+    if not (t._requires_grad or _any_requires_grad(others)):
+        return
     root = t._view_of
-    if root is None:
-        if t._requires_grad and t._grad_fn is None:
-            raise RuntimeError(LEAF_ERROR)
-    elif root._requires_grad and root._grad_fn is None:
-        raise RuntimeError(VIEW_OF_LEAF_ERROR)
+    if root is not None:
+        if t._no_grad_view:
+            raise no_grad_view_error(t, indirect=False)
+        if t._requires_grad and root._grad_fn is None:
+            raise RuntimeError(VIEW_OF_LEAF_ERROR)
+    if t._requires_grad and t._grad_fn is None:  # torch's C++ is_leaf: no view refresh
+        raise RuntimeError(LEAF_ERROR)
+    _collect_edges(t, others)
+
+
+def _collect_edges(t: Tensor, others):
+    """torch reads every input's grad_fn to wire the op's node before running the kernel:
+    a stale view is regenerated (or refused) before any overlap or shape error."""
+    if t._view_of is not None:
+        t.grad_fn  # noqa: B018 - the property refreshes the view
+    for other in others:
+        if isinstance(other, Tensor) and other._view_of is not None:
+            other.grad_fn  # noqa: B018
+
+
+def _any_requires_grad(values) -> bool:
+    for v in values:  # a loop, not any(): this runs before every in-place op
+        if isinstance(v, Tensor) and v._requires_grad:
+            return True
+    return False
+
+
+def no_grad_view_error(t: Tensor, indirect: bool) -> RuntimeError:
+    """torch's handle_view_on_rebase for a view made in no_grad mode: modifying it (or,
+    ``indirect``, its base) in place with grad mode on is refused."""
+    fn = t._grad_fn
+    if fn is None:
+        prefix = "A view was created in"
+    else:
+        prefix = f"Output 0 of {_short_name(fn)} is a view of a view which was created in"
+    what = "its base or another view of its base has been" if indirect else "is being"
+    return RuntimeError(
+        f"{prefix} no_grad mode and {what} modified inplace with grad mode enabled. Given "
+        "that this use case is ambiguous and error-prone, it is forbidden. You can clarify "
+        "your code by moving both the view and the inplace either both inside the no_grad "
+        "block (if you don't want the inplace to be tracked) or both outside (if you want "
+        "the inplace to be tracked)."
+    )
+
+
+def check_overlap(t: Tensor, *others):
+    """torch's TensorIterator memory-overlap checks, made before shapes are compared: the
+    written-to tensor must not overlap itself, nor partly overlap an operand (fills, zero_
+    and fill_, skip them).  Cheap tests first: in-place ops are common."""
+    data = t._data
+    if 0 in data.strides and _internal_overlap(data):
+        raise RuntimeError(OVERLAP_ERROR)
+    for other in others:
+        if isinstance(other, Tensor):
+            b = other._data
+            if b is not data and np.may_share_memory(data, b) and _partial_overlap(data, b):
+                raise RuntimeError(PARTIAL_OVERLAP_ERROR)
+
+
+def _internal_overlap(a: np.ndarray) -> bool:
+    """torch's has_internal_overlap == YES: a stride 0 over more than one element."""
+    return any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape, strict=True))
+
+
+def _dense(a: np.ndarray) -> bool:
+    """torch's is_non_overlapping_and_dense: the elements fill a block without gaps."""
+    size = a.itemsize
+    for st, n in sorted((abs(st), n) for st, n in zip(a.strides, a.shape, strict=True)
+                        if n != 1):
+        if st != size:
+            return False
+        size *= n
+    return True
+
+
+def _partial_overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """torch's get_overlap_status == Partial (tensors it cannot judge pass)."""
+    if a is b or a.size == 0 or b.size == 0 or not (_dense(a) and _dense(b)):
+        return False
+    a_begin, b_begin = _start(a), _start(b)
+    a_end, b_end = a_begin + a.size * a.itemsize, b_begin + b.size * b.itemsize
+    if a_begin == b_begin and a_end == b_end:
+        return a.strides != b.strides
+    return a_begin < b_end and b_begin < a_end
+
+
+def _start(a: np.ndarray) -> int:
+    """The lowest address of a dense array's elements (numpy strides may be negative)."""
+    return a.ctypes.data + sum(st * (n - 1) for st, n in zip(a.strides, a.shape, strict=True)
+                               if st < 0)
 
 
 def _check_cast(result_dtype, t):
@@ -207,8 +302,11 @@ def _check_cast(result_dtype, t):
 
 
 def _write(target: np.ndarray, values):
-    if not target.flags.writeable:
-        raise RuntimeError(OVERLAP_ERROR)
+    if not target.flags.writeable:  # expanded (numpy's broadcasts are read-only): torch
+        try:                        # writes wherever check_overlap let it
+            target.flags.writeable = True
+        except ValueError:  # pragma: no cover - memory numpy cannot write
+            raise RuntimeError(OVERLAP_ERROR) from None
     np.copyto(target, values, casting="unsafe")
 
 
@@ -257,6 +355,7 @@ def _rebase(t: Tensor, fn: Node, region_data: np.ndarray):
         t._grad_fn = fn
         t._requires_grad = True
         move_retain(t, old, fn)
+        follow_base(t)
         return
     if root is None:  # __setitem__ on a non-view: the region of t itself
         root = t
@@ -276,6 +375,7 @@ def _rebase(t: Tensor, fn: Node, region_data: np.ndarray):
     root._grad_fn = cs
     root._requires_grad = True
     move_retain(root, root_old, cs)
+    follow_base(root)
     if t is not root:
         _as_strided_history(t, root)
 
@@ -293,13 +393,15 @@ def _as_strided_history(t: Tensor, root: Tensor):
 
 
 def refresh_view(t: Tensor):
-    """torch regenerates a view's grad_fn when its base was modified in place after the
-    view's history was recorded (the view then reads the base's new values)."""
+    """torch regenerates a view's grad_fn (in any grad mode) when its base was modified in
+    place after the view's history was recorded, and refuses to for a view made in no_grad
+    mode; a view with no history whose base requires no grad is left alone."""
     root = t._view_of
-    if root._requires_grad and _grad_mode.enabled:
-        _as_strided_history(t, root)
-    else:
-        t._view_version = t._vc.value
+    if t._grad_fn is None and not root._requires_grad:
+        return
+    if t._no_grad_view:
+        raise no_grad_view_error(t, indirect=True)
+    _as_strided_history(t, root)
 
 
 # ----------------------------------------------------------------- the ops
@@ -307,7 +409,9 @@ def _method(name):
     """``name_`` from the out-of-place method ``name`` (looked up at call time)."""
 
     def method(self, *args, **kwargs):
-        check_inplace(self)
+        operands = args + tuple(kwargs.values()) if kwargs else args
+        check_inplace(self, *operands)
+        check_overlap(self, *operands)
         return commit(self, getattr(Tensor, name)(self, *args, **kwargs))
 
     method.__name__ = name + "_"
@@ -316,7 +420,8 @@ def _method(name):
 
 def _operator(op):
     def method(self, other):
-        check_inplace(self)
+        check_inplace(self, other)
+        check_overlap(self, other)
         result = op(self, other)
         if result is NotImplemented:
             return result
@@ -327,7 +432,8 @@ def _operator(op):
 
 def div_(self, other, *, rounding_mode=None):
     """torch wraps a scalar divisor in a tensor for the rounding forms (DivBackward2)."""
-    check_inplace(self)
+    check_inplace(self, other)
+    check_overlap(self, other)
     if rounding_mode is None:
         return commit(self, Tensor.div(self, other))
     if not isinstance(other, Tensor):
@@ -345,7 +451,7 @@ def zero_(self):
 
 
 def fill_(self, value):
-    check_inplace(self)
+    check_inplace(self, value)
     if isinstance(value, Tensor):
         if value._data.ndim:
             raise RuntimeError(
@@ -369,11 +475,12 @@ def _copy_node(self, src, out):
 
 
 def copy_(self, src, non_blocking=False):
-    check_inplace(self)
     if not isinstance(src, Tensor):
         raise TypeError(
             f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}"
         )
+    check_inplace(self, src)
+    check_overlap(self, src)
     try:
         out = np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype)
     except ValueError:
@@ -445,13 +552,14 @@ def setitem(self, index, value):
     whole = _same_memory(region._data, self._data)
     if whole:
         region = self
-        check_inplace(self)
+        check_inplace(self, value)
     elif grad_mode:
-        root = self if self._view_of is None else self._view_of
-        if root._requires_grad and root._grad_fn is None:
-            raise RuntimeError(VIEW_OF_LEAF_ERROR)
+        if self._requires_grad or value._requires_grad:
+            _check_region(self, index)
         region._requires_grad = self._requires_grad
     node_cls, src = _source(region, value)
+    if node_cls is not FillBackward3:  # torch copies (fill_ checks no overlap)
+        check_overlap(region, src)
     out = np.broadcast_to(src._data, region._data.shape).astype(self._data.dtype)
     if grad_mode and (region._requires_grad or src._requires_grad):
         result = attach(node_cls(), out, (region, src))
@@ -462,8 +570,22 @@ def setitem(self, index, value):
         _as_strided_history(self, self._view_of)
 
 
+def _check_region(self, index):
+    """torch's check_inplace on the view ``self[index]`` it copies into (the engine builds
+    that region without a graph)."""
+    root = self._view_of
+    if root is not None and self._no_grad_view:
+        from ._indexing import getitem
+
+        # the region as torch makes it, in grad mode: its grad_fn names the error
+        raise no_grad_view_error(getitem(self, index), indirect=False)
+    root = self if root is None else root
+    if (self._requires_grad or root._requires_grad) and root._grad_fn is None:
+        raise RuntimeError(VIEW_OF_LEAF_ERROR)
+
+
 def _index_put(self, index, value):
-    check_inplace(self)
+    check_inplace(self, value)
     if value._data.dtype != self._data.dtype:
         raise RuntimeError(
             "Index put requires the source and destination dtypes match, got "

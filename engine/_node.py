@@ -44,18 +44,19 @@ class Node:
         return type(self).__name__
 
     def apply(self, grad):
-        """Grads for each input, computed only for inputs that need one."""
+        """Grads for each input (a list the engine may clear as it goes), computed only for
+        inputs that need one."""
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD)
         if self.saved:
             check_saved_versions(self)
         edges = self.next_functions
         if len(edges) == 1:  # the common unary and binary cases, without the loop's overhead
-            return (None if edges[0][0] is None else self.formulas[0](self, grad),)
+            return [None if edges[0][0] is None else self.formulas[0](self, grad)]
         if len(edges) == 2:
             formulas = self.formulas
-            return (None if edges[0][0] is None else formulas[0](self, grad),
-                    None if edges[1][0] is None else formulas[1](self, grad))
+            return [None if edges[0][0] is None else formulas[0](self, grad),
+                    None if edges[1][0] is None else formulas[1](self, grad)]
         return [None if nxt is None else f(self, grad)
                 for f, (nxt, _) in zip(self.formulas, edges, strict=False)]
 
@@ -130,6 +131,19 @@ def _passes_node_on(code) -> bool:
     return False
 
 
+_unpack_orders: dict = {}  # node class -> its saved input slots in torch's unpack order
+
+
+def _unpack_order(cls) -> tuple[str, ...]:
+    """torch's generated apply() unpacks saved inputs sorted by name (``other`` before
+    ``self``), then saved outputs: the first modified one is the one its error names."""
+    order = _unpack_orders.get(cls)
+    if order is None:
+        inputs = [slot for slot in cls.saved if slot != "_result"]
+        order = _unpack_orders[cls] = tuple(sorted(inputs, key=lambda s: s.rstrip("_")))
+    return order
+
+
 def check_saved_versions(node):
     """Raise torch's error if a tensor the node saved was modified in place since."""
     out_vc = getattr(node, "_out_vc", None)
@@ -146,7 +160,7 @@ def check_saved_versions(node):
         if nxt is not None:
             needed |= slots
     versions = getattr(node, "_versions", None)
-    for slot in node.saved:
+    for slot in _unpack_order(type(node)):
         if slot not in needed:
             continue
         value = getattr(node, slot)
@@ -156,7 +170,7 @@ def check_saved_versions(node):
                 expected = versions.get(id(value), 0) if versions else 0
                 if vc.value != expected:
                     raise _modified_error(value._data.shape, value._data.dtype,
-                                          value._grad_fn, vc.value, expected)
+                                          value.grad_fn, vc.value, expected)
     if out_vc is not None:  # torch saves outputs whichever input needs a grad
         expected = node._out_version
         if out_vc.value != expected:
@@ -189,6 +203,8 @@ def accumulator(leaf: Tensor) -> AccumulateGrad:
     ref = leaf._accumulator
     acc = None if ref is None else ref()
     if acc is None:
+        if leaf._view_of is not None and not leaf._own_requires_grad:
+            return None  # a view requiring grad through its base only: torch's null edge
         acc = AccumulateGrad(leaf)
         leaf._accumulator = weakref.ref(acc)
     return acc

@@ -19,11 +19,12 @@ import numpy as np
 
 from . import _derivatives as D
 from . import _malloc as _malloc  # noqa: F401 - reuse freed memory for large results
+from . import _parallel
 from ._dtype import FROM_NUMPY, bool_, float32, result_type
 from ._dtype import dtype as _dtype_class
 from ._grad_mode import state as _grad_mode
-from ._node import attach, link_view
-from ._tensor import Tensor, make, wrap_dim
+from ._node import attach
+from ._tensor import Tensor, as_view, make, wrap_dim
 
 try:  # setting numpy's error-state context variable directly costs ~70 ns, errstate ~1 us
     from numpy._core._ufunc_config import _extobj_contextvar as _np_errors
@@ -395,7 +396,7 @@ def _float_input(input):
 
 @silent
 def exp(input):
-    out = _wrap(np.exp(_float_input(input)))
+    out = _wrap(_parallel.unary(np.exp, _float_input(input)))
     if _needs_grad(input):
         node = D.ExpBackward0()
         node._result = out
@@ -476,6 +477,14 @@ def reduction_dims(dim, ndim: int) -> tuple[int, ...]:
     return dims if ndim else ()
 
 
+def _backward_dims(dim, dims) -> tuple[int, ...]:
+    """The dims sum_backward unsqueezes: none for dim=None or [] (torch then expands the
+    grad as it is), else the normalised ones."""
+    if dim is None or dim is _NO_DIM or (not isinstance(dim, int) and len(dim) == 0):
+        return ()
+    return dims
+
+
 def keepdim_shape(shape, dims) -> tuple[int, ...]:
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
 
@@ -494,7 +503,7 @@ def sum(input, dim=_NO_DIM, keepdim=False, *, dtype=None):  # noqa: A001 - torch
     if _needs_grad(input):
         node = D.SumBackward0() if dim is _NO_DIM else D.SumBackward1()
         node.self_sizes = data.shape
-        node.dims = dims
+        node.dims = _backward_dims(dim, dims)
         node.keepdim = keepdim
         return attach(node, out, (input,))
     return make(out)
@@ -548,7 +557,7 @@ def _mean(input, dim, keepdim, dtype):
     if _needs_grad(input):
         node = D.MeanBackward0() if dim is _NO_DIM else D.MeanBackward1()
         node.self_sizes = input._data.shape
-        node.dims = dims
+        node.dims = _backward_dims(dim, dims)
         node.keepdim = keepdim
         node.count = count
         return attach(node, out, (input,))
@@ -649,10 +658,11 @@ def reshape(input, shape):
 
 def _view_result(out, input):
     """A view made without a graph (in a backward formula, say) is still a view of its
-    input, as torch's: an in-place op on an ``autograd.grad`` result sees that."""
+    input, as torch's: an in-place op on an ``autograd.grad`` result sees that.  (``out``
+    has a base only when numpy could view ``input``'s memory.)"""
     if out.base is None:
         return make(out)
-    return link_view(make(out), (input,))
+    return as_view(make(out), input)
 
 
 def sum_to(grad, shape):

@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from . import _ops as O
+from . import _parallel
 from ._dtype import FROM_NUMPY, bool_, result_type
 from ._grad_mode import state as _grad_mode
 from ._node import Node, attach
@@ -78,13 +79,13 @@ class TanBackward0(Node):
 class TanhBackward0(Node):
     __slots__ = ("_result",)
     saved = ("_result",)
-    formulas = (lambda n, g: g * (1 - n.result * n.result),)
+    formulas = (lambda n, g: O.D.tanh_backward(g, n.result),)
 
 
 class SigmoidBackward0(Node):
     __slots__ = ("_result",)
     saved = ("_result",)
-    formulas = (lambda n, g: g * (1 - n.result) * n.result,)
+    formulas = (lambda n, g: O.D.sigmoid_backward(g, n.result),)
 
 
 class _ZeroGrad(Node):
@@ -269,6 +270,8 @@ def _unary_float(np_fn, node_cls, save):
             out = np_fn(data.astype(np.float32))
         elif data.dtype == np.float16:  # torch computes half in float and rounds once
             out = np_fn(data.astype(np.float32)).astype(np.float16)
+        elif isinstance(np_fn, np.ufunc):
+            out = _parallel.unary(np_fn, data)
         else:
             out = np_fn(data)
         if type(out) is not np.ndarray:

@@ -39,14 +39,32 @@ def _grad_needed(*tensors):
 
 
 # ================================================================= activations
-def _leaky_grad(n, g):
-    return O.where(make(n.self_._data > 0), g, g * n.slope)
-
-
 class LeakyReluBackward0(Node):
     __slots__ = ("self_", "slope")
     saved = ("self_",)
-    formulas = (_leaky_grad,)
+    formulas = (lambda n, g: leaky_relu_backward(g, n.self_, n.slope),)
+
+
+class LeakyReluBackwardBackward0(Node):
+    """torch's leaky_relu_backward is an op: a create_graph grad hangs from this node."""
+
+    __slots__ = ("self_", "slope")
+    saved = ("self_",)
+    formulas = (
+        lambda n, g: leaky_relu_backward(g, n.self_, n.slope),                 # grad_output
+        lambda n, g: O.D._zeros_like(g),                                        # self
+    )
+
+
+def leaky_relu_backward(grad, self, slope):
+    """``grad`` where ``self > 0``, else ``grad * slope``."""
+    g = grad._data
+    out = np.asarray(np.where(self._data > 0, g, g * slope)).astype(g.dtype, copy=False)
+    if _grad_needed(grad, self):
+        node = LeakyReluBackwardBackward0()
+        node.self_, node.slope = self, slope
+        return attach(node, out, (grad, self))
+    return make(out)
 
 
 @O.silent

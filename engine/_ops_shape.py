@@ -175,7 +175,25 @@ class StackBackward0(Node):
 
 class SelectBackward0(Node):
     __slots__ = ("self_sizes", "dim", "index")
-    formulas = (lambda n, g: _pad_into(unsqueeze(g, n.dim), n.self_sizes, n.dim, n.index),)
+    formulas = (lambda n, g: select_backward(g, n.self_sizes, n.dim, n.index),)
+
+
+class SelectBackwardBackward0(Node):
+    """torch's select_backward is an op: a create_graph grad of ``x[i]`` hangs from this."""
+
+    __slots__ = ("dim", "index")
+    formulas = (lambda n, g: select(g, n.dim, n.index),)
+
+
+def select_backward(grad, sizes, dim, index):
+    """Zeros of ``sizes`` with ``grad`` at ``index`` along ``dim``."""
+    out = np.zeros(sizes, grad._data.dtype)
+    out[(slice(None),) * dim + (index, Ellipsis)] = grad._data
+    if grad._requires_grad and _grad_mode.enabled:
+        node = SelectBackwardBackward0()
+        node.dim, node.index = dim, index
+        return attach(node, out, (grad,))
+    return make(out)
 
 
 # ================================================================= helpers

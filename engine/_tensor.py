@@ -58,7 +58,7 @@ def wrap_dim(dim, ndim: int) -> int:
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_retains_grad",
                  "_accumulator", "_vc", "_view_of", "_hooks", "_view_version",
-                 "_no_grad_view", "_own_requires_grad", "_views", "__weakref__")
+                 "_no_grad_view", "_own_requires_grad", "__weakref__")
     __module__ = "torch"  # `type(x)` prints as <class 'torch.Tensor'>
     __array_ufunc__ = None  # numpy operands defer to our reflected operators
     __array_priority__ = 1000
@@ -151,6 +151,8 @@ class Tensor:
         else:
             self._own_requires_grad = flag
             self._requires_grad = flag or root._requires_grad
+            if not flag:
+                self._accumulator = None  # torch's grad_accumulator() is null without the flag
 
     @property
     def grad(self):
@@ -320,11 +322,15 @@ class Tensor:
     def __repr__(self):
         from ._tensor_str import format_tensor  # lazy: written separately, keep it optional
 
-        fn = self._grad_fn
+        try:
+            fn = self.grad_fn
+            name = None if fn is None else type(fn).__name__
+        except RuntimeError:  # torch prints a view whose grad_fn it refuses to give so
+            name = "Invalid"
         return format_tensor(
             self._data,
             self.dtype.name,
-            grad_fn_name=None if fn is None else type(fn).__name__,
+            grad_fn_name=name,
             requires_grad=self._requires_grad,
         )
 
@@ -342,10 +348,11 @@ _new = object.__new__
 class VersionCounter:
     """Shared by a tensor, its views and its detached aliases; bumped by in-place ops."""
 
-    __slots__ = ("value", "__weakref__")
+    __slots__ = ("value", "views", "__weakref__")
 
     def __init__(self):
         self.value = 0
+        self.views = None  # weak references to views without grad_fn (see follow_base)
 
 
 def as_view(out: Tensor, base: Tensor) -> Tensor:
@@ -363,31 +370,33 @@ def as_view(out: Tensor, base: Tensor) -> Tensor:
     vc = out._vc = version_counter(base)
     out._view_version = vc.value  # the version its grad_fn is current for
     if out._grad_fn is None:
-        _register_view(out, root)
+        _register_view(out, root, vc)
     return out
 
 
-def _register_view(view: Tensor, root: Tensor):
+def _register_view(view: Tensor, root: Tensor, vc: VersionCounter):
     """A view without grad_fn requires grad while its root does, now and later (torch asks
-    the base each time; the engine keeps ``_requires_grad`` current instead)."""
+    the base each time; the engine keeps ``_requires_grad`` current instead).  The shared
+    version counter holds the list, so no slot needs setting on every tensor."""
     view._requires_grad = root._requires_grad
-    views = getattr(root, "_views", None)
+    views = vc.views
     if views is None:
-        views = root._views = []
-    elif len(views) >= 8 and len(views) & (len(views) - 1) == 0:  # prune now and then
+        vc.views = [weakref.ref(view)]
+        return
+    if len(views) >= 8 and len(views) & (len(views) - 1) == 0:  # prune now and then
         views[:] = [ref for ref in views if ref() is not None]
     views.append(weakref.ref(view))
 
 
 def follow_base(root: Tensor):
     """After ``root``'s requires_grad changed: its views without grad_fn follow it."""
-    views = getattr(root, "_views", None)
-    if not views:
+    vc = root._vc
+    if vc is None or not vc.views:
         return
     flag = root._requires_grad
-    for ref in views:
-        view = ref()
-        if view is not None and view._grad_fn is None:
+    for ref in vc.views:
+        view = ref()  # a detached alias shares the counter: only root's own views follow
+        if view is not None and view._view_of is root and view._grad_fn is None:
             view._requires_grad = flag or view._own_requires_grad
 
 

@@ -238,7 +238,7 @@ def _scan(trace: traces.Trace, exercised: set[str], grad_fns: set[str]) -> None:
                     exercised.add("grads")
                 if value.grad_warnings or (value.requires_grad and not value.is_leaf):
                     exercised.add("none_grads")
-                if value.grad_fn:
+                if value.grad_fn and not value.grad_fn.startswith("raises "):
                     grad_fns.add(value.grad_fn)
             elif isinstance(value, traces.Opaque):
                 if value.kind == "grad_fn":

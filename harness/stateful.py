@@ -19,10 +19,9 @@ the whole program so far in PyTorch syntax (runnable as is: the reproduction).
 
 Rules whose API the engine lacks (checked with `hasattr` when this module is imported) are
 switched off by preconditions and their ops left out of the op tables, so the machine picks up
-new engine features by itself.  Divergences the machine found are guarded, not tolerated: each
-has a probe marked TODO(divergence) with its reproduction; while the engine still diverges the
-steps that would hit it are skipped (a Hypothesis `event`), and the guard turns itself off once
-the engine is fixed.
+new engine features by itself.  Divergences the machine finds are fixed in the engine, or
+become a spec with an entry in specs/expectations.yaml: the machine never skips a step to
+avoid one.  Those it found so far are specs in specs/autograd/stateful_findings.yaml.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
-from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, precondition, rule
@@ -70,8 +68,6 @@ class Op:
     source: str  # str.format template over x, y
     apply: Callable
     needs: tuple[str, ...] = ()  # engine_has() paths
-    view: bool = False  # the result shares the input's storage
-    fill: bool = False  # writes one value everywhere (torch allows it on overlapping memory)
 
     def text(self, x: str, y: str | None = None) -> str:
         return self.source.format(x=x, y=y)
@@ -100,7 +96,7 @@ UNARY = _available([
     Op("mean", "{x}.mean()", lambda m, x: x.mean(), ("Tensor.mean",)),
     Op("sum_last", "{x}.sum(-1)", lambda m, x: x.sum(-1), ("Tensor.sum",)),
     Op("clone", "{x}.clone()", lambda m, x: x.clone(), ("Tensor.clone",)),
-    Op("select0", "{x}[0]", lambda m, x: x[0], ("Tensor.__getitem__",), view=True),
+    Op("select0", "{x}[0]", lambda m, x: x[0], ("Tensor.__getitem__",)),
 ])
 BINARY = _available([
     Op("add", "{x} + {y}", lambda m, x, y: x + y, ("Tensor.__add__",)),
@@ -117,290 +113,8 @@ INPLACE = _available([  # y is a tensor index, or None for the scalar forms
 INPLACE_SCALAR = _available([
     Op("add_1", "{x}.add_(1)", lambda m, x: x.add_(1), ("Tensor.add_",)),
     Op("mul_2", "{x}.mul_(2)", lambda m, x: x.mul_(2), ("Tensor.mul_",)),
-    Op("zero_", "{x}.zero_()", lambda m, x: x.zero_(), ("Tensor.zero_",), fill=True),
+    Op("zero_", "{x}.zero_()", lambda m, x: x.zero_(), ("Tensor.zero_",)),
 ])
-
-
-# ----------------------------------------------------------------- known engine divergences
-# Each guard below keeps the machine off one divergence it found, so the rest of the machine
-# can run in `tox -e py`; each probes the engine and turns itself off once the engine is fixed.
-@cache
-def engine_tracks_views() -> bool:
-    """TODO(divergence): `x[0]` on the engine was not a view that in-place ops see through.
-
-    Was: `t = torch.tensor([0., 0., 0.]); t[0].add_(1)` raised "more than one element of the
-    written-to tensor refers to a single memory location", and on a (2, 3) non-leaf `t`,
-    `t[0].add_(1)` left `t`'s grad_fn alone where PyTorch gives `t` CopySlices and the view
-    AsStridedBackward0.  While this returns False the in-place rules are off once the worlds
-    hold a view.
-    """
-    m = load("engine").module
-    try:
-        for shape in ((3,), (2, 3)):
-            base = m.zeros(shape)
-            view = base[0]
-            view.add_(1)
-            if view._base is not base or float(base.sum()) != view.numel():
-                return False
-    except Exception:
-        return False
-    return True
-
-
-@cache
-def engine_regenerates_view_grad_fn() -> bool:
-    """TODO(divergence): a view's grad_fn is not regenerated when its base (or another alias
-    of the storage) is modified in place.  PyTorch notices the version change and gives the
-    view AsStridedBackward0 over the base's new history; the engine keeps SelectBackward0 over
-    the old one (also after an in-place op on the view itself under no_grad), so even the
-    gradient is wrong:
-
-        x = torch.tensor([1., 2., 3.], requires_grad=True)
-        b = x * 1; v = b[0]; b.mul_(3); v.backward()
-        # torch: v.grad_fn AsStridedBackward0, x.grad [3, 0, 0]
-        # engine: v.grad_fn SelectBackward0,  x.grad [1, 0, 0]
-
-    While this returns False, in-place ops on a tensor sharing storage with another tensor's
-    view are skipped.
-    """
-    m = load("engine").module
-    try:
-        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        b = x * 1
-        v = b[0]
-        b.mul_(3)
-        if type(v.grad_fn).__name__ != "AsStridedBackward0":
-            return False
-        v.backward()
-        return x.grad.tolist() == [3.0, 0.0, 0.0]
-    except Exception:
-        return False
-
-
-@cache
-def engine_no_grad_views_require_grad() -> bool:
-    """TODO(divergence): a view made under `no_grad` of a tensor that requires grad requires
-    grad in PyTorch (a leaf with no grad_fn, which in-place ops under grad mode then refuse
-    with "A view was created in no_grad mode and is being modified inplace with grad mode
-    enabled..."); on the engine it does not require grad:
-
-        x = torch.tensor([1., 2., 3.], requires_grad=True)
-        with torch.no_grad(): v = x[0]
-        v.requires_grad  # torch: True, engine: False
-
-    While this returns False, view ops under no_grad are skipped.
-    """
-    m = load("engine").module
-    try:
-        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        with m.no_grad():
-            v = x[0]
-        return bool(v.requires_grad)
-    except Exception:
-        return False
-
-
-@cache
-def engine_skips_leaves_no_longer_requiring_grad() -> bool:
-    """TODO(divergence): PyTorch's AccumulateGrad checks the leaf's requires_grad when the grad
-    arrives; the engine accumulates into a leaf whose requires_grad was turned off after the
-    graph was built:
-
-        x = torch.tensor(0., requires_grad=True); y = x.exp()
-        x.requires_grad_(False); y.backward()
-        x.grad  # torch: None, engine: tensor(1.)
-
-    While this returns False, `requires_grad_(False)` on a leaf that requires grad is skipped.
-    """
-    m = load("engine").module
-    try:
-        x = m.tensor(0.0, requires_grad=True)
-        y = x.exp()
-        x.requires_grad_(False)
-        y.backward()
-        return x.grad is None
-    except Exception:
-        return False
-
-
-@cache
-def engine_checks_saved_other_first() -> bool:
-    """TODO(divergence): when both tensors MulBackward0 / DivBackward0 saved were modified in
-    place, PyTorch's "one of the variables needed for gradient computation has been modified
-    by an inplace operation" names `other` (it unpacks `other` first), the engine names `self`:
-
-        x = torch.tensor(1., requires_grad=True)
-        a = x.exp(); b = x.exp(); c = a * b; a.add_(1); b.mul_(2); c.backward()
-        # torch: "... which is output 0 of Mul ...", engine: "... output 0 of Add ..."
-
-    While this returns False, an in-place op is skipped when it would modify the second of the
-    two tensors a mul or div saved.
-    """
-    m = load("engine").module
-    try:
-        x = m.tensor(1.0, requires_grad=True)
-        a, b = x.exp(), x.exp()
-        c = a * b
-        a.add_(1)
-        b.mul_(2)
-        c.backward()
-    except RuntimeError as e:
-        return "output 0 of Mul" in str(e)
-    except Exception:
-        return False
-    return False
-
-
-@cache
-def double_backward_diverges() -> frozenset[str]:
-    """TODO(divergence): PyTorch's double-backward nodes have names of their own, the engine
-    writes those derivatives with ordinary ops, so the grad_fn of a `create_graph=True` grad
-    differs:
-
-        x = torch.tensor(0., requires_grad=True)
-        (g,) = torch.autograd.grad(torch.tanh(x), x, create_graph=True)
-        g.grad_fn  # torch: TanhBackwardBackward0, engine: MulBackward0 (same for sigmoid:
-                   # SigmoidBackwardBackward0)
-
-    Returns the (PyTorch) grad_fn names of the unary ops for which this is so today;
-    `autograd.grad(create_graph=True)` through a graph holding one of them is skipped.
-    """
-    torch, eng = load("torch").module, load("engine").module
-    out = set()
-    for op in UNARY:
-        names = []
-        try:
-            for m in (torch, eng):
-                x = m.tensor(np.array([0.5, 1.0, 2.0], dtype=np.float32), requires_grad=True)
-                y = op.apply(m, x)
-                (g,) = m.autograd.grad(y.sum(), x, create_graph=True)
-                names.append((type(y.grad_fn).__name__,
-                              None if g.grad_fn is None else type(g.grad_fn).__name__))
-        except Exception:
-            continue
-        if names[0] != names[1]:
-            out.add(names[0][0])
-    return frozenset(out)
-
-
-def graph_names(t) -> set[str]:
-    """The grad_fn class names reachable from `t` (a PyTorch tensor)."""
-    seen, stack, names = set(), [t.grad_fn], set()
-    while stack:
-        fn = stack.pop()
-        if fn is None or id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        names.add(type(fn).__name__)
-        stack.extend(f for f, _ in fn.next_functions)
-    return names
-
-
-@cache
-def engine_checks_partial_overlap() -> bool:
-    """TODO(divergence): PyTorch refuses an in-place op whose operand partly overlaps the
-    written-to tensor before it looks at shapes; the engine checks the shapes first:
-
-        t0 = torch.zeros(3); t0[0].add_(t0)
-        # torch: "unsupported operation: some elements of the input tensor and the written-to
-        #         tensor refer to a single memory location. Please clone() ..."
-        # engine: "output with shape [] doesn't match the broadcast shape [3]"
-
-    While this returns False, in-place ops whose operand partly overlaps the target are skipped.
-    """
-    m = load("engine").module
-    try:
-        t0 = m.zeros(3)
-        t0[0].add_(t0)
-    except Exception as e:
-        return "some elements of the input tensor" in str(e)
-    return False
-
-
-def _partial_overlap(a, b) -> bool:
-    """PyTorch tensors sharing storage without being the same region."""
-    return _storage(a) == _storage(b) and (
-        a.data_ptr(), a.shape, a.stride()) != (b.data_ptr(), b.shape, b.stride())
-
-
-@cache
-def engine_views_follow_base_requires_grad() -> bool:
-    """TODO(divergence): a view made of a tensor that did not require grad requires grad in
-    PyTorch once its base does; on the engine it keeps requires_grad=False:
-
-        t = torch.zeros(3); v = t[0]; t.requires_grad_(True)
-        v.requires_grad  # torch: True, engine: False
-
-    While this returns False, `requires_grad_(True)` on a tensor with views is skipped.
-    """
-    m = load("engine").module
-    try:
-        t = m.zeros(3)
-        v = t[0]
-        t.requires_grad_(True)
-        return bool(v.requires_grad)
-    except Exception:
-        return False
-
-
-@cache
-def engine_broadcast_double_backward_matches() -> bool:
-    """TODO(divergence): with create_graph=True, the grad of an input that was broadcast is
-    reduced by `sum` in PyTorch and by `sum(keepdim=True)` then `view` in the engine, so its
-    grad_fn differs:
-
-        x = torch.tensor(0., requires_grad=True)
-        (g,) = torch.autograd.grad((x + torch.zeros(3)).exp().sum(), x, create_graph=True)
-        g.grad_fn  # torch: SumBackward0, engine: ViewBackward0
-
-    While this returns False, `autograd.grad(create_graph=True)` is skipped when the worlds
-    hold tensors of different shapes (when broadcasting may have happened).
-    """
-    names = []
-    for name in ("torch", "engine"):
-        m = load(name).module
-        try:
-            x = m.tensor(0.0, requires_grad=True)
-            (g,) = m.autograd.grad((x + m.zeros(3)).exp().sum(), x, create_graph=True)
-            names.append(type(g.grad_fn).__name__)
-        except Exception:
-            return False
-    return names[0] == names[1]
-
-
-def engine_refuses_write(t, e, fill: bool) -> bool:
-    """TODO(divergence): the engine refuses an in-place write into a tensor whose numpy data is
-    not a writeable array ("unsupported operation: more than one element of the written-to
-    tensor refers to a single memory location"), where PyTorch only refuses real internal
-    overlap (a stride 0 over more than one element), and never for a fill (`zero_`).  `t` and
-    `e` are the target on PyTorch and on the engine.  Reproductions (fine on PyTorch):
-
-        t = -torch.tensor(1.); t.add_(1)          # 0-d neg holds a numpy scalar
-        t = torch.zeros(1, requires_grad=True)
-        (g,) = torch.autograd.grad(t.sum(), t); g.add_(1)      # expanded grad, 1 element
-        t = torch.zeros(3, requires_grad=True)
-        (g,) = torch.autograd.grad(t.sum(), t); g.zero_()      # fill on an expanded grad
-        t = torch.tensor(0., requires_grad=True)
-        t.register_hook(lambda g: -g); t.backward(); t.grad.zero_()
-
-    An expanded `autograd.grad` result is, on PyTorch, also a view made in no_grad mode, so an
-    in-place op with an operand that requires grad raises "A view was created in no_grad mode
-    and is being modified inplace with grad mode enabled..." there (the engine: the overlap
-    error); those are skipped too (`t0` of shape (3,), `(t1,) = torch.autograd.grad(t0.sum(),
-    t0); t1.add_(t0)`).
-
-    Turns itself off once the engine holds writeable arrays where PyTorch can write.
-    """
-    data = e._data
-    if isinstance(data, np.ndarray) and data.flags.writeable:
-        return False
-    torch_refuses = not fill and any(
-        s == 0 and n > 1 for s, n in zip(t.stride(), t.shape, strict=True))
-    return not torch_refuses or t._is_view()
-
-
-def _storage(t) -> int:
-    return t.untyped_storage().data_ptr()
 
 
 @dataclass(frozen=True)
@@ -505,9 +219,6 @@ class AutogradMachine(RuleBasedStateMachine):
         self.comparator = Comparator()
         self.program = ["import torch", "log = []"]
         self.raised = False  # whether the last step raised (on both sides)
-        self.views: set[int] = set()  # tensors made by a view op (for engine_tracks_views)
-        # (x, y, x._version, y._version) of each mul / div (for engine_checks_saved_other_first)
-        self.two_saved: list[tuple[int, int, int, int]] = []
 
     # ------------------------------------------------------------- the step
     def _step(self, source: str, action: Callable[[World], object]) -> tuple[object, object]:
@@ -585,17 +296,10 @@ class AutogradMachine(RuleBasedStateMachine):
     @precondition(lambda self: UNARY)
     @rule(target=tensors, op=st.sampled_from(UNARY or [None]), x=tensors, no_grad=GRAD_MODE)
     def unary(self, op, x, no_grad):
-        if op.view and no_grad and not engine_no_grad_views_require_grad():
-            event("view under no_grad skipped: engine_no_grad_views_require_grad (known "
-                  "divergence)")
-            return multiple()
         source = _with_no_grad(f"{self._next_name()} = {op.text(f't{x}')}", no_grad)
         results = self._step(source, lambda w: self._maybe_no_grad(
             w, no_grad, lambda: op.apply(w.m, w.tensors[x])))
-        index = self._add_result(results)
-        if op.view and isinstance(index, int):
-            self.views.add(index)
-        return index
+        return self._add_result(results)
 
     @precondition(lambda self: BINARY)
     @rule(target=tensors, op=st.sampled_from(BINARY or [None]), x=tensors, y=tensors,
@@ -604,9 +308,6 @@ class AutogradMachine(RuleBasedStateMachine):
         source = _with_no_grad(f"{self._next_name()} = {op.text(f't{x}', f't{y}')}", no_grad)
         results = self._step(source, lambda w: self._maybe_no_grad(
             w, no_grad, lambda: op.apply(w.m, w.tensors[x], w.tensors[y])))
-        if op.name in ("mul", "div") and not self.raised:
-            tx, ty = self.worlds[0].tensors[x], self.worlds[0].tensors[y]
-            self.two_saved.append((x, y, tx._version, ty._version))
         return self._add_result(results)
 
     @precondition(lambda self: engine_has("Tensor.detach"))
@@ -623,57 +324,18 @@ class AutogradMachine(RuleBasedStateMachine):
             return thunk()
 
     # ------------------------------------------------------------- in-place ops
-    def _inplace_ok(self) -> bool:
-        """Guard for engine_tracks_views (TODO(divergence))."""
-        return engine_tracks_views() or not self.views
-
-    def _skip_inplace(self, t, e, index: int | None = None, fill: bool = False,
-                      no_grad: bool = False) -> bool:
-        """Whether an in-place op on `t` / `e` would hit a known divergence (see the guards
-        above); counted in Hypothesis's statistics as an event."""
-        if engine_refuses_write(t, e, fill):
-            event("in-place skipped: engine_refuses_write (known divergence)")
-            return True
-        if index is not None and not engine_regenerates_view_grad_fn():
-            tensors = self.worlds[0].tensors
-            # (an in-place op on the view itself under grad mode rebases it, as in PyTorch)
-            if any((i != index or no_grad) and _storage(tensors[i]) == _storage(t)
-                   for i in self.views):
-                event("in-place skipped: engine_regenerates_view_grad_fn (known divergence)")
-                return True
-        if index is not None and not engine_checks_saved_other_first():
-            tensors = self.worlds[0].tensors
-            for x, y, vx, vy in self.two_saved:
-                tx, ty = tensors[x], tensors[y]
-                if _storage(tx) == _storage(ty):
-                    continue
-                if (_storage(t) == _storage(tx) and ty._version != vy) or \
-                        (_storage(t) == _storage(ty) and tx._version != vx):
-                    event("in-place skipped: engine_checks_saved_other_first (known divergence)")
-                    return True
-        return False
-
-    @precondition(lambda self: INPLACE and self._inplace_ok())
+    @precondition(lambda self: INPLACE)
     @rule(op=st.sampled_from(INPLACE or [None]), x=tensors, y=tensors, no_grad=GRAD_MODE)
     def inplace(self, op, x, y, no_grad):
         """On any tensor: on a leaf that requires grad both sides must raise (unless no_grad)."""
-        if self._skip_inplace(*(w.tensors[x] for w in self.worlds), index=x, no_grad=no_grad):
-            return
-        tx, ty = self.worlds[0].tensors[x], self.worlds[0].tensors[y]
-        if _partial_overlap(tx, ty) and not engine_checks_partial_overlap():
-            event("in-place skipped: engine_checks_partial_overlap (known divergence)")
-            return
         source = _with_no_grad(op.text(f"t{x}", f"t{y}"), no_grad)
         self._step(source, lambda w: self._maybe_no_grad(
             w, no_grad, lambda: op.apply(w.m, w.tensors[x], w.tensors[y])))
         self._check_state()
 
-    @precondition(lambda self: INPLACE_SCALAR and self._inplace_ok())
+    @precondition(lambda self: INPLACE_SCALAR)
     @rule(op=st.sampled_from(INPLACE_SCALAR or [None]), x=tensors, no_grad=GRAD_MODE)
     def inplace_scalar(self, op, x, no_grad):
-        if self._skip_inplace(*(w.tensors[x] for w in self.worlds), index=x, fill=op.fill,
-                              no_grad=no_grad):
-            return
         source = _with_no_grad(op.text(f"t{x}"), no_grad)
         self._step(source, lambda w: self._maybe_no_grad(
             w, no_grad, lambda: op.apply(w.m, w.tensors[x])))
@@ -700,14 +362,6 @@ class AutogradMachine(RuleBasedStateMachine):
     def autograd_grad(self, y, x, retain_graph, create_graph):
         """`torch.autograd.grad(y.sum(), x)`; the grad joins the worlds (with create_graph it
         has a graph of its own, so later steps differentiate through a backward pass)."""
-        if create_graph and graph_names(self.worlds[0].tensors[y]) & double_backward_diverges():
-            event("create_graph skipped: double_backward_diverges (known divergence)")
-            return multiple()
-        if create_graph and not engine_broadcast_double_backward_matches() and len(
-                {tuple(t.shape) for t in self.worlds[0].tensors}) > 1:
-            event("create_graph skipped: engine_broadcast_double_backward_matches (known "
-                  "divergence)")
-            return multiple()
         source = (f"({self._next_name()},) = torch.autograd.grad(t{y}.sum(), t{x}, "
                   f"retain_graph={retain_graph}, create_graph={create_graph}, "
                   "allow_unused=True)")
@@ -751,8 +405,6 @@ class AutogradMachine(RuleBasedStateMachine):
         """`x.grad.zero_()` on a tensor (picked by PyTorch's side) whose grad is not None."""
         candidates = self._with_grad()
         x = candidates[pick % len(candidates)]
-        if self._skip_inplace(*(_silent_grad(w.tensors[x]) for w in self.worlds), fill=True):
-            return
         self._step(f"t{x}.grad.zero_()", lambda w: w.tensors[x].grad.zero_())
         self._check_state()
 
@@ -765,17 +417,6 @@ class AutogradMachine(RuleBasedStateMachine):
     @precondition(lambda self: engine_has("Tensor.requires_grad_"))
     @rule(x=tensors, flag=st.booleans())
     def requires_grad_(self, x, flag):
-        t = self.worlds[0].tensors[x]
-        if (not flag and t.is_leaf and t.requires_grad
-                and not engine_skips_leaves_no_longer_requiring_grad()):
-            event("requires_grad_(False) skipped: "
-                  "engine_skips_leaves_no_longer_requiring_grad (known divergence)")
-            return
-        if flag and not engine_views_follow_base_requires_grad() and any(
-                i != x and _storage(self.worlds[0].tensors[i]) == _storage(t) for i in self.views):
-            event("requires_grad_(True) skipped: engine_views_follow_base_requires_grad "
-                  "(known divergence)")
-            return
         self._step(f"t{x}.requires_grad_({flag})", lambda w: w.tensors[x].requires_grad_(flag))
         self._check_state()
 

@@ -45,7 +45,7 @@ class ArrayState:
 class TensorState:
     data: ArrayState
     requires_grad: bool
-    is_leaf: bool
+    is_leaf: bool | str  # str: the error reading it raised
     grad_fn: str | None
     retains_grad: bool
     grad: ArrayState | None
@@ -193,12 +193,21 @@ def observe_tensor(t, log: list | None = None) -> TensorState:
     return TensorState(
         data=_array_state(t),
         requires_grad=bool(t.requires_grad),
-        is_leaf=bool(t.is_leaf),
-        grad_fn=None if t.grad_fn is None else type(t.grad_fn).__name__,
+        is_leaf=_or_error(lambda: bool(t.is_leaf)),
+        grad_fn=_or_error(lambda: None if t.grad_fn is None else type(t.grad_fn).__name__),
         retains_grad=bool(t.retains_grad),
         grad=None if grad is None else _array_state(grad),
         grad_warnings=tuple(normalise(str(w.message)) for w in caught),
     )
+
+
+def _or_error(read):
+    """A flag's value, or the error reading it raised: PyTorch refuses to give the grad_fn
+    (and is_leaf) of a view made in no_grad mode whose base was modified in place since."""
+    try:
+        return read()
+    except RuntimeError as e:
+        return f"raises RuntimeError: {normalise(str(e))}"
 
 
 def _array_state(t) -> ArrayState:
