@@ -23,12 +23,34 @@ from ._tensor import Tensor, make
 
 
 # ================================================================= backward nodes
+def _column_major(t: Tensor) -> bool:
+    """torch's test in mm's backward: strides (1, rows), as a transposed matrix has."""
+    data = t._data
+    return data.strides == (data.itemsize, data.itemsize * data.shape[0])
+
+
+def _mm_mat1_backward(grad, mat1, mat2):
+    """torch's mm_mat1_backward: a column-major input gets a column-major grad (computed
+    transposed), so a transposed weight's grad needs no copy when it is accumulated."""
+    if _column_major(mat1):
+        return S.t(mm(mat2, S.t(grad)))
+    return mm(grad, S.t(mat2))
+
+
+def _mm_mat2_backward(grad, mat1, mat2):
+    """torch's mm_mat2_backward (see _mm_mat1_backward): `x @ w.t()` gives w.t() a
+    column-major grad, hence `w` a row-major one."""
+    if _column_major(mat2):
+        return S.t(mm(S.t(grad), mat1))
+    return mm(S.t(mat1), grad)
+
+
 class MmBackward0(Node):
     __slots__ = ("self_", "mat2")
     saved = ("self_", "mat2")
     formulas = (
-        lambda n, g: mm(g, S.t(n.mat2)),     # self
-        lambda n, g: mm(S.t(n.self_), g),    # mat2
+        lambda n, g: _mm_mat1_backward(g, n.self_, n.mat2),    # self
+        lambda n, g: _mm_mat2_backward(g, n.self_, n.mat2),    # mat2
     )
 
 
@@ -37,9 +59,13 @@ class AddmmBackward0(Node):
     saved = ("mat1", "mat2")
     formulas = (
         lambda n, g: g if n.beta == 1 else g * n.beta,       # self (the bias)
-        lambda n, g: mm(g, S.t(n.mat2)),                     # mat1
-        lambda n, g: mm(S.t(n.mat1), g),                     # mat2
+        lambda n, g: _times(_mm_mat1_backward(g, n.mat1, n.mat2), n.alpha),   # mat1
+        lambda n, g: _times(_mm_mat2_backward(g, n.mat1, n.mat2), n.alpha),   # mat2
     )
+
+
+def _times(grad, alpha):
+    return grad if alpha == 1 else grad * alpha
 
 
 class MvBackward0(Node):
