@@ -28,9 +28,11 @@ def no_non_leaf_warning(mp):
     mp.setattr(_tensor, "warnings", SimpleNamespace(warn=lambda *args, **kwargs: None))
 
 
-# Enough examples to find each break with any seed; no database, so the broken engine's
-# failures are neither replayed from nor saved into the real test's examples.
+# Derandomized (the same programs every run: a random seed missed a break about once in 40
+# runs), enough examples to find each break; no database, so the broken engine's failures are
+# neither replayed from nor saved into the real test's examples.
 BROKEN = settings(max_examples=300, stateful_step_count=30, deadline=None, database=None,
+                  derandomize=True,
                   phases=[Phase.generate, Phase.shrink],
                   suppress_health_check=[HealthCheck.too_slow])
 
