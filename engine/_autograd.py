@@ -258,12 +258,12 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
             grad = _validate(grad, (tensor._data.shape, tensor._data.dtype))
             pending = buffers.get(node)
             buffers[node] = grad if pending is None else pending + grad
-        ready = [(-node._seq, id(node), node) for node in buffers if dependencies[node] == 0]
+        ready = [(-node._seq, node) for node in buffers if dependencies[node] == 0]
         heapq.heapify(ready)
         pop, push = heapq.heappop, heapq.heappush
         plain = needed is None and not capture  # no run restricted to inputs: the usual case
         while ready:
-            node = pop(ready)[2]
+            node = pop(ready)[1]
             grad = buffers.pop(node, None)
             if type(node) is AccumulateGrad:
                 if grad is not None and node.variable._hooks:
@@ -311,7 +311,7 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                 count = dependencies[nxt] - 1
                 dependencies[nxt] = count
                 if count == 0 and (plain or nxt in needed or nxt in targets):
-                    push(ready, (-nxt._seq, id(nxt), nxt))
+                    push(ready, (-nxt._seq, nxt))
             if not retain_graph:
                 node.release()
     finally:

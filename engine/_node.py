@@ -43,6 +43,13 @@ class Node:
     def name(self) -> str:
         return type(self).__name__
 
+    def __lt__(self, other) -> bool:
+        """Never less: in the ready heap's ``(-sequence_nr, node)`` entries, nodes with equal
+        sequence numbers (every AccumulateGrad) then tie, and Python's heapq, the same
+        algorithm as libstdc++'s push_heap/pop_heap, pops them in the order torch's
+        std::priority_queue does."""
+        return False
+
     def apply(self, grad):
         """Grads for each input (a list the engine may clear as it goes), computed only for
         inputs that need one."""
