@@ -70,7 +70,16 @@ def pow(input, exponent):  # noqa: A001 - torch's name
     return result
 
 
-rsub = _binary(O.rsub, "rsub")
+_rsub = _binary(O.rsub, "rsub")
+
+
+def rsub(input, other, *args, **kwargs):
+    """torch.rsub: its scalar overload ``rsub(Tensor input, Number other, Number alpha)``
+    takes alpha by position too; with a tensor ``other`` alpha is keyword-only."""
+    if len(args) == 1 and not isinstance(other, Tensor) and "alpha" not in kwargs:
+        kwargs["alpha"] = args[0]
+        args = ()
+    return _rsub(input, other, *args, **kwargs)
 neg = _unary(O.neg, "neg")
 exp = _unary(O.exp, "exp")
 log = _unary(O.log, "log")
