@@ -285,6 +285,7 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                 if needed is not None and node not in needed:
                     continue
             grads = node.apply(grad) if grad is not None else [None] * len(node._meta)
+            grad = None  # a grad passed through unchanged (AddBackward0) is then unshared
             if type(grads) is not list:  # nodes with an apply of their own may give tuples
                 grads = list(grads)
             metas = node._meta
@@ -302,12 +303,13 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                     if pending is None:
                         buffers[nxt] = g
                     elif not create_graph and _owned(pending):
-                        # torch's InputBuffer adds into a buffer no one else holds
+                        # torch's InputBuffer adds into a buffer no one else holds, in place
                         np.add(pending._data, g._data, out=pending._data)
+                        version_counter(pending).value += 1
                         buffers[nxt] = pending
                     else:
                         buffers[nxt] = pending + g
-                    g = pending = None
+                    g = pending = data = None
                 count = dependencies[nxt] - 1
                 dependencies[nxt] = count
                 if count == 0 and (plain or nxt in needed or nxt in targets):
@@ -382,7 +384,7 @@ def _owned(t, probe: bool = False) -> bool:
     refs = (sys.getrefcount(t), sys.getrefcount(t._data))
     if probe:
         return refs
-    if refs != _SOLE_REFS or t._requires_grad or t._vc is not None:
+    if refs != _SOLE_REFS or t._requires_grad:  # an alias would hold t or t._data
         return False
     data = t._data
     return data.base is None and data.flags.c_contiguous and data.flags.writeable
