@@ -152,10 +152,24 @@ def _unwrap(obj):
 
 
 # ----------------------------------------------------------------- sized factories
+_RANDOM_SIGNATURES = (
+    "NAME() received an invalid combination of arguments - got (), but expected one of:\n"
+    " * (tuple of ints size, *, torch.Generator generator, Tensor out = None, torch.dtype dtype "
+    "= None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
+    "bool requires_grad = False)\n"
+    " * (tuple of ints size, *, Tensor out = None, torch.dtype dtype = None, torch.layout layout "
+    "= None, torch.device device = None, bool pin_memory = False, bool requires_grad = False)\n"
+)
+_NO_SIZE = {"rand": _RANDOM_SIGNATURES, "randn": _RANDOM_SIGNATURES}  # torch's overloads
+
+
 def _size(name: str, args: tuple, size) -> tuple[int, ...]:
     """Sizes given as varargs, one sequence, or ``size=``; torch's errors for bad ones."""
     if size is not None:
         args = (size,)
+    elif not args:
+        raise TypeError(_NO_SIZE.get(name, f'{name}() missing 1 required positional arguments: '
+                                           '"size"').replace("NAME", name))
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
         single = False
