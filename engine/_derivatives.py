@@ -3,7 +3,11 @@
 Read it like torch's ``tools/autograd/derivatives.yaml``: each class lists the values its op
 saved and, in ``formulas``, one ``lambda node, grad: ...`` per input in ``next_functions``
 order.  Formulas are written with engine ops, so with ``create_graph=True`` (grad mode on
-during backward) they record a graph of their own and give higher-order grads.
+during backward) they record a graph of their own and give higher-order grads.  They use
+torch's ops too: ``tensor * 2`` in a C++ formula is ``mul_scalar`` (MulBackward1), not a
+MulBackward0; and where both operands of a binary op record nodes, the right one is computed
+first, as torch's compiled formulas evaluate them (creation order decides the order of a
+later backward, which shows in higher-order graphs).
 
 Formulas may return a grad of the *output's* broadcast shape or of a wider dtype: the engine
 sums it back to the input's shape and casts it to the input's dtype in one place
@@ -16,9 +20,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import _ops as O
+from ._grad_mode import no_grad
 from ._grad_mode import state as _grad_mode
 from ._node import Node, attach
-from ._tensor import make
+from ._tensor import Tensor, make
 
 
 def _maybe_multiply(grad, alpha):
@@ -80,8 +85,15 @@ class DivBackward0(Node):
     saved = ("self_", "other")
     formulas = (
         lambda n, g: O.div(g, n.other),                                    # self
-        lambda n, g: -g * O.div(O.div(n.self_, n.other), n.other),         # other
+        lambda n, g: _div_other_backward(g, n.self_, n.other),              # other
     )
+
+
+def _div_other_backward(grad, self, other):
+    """``-grad * ((self / other) / other)``; the right operand first, as torch's compiled
+    formula evaluates it (the order its nodes are created in shows in higher-order graphs)."""
+    quotient = O.div(O.div(self, other), other)
+    return -grad * quotient
 
 
 class NegBackward0(Node):
@@ -95,8 +107,13 @@ class ReciprocalBackward0(Node):
     __slots__ = ("_result",)
     saved = ("_result",)
     formulas = (
-        lambda n, g: -g * (n.result * n.result),          # self
+        lambda n, g: _reciprocal_backward(g, n.result),   # self
     )
+
+
+def _reciprocal_backward(grad, result):
+    square = result * result  # the right operand first, as torch's compiled formula
+    return -grad * square
 
 
 # ----------------------------------------------------------------- pow
@@ -104,11 +121,11 @@ def _pow_backward(grad, self, exponent):
     if exponent == 0:
         return _zeros_like(self)
     exponent = float(exponent)
-    return grad * (exponent * O.pow(self, exponent - 1))
+    return grad * mul_scalar(O.pow(self, exponent - 1), exponent)
 
 
 def _pow_backward_self(grad, self, exponent):
-    return O.where(exponent == 0.0, 0, grad * (exponent * O.pow(self, exponent - 1)))
+    return O.where(exponent == 0.0, 0, grad * (exponent * O.pow(self, sub_scalar(exponent, 1))))
 
 
 def _pow_backward_exponent(grad, self, exponent, result):
@@ -119,8 +136,8 @@ def _pow_backward_exponent(grad, self, exponent, result):
 def _pow_backward_exponent_scalar_base(grad, base, exponent, result):
     log_base = float(np.log(np.float64(base)))
     if base == 0:
-        return grad * O.where(exponent >= 0, 0, result * log_base)
-    return grad * (result * log_base)
+        return grad * O.where(exponent >= 0, 0, mul_scalar(result, log_base))
+    return grad * mul_scalar(result, log_base)
 
 
 class PowBackward0(Node):
@@ -191,7 +208,21 @@ class ReluBackward0(Node):
 # torch computes some derivatives with ops of their own, which have their own nodes: with
 # create_graph the grad's grad_fn is TanhBackwardBackward0 & co, not a MulBackward0.
 def _recording(*tensors) -> bool:
-    return _grad_mode.enabled and any(t._requires_grad for t in tensors)
+    return _grad_mode.enabled and any(
+        isinstance(t, Tensor) and t._requires_grad for t in tensors)
+
+
+def backward_op(node_cls, value, inputs, **fields):
+    """``value()``, computed without a graph, as the output of one of torch's backward ops:
+    with create_graph it hangs from ``node_cls``, whose formulas differentiate that op."""
+    with no_grad():
+        out = value()
+    if not _recording(*inputs):
+        return out
+    node = node_cls()
+    for name, field in fields.items():
+        setattr(node, name, field)
+    return attach(node, out._data, inputs)
 
 
 def _array(out):
@@ -225,6 +256,15 @@ class AddBackward1(Node):
     )
 
 
+class SubBackward1(Node):
+    """``tensor - scalar`` written in torch's C++ formulas (sub.Scalar)."""
+
+    __slots__ = ()
+    formulas = (
+        lambda n, g: g,                                   # self
+    )
+
+
 def mul_scalar(t, scalar):
     out = _array(t._data * scalar)
     if _recording(t):
@@ -248,6 +288,67 @@ def add_scalar(t, scalar):
     if _recording(t):
         return attach(AddBackward1(), out, (t,))
     return make(out)
+
+
+def sub_scalar(t, scalar):
+    out = _array(t._data - scalar)
+    if _recording(t):
+        return attach(SubBackward1(), out, (t,))
+    return make(out)
+
+
+def _constant(scalar, like):
+    """A Python number in C++ ``scalar op tensor``: a 0-d tensor that needs no grad (torch's
+    wrapped number), so the node has a None edge for it."""
+    return make(np.asarray(scalar, like._data.dtype))
+
+
+def rsub_scalar(scalar, t):
+    """``scalar - tensor`` in torch's C++ formulas: SubBackward0 with a None first edge."""
+    return O.sub(_constant(scalar, t), t)
+
+
+def rdiv_scalar(scalar, t):
+    """``scalar / tensor`` in torch's C++ formulas: DivBackward0 with a None first edge."""
+    return O.div(_constant(scalar, t), t)
+
+
+class SgnBackward0(Node):
+    """sgn's derivative is zero: torch returns a zero tensor that needs no grad."""
+
+    __slots__ = ()
+    formulas = (
+        lambda n, g: _zeros_like(g),                      # self
+    )
+
+
+class MaskedFillBackward0(Node):
+    __slots__ = ("mask",)
+    formulas = (
+        lambda n, g: masked_fill(g, n.mask, 0),           # self (mask: not differentiable)
+    )
+
+
+def masked_fill(t, mask, value):
+    """``t.masked_fill(mask, value)`` for a bool array ``mask``: how torch's formulas zero a
+    grad where they divided by zero (MaskedFillBackward0, not a where)."""
+    data = t._data
+    out = _array(np.where(mask, data.dtype.type(value), data))
+    if _recording(t):
+        node = MaskedFillBackward0()
+        node.mask = mask
+        return attach(node, out, (t,))
+    return make(out)
+
+
+def unsqueeze_multiple(t, dims):
+    """torch's unsqueeze_multiple: put the reduced ``dims`` back as size 1, one unsqueeze
+    (UnsqueezeBackward0) per dim, in increasing order."""
+    from ._ops_shape import unsqueeze  # here: _ops_shape imports _ops, which imports us
+
+    for d in sorted(dims):
+        t = unsqueeze(t, d)
+    return t
 
 
 class TanhBackwardBackward0(Node):
@@ -275,8 +376,13 @@ class SigmoidBackwardBackward0(Node):
     saved = ("grad_output", "output")
     formulas = (
         lambda n, g: sigmoid_backward(g, n.output),                             # grad_output
-        lambda n, g: g * n.grad_output * add_scalar(mul_scalar(n.output, -2), 1),  # output
+        lambda n, g: _sigmoid_double_backward(g, n.grad_output, n.output),     # output
     )
+
+
+def _sigmoid_double_backward(grad, grad_output, output):
+    slope = add_scalar(mul_scalar(output, -2), 1)  # the right operand first, as torch
+    return grad * grad_output * slope
 
 
 def sigmoid_backward(grad, output):
@@ -316,10 +422,7 @@ def _sum_backward(grad, sizes, dims, keepdim):
     over everything, which expands the 0-d grad directly) and broadcast to the input's
     shape."""
     if not keepdim and dims:
-        from ._ops_shape import unsqueeze  # here: _ops_shape imports _ops, which imports us
-
-        for d in sorted(dims):
-            grad = unsqueeze(grad, d)
+        grad = unsqueeze_multiple(grad, dims)
     return O.expand(grad, sizes)
 
 
@@ -357,30 +460,61 @@ class MeanBackward1(Node):
 
 
 def _norm_backward(grad, self, p, norm, dims, keepdim):
-    """torch's norm_backward; grads are 0 where the norm is 0 (where sqrt(sum(x**2))
-    would give NaN)."""
+    """torch's norm_backward, op for op. ``dims`` are the dims the call named (none for
+    ``dim=None``, whose 0-d grad then broadcasts); grads are 0 where the norm is 0."""
     if not keepdim and self._data.ndim:
-        shape = O.keepdim_shape(self._data.shape, dims)
-        grad = O.reshape(grad, shape)
-        norm = O.reshape(norm, shape)
+        grad = unsqueeze_multiple(grad, dims)
+        norm = unsqueeze_multiple(norm, dims)
     if p == 0.0:
         return None
     if p == 1.0:
         return O.sgn(self) * grad
     if p == 2.0:
-        return grad * O.where(norm == 0, 0, self / norm)
+        return grad * masked_fill(self / norm, norm._data == 0, 0)
+    # Below, right operands are computed first, as torch's compiled formula evaluates them.
     if np.isinf(p):
         self_abs = O.abs(self)
         mask = make((self_abs._data == norm._data) | np.isnan(self_abs._data))
-        return O.sgn(self) * ((grad / O.sum(mask, dims, keepdim=True)) * mask)
+        scaled = (grad / O.sum(mask, dims, keepdim=True)) * mask
+        return O.sgn(self) * scaled
     if p < 1.0:
-        self_scaled = O.sgn(self) * O.where(self == 0, 0, O.abs(self) ** (p - 1))
-        return self_scaled * grad * norm ** (1 - p)
+        powered = masked_fill(pow_inplace(O.abs(self), p - 1), self._data == 0, 0)
+        self_scaled = O.sgn(self) * powered
+        norm_powered = norm ** (1 - p)
+        return self_scaled * grad * norm_powered
     if p < 2.0:
-        self_scaled = O.sgn(self) * O.abs(self) ** (p - 1)
+        powered = pow_inplace(O.abs(self), p - 1)
+        self_scaled = O.sgn(self) * powered
     else:
-        self_scaled = self * O.abs(self) ** (p - 2)
-    return self_scaled * O.where(norm == 0, 0, grad / norm ** (p - 1))
+        self_scaled = self * pow_inplace(O.abs(self), p - 2)
+    return self_scaled * masked_fill(grad / norm ** (p - 1), norm._data == 0, 0)
+
+
+def mul_inplace(t, other):
+    """``t.mul_(other)`` in torch's formulas: when ``other`` needs a grad, its MulBackward0
+    saved a clone of the ``t`` it overwrote (a CloneBackward0 in higher-order graphs)."""
+    out = t * other
+    if out._grad_fn is not None and _recording(other):
+        out._grad_fn.self_ = O.clone(t)
+    return out
+
+
+def div_inplace(t, other):
+    """``t.div_(other)`` in torch's formulas: as ``mul_inplace``, DivBackward0 saved a
+    clone of the overwritten ``t`` when ``other`` needs a grad."""
+    out = O.div(t, other)
+    if out._grad_fn is not None and _recording(other):
+        out._grad_fn.self_ = O.clone(t)
+    return out
+
+
+def pow_inplace(t, exponent):
+    """``t.pow_(exponent)`` in torch's formulas: its PowBackward0 saved a clone of the ``t``
+    it overwrote, so higher-order graphs pass through a CloneBackward0."""
+    out = O.pow(t, exponent)
+    if out._grad_fn is not None:
+        out._grad_fn.self_ = O.clone(t)
+    return out
 
 
 class LinalgVectorNormBackward0(Node):

@@ -450,8 +450,11 @@ def relu(input):
 
 
 def sgn(input):
-    """The sign as a constant: used by derivative formulas (its own derivative is zero)."""
-    return make(np.sign(input._data))
+    """The sign, as derivative formulas use it: SgnBackward0, whose derivative is zero."""
+    out = _wrap(np.sign(input._data))
+    if _needs_grad(input):
+        return attach(D.SgnBackward0(), out, (input,))
+    return make(out)
 
 
 # ----------------------------------------------------------------- reductions
@@ -586,16 +589,34 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: 
     if dtype is not None:
         data = data.astype(dtype.np)
     dims = reduction_dims(dim, data.ndim)
+    if data.size == 0 and (ord < 0 or ord == math.inf):
+        _check_norm_identity(data, float(ord), dim, dims)
     out = _wrap(_vector_norm(data, float(ord), dims, keepdim))
     if _needs_grad(input):
         node = D.LinalgVectorNormBackward0()
         node.self_ = input
         node._result = out
         node.ord = float(ord)
-        node.dims = dims
+        node.dims = _backward_dims(dim, dims)
         node.keepdim = keepdim
         return attach(node, out, (input,))
     return make(out)
+
+
+def _check_norm_identity(data, ord, dim, dims):
+    """torch's errors for a max-like norm (inf, negative orders) over an empty reduction:
+    such a reduction has no identity.  A dim is named as the caller wrote it."""
+    text = "inf" if ord == math.inf else "-inf" if ord == -math.inf else f"{ord:g}"
+    if dim is None:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {text} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    written = (dim,) if isinstance(dim, int) else tuple(dim)
+    for given, d in zip(written, dims, strict=False):
+        if data.shape[d] == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {text} norm on the dimension "
+                f"{given}because this dimension is empty and the operation does not have an "
+                "identity")
 
 
 def _vector_norm(data, ord, dims, keepdim):

@@ -31,31 +31,36 @@ def _zeros(g):
 class SqrtBackward0(Node):
     __slots__ = ("_result",)
     saved = ("_result",)
-    formulas = (lambda n, g: O.div(g, 2 * n.result),)
+    formulas = (lambda n, g: O.div(g, O.D.mul_scalar(n.result, 2)),)
 
 
 class RsqrtBackward0(Node):
     __slots__ = ("_result",)
     saved = ("_result",)
-    formulas = (lambda n, g: -0.5 * g * O.pow(n.result, 3),)
+    formulas = (lambda n, g: _rsqrt_backward(g, n.result),)
+
+
+def _rsqrt_backward(grad, result):
+    cubed = O.pow(result, 3)  # the right operand first, as torch's compiled formula
+    return O.D.mul_scalar(grad, -0.5) * cubed
 
 
 class Log2Backward0(Node):
     __slots__ = ("self_",)
     saved = ("self_",)
-    formulas = (lambda n, g: O.div(g, n.self_ * _LN2),)
+    formulas = (lambda n, g: O.div(g, O.D.mul_scalar(n.self_, _LN2)),)
 
 
 class Log1PBackward0(Node):
     __slots__ = ("self_",)
     saved = ("self_",)
-    formulas = (lambda n, g: O.div(g, n.self_ + 1),)
+    formulas = (lambda n, g: O.div(g, O.D.add_scalar(n.self_, 1)),)
 
 
 class Expm1Backward0(Node):
     __slots__ = ("_result",)
     saved = ("_result",)
-    formulas = (lambda n, g: g * (n.result + 1),)
+    formulas = (lambda n, g: g * O.D.add_scalar(n.result, 1),)
 
 
 class SinBackward0(Node):
@@ -73,7 +78,19 @@ class CosBackward0(Node):
 class TanBackward0(Node):
     __slots__ = ("_result",)
     saved = ("_result",)
-    formulas = (lambda n, g: g * (1 + n.result * n.result),)
+    formulas = (lambda n, g: g * O.D.add_scalar(O.pow(n.result, 2), 1),)
+
+
+class CoshBackward0(Node):
+    __slots__ = ("self_",)
+    saved = ("self_",)
+    formulas = (lambda n, g: g * sinh(n.self_),)
+
+
+class SinhBackward0(Node):
+    __slots__ = ("self_",)
+    saved = ("self_",)
+    formulas = (lambda n, g: g * cosh(n.self_),)
 
 
 class TanhBackward0(Node):
@@ -195,8 +212,8 @@ class ClampMaxBackward1(Node):
 def _tie_split(g, self, other, drop):
     """maximum/minimum: the grad where self wins, half of it at ties."""
     a, b = self._data, other._data
-    half = O.where(make(a == b), g / 2, g)
-    return O.where(make(drop(a, b)), 0, half)
+    half = O.where(make(a == b), O.D.div_scalar(g, 2), g)
+    return O.D.masked_fill(half, drop(a, b), 0)
 
 
 class MaximumBackward0(Node):
@@ -304,6 +321,8 @@ expm1 = _unary_float(np.expm1, Expm1Backward0, "result")
 sin = _unary_float(np.sin, SinBackward0, "self")
 cos = _unary_float(np.cos, CosBackward0, "self")
 tan = _unary_float(np.tan, TanBackward0, "result")
+cosh = _unary_float(np.cosh, CoshBackward0, "self")  # for gelu's double backward
+sinh = _unary_float(np.sinh, SinhBackward0, "self")
 tanh = _unary_float(np.tanh, TanhBackward0, "result")
 sigmoid = _unary_float(_sigmoid, SigmoidBackward0, "result")
 

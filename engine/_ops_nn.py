@@ -4,7 +4,10 @@ Each op records the node torch records: the fused ones (LeakyReluBackward0, Gelu
 SiluBackward0, SoftmaxBackward0, LogSoftmaxBackward0, MseLossBackward0, NllLossBackward0,
 BinaryCrossEntropy(WithLogits)Backward0, AddmmBackward0 for linear) have their own formula;
 the composite ones (l1_loss, cross_entropy, linear on other ranks) are built from engine ops
-in torch's order.
+in torch's order.  Where torch's grad is an op of its own (gelu_backward,
+_softmax_backward_data, mse_loss_backward, nll_loss_backward, binary_cross_entropy_backward,
+log_sigmoid_backward), a create_graph grad hangs from its ``...BackwardBackward0`` node;
+elsewhere the formulas are torch's C++ composites, op for op.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from . import _derivatives as D
 from . import _ops as O
 from . import _ops_linalg as L
 from . import _ops_math as M
@@ -26,6 +30,7 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 _SQRT1_2 = math.sqrt(0.5)
 _KBETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
 _KKAPPA = 0.044715
+_GELU_PDF = 2 / math.sqrt(math.pi) * _SQRT1_2 * 0.5  # torch's M_2_SQRTPI * M_SQRT1_2 * 0.5
 
 
 def erf(a):
@@ -78,9 +83,9 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return make(out)
 
 
-def _gelu_grad(n, g):
-    x = n.self_._data
-    if n.approximate == "tanh":
+def _gelu_derivative(x, approximate):
+    """gelu'(x) as an array, as torch's gelu_backward kernel computes it."""
+    if approximate == "tanh":
         x_sq = x * x
         inner = _KBETA * (x + _KKAPPA * x_sq * x)
         tanh_inner = np.tanh(inner)
@@ -91,15 +96,66 @@ def _gelu_grad(n, g):
         d = left_derivative + left * right_derivative
     else:
         cdf = 0.5 * (1 + erf(x * x.dtype.type(_SQRT1_2)))
-        pdf = np.exp(-0.5 * x * x) * x.dtype.type(2 / math.sqrt(math.pi) * _SQRT1_2 * 0.5)
+        pdf = np.exp(-0.5 * x * x) * x.dtype.type(_GELU_PDF)
         d = cdf + x * pdf
-    return g * make(np.asarray(d, x.dtype))
+    return np.asarray(d, x.dtype)
+
+
+def gelu_backward(grad, self, approximate):
+    """gelu's grad: torch's gelu_backward is an op, so a create_graph grad hangs from
+    GeluBackwardBackward0."""
+    return D.backward_op(
+        GeluBackwardBackward0, lambda: grad * make(_gelu_derivative(self._data, approximate)),
+        (grad, self), grad_output=grad, self_=self, approximate=approximate)
+
+
+def _gelu_second_derivative(x, approximate):
+    """gelu''(x) written as torch's gelu_double_backward writes it, op for op (so that
+    third-order graphs match too)."""
+    if approximate == "tanh":
+        return _gelu_tanh_second_derivative(x)
+    x_sq = x * x
+    pdf = D.mul_scalar(O.exp(D.mul_scalar(x_sq, -0.5)), _GELU_PDF)
+    right = x_sq * pdf  # right operands first, as torch's compiled formula evaluates them
+    return D.mul_scalar(pdf, 2) - right
+
+
+def _gelu_tanh_second_derivative(x):
+    """gelu''(x) for approximate="tanh", in torch's order of ops: with f = x / 2,
+    g = 1 - tanh(inner)**2 and h = inner', it is 2 f'gh + fg'h + fgh'."""
+    inner = D.mul_scalar(x + D.mul_scalar(O.pow(x, 3), _KKAPPA), _KBETA)
+    tanh_inner = M.tanh(inner)
+    sech_inner = D.rdiv_scalar(1, M.cosh(inner))
+    f = D.mul_scalar(x, 0.5)
+    g = D.rsub_scalar(1, tanh_inner * tanh_inner)
+    h = D.mul_scalar(D.add_scalar(D.mul_scalar(x, 3 * _KKAPPA) * x, 1), _KBETA)
+    f_prime_gh = D.mul_scalar(g, 0.5) * h
+    right = O.neg(sech_inner) * tanh_inner
+    g_prime = D.mul_scalar(sech_inner, 2) * right * h
+    g_prime_fh = f * h * g_prime
+    h_prime = D.mul_scalar(D.mul_scalar(x, 6 * _KKAPPA), _KBETA)
+    h_prime_fg = f * g * h_prime
+    return D.mul_scalar(f_prime_gh, 2) + g_prime_fh + h_prime_fg
 
 
 class GeluBackward0(Node):
     __slots__ = ("self_", "approximate")
     saved = ("self_",)
-    formulas = (_gelu_grad,)
+    formulas = (lambda n, g: gelu_backward(g, n.self_, n.approximate),)
+
+
+class GeluBackwardBackward0(Node):
+    __slots__ = ("grad_output", "self_", "approximate")
+    saved = ("grad_output", "self_")
+    formulas = (
+        lambda n, g: gelu_backward(g, n.self_, n.approximate),                    # grad_output
+        lambda n, g: _gelu_double_backward(g, n.grad_output, n.self_, n.approximate),
+    )
+
+
+def _gelu_double_backward(grad, grad_output, self, approximate):
+    second = _gelu_second_derivative(self, approximate)  # computed first, as in torch
+    return grad * grad_output * second
 
 
 @O.silent
@@ -121,6 +177,12 @@ def gelu(input, approximate="none"):
 
 
 def _silu_grad(n, g):
+    """With grad mode on (create_graph) torch differentiates silu with ops, so the grad has
+    a graph; otherwise with its fused kernel."""
+    if _grad_mode.enabled:  # the right factor first, as torch's compiled formula
+        sigmoid = M.sigmoid(n.self_)
+        right = D.add_scalar(n.self_ * D.rsub_scalar(1.0, sigmoid), 1.0)
+        return g * sigmoid * right
     x = n.self_._data
     s = 1 / (1 + np.exp(-x))
     return g * make(np.asarray(s * (1 + x * (1 - s)), x.dtype))
@@ -146,13 +208,61 @@ def silu(input, inplace=False):
 class SoftmaxBackward0(Node):
     __slots__ = ("_result", "dim")
     saved = ("_result",)
-    formulas = (lambda n, g: (g - O.sum(g * n.result, (n.dim,), keepdim=True)) * n.result,)
+    formulas = (lambda n, g: softmax_backward_data(g, n.result, n.dim),)
+
+
+class SoftmaxBackwardDataBackward0(Node):
+    __slots__ = ("grad_output", "output", "dim")
+    saved = ("grad_output", "output")
+    formulas = (
+        lambda n, g: softmax_backward_data(g, n.output, n.dim),                  # grad_output
+        lambda n, g: _softmax_double_backward(g, n.grad_output, n.dim, n.output),  # output
+    )
+
+
+def softmax_backward_data(grad, output, dim):
+    """softmax's grad from its output: torch's _softmax_backward_data is an op, so a
+    create_graph grad hangs from SoftmaxBackwardDataBackward0."""
+    return D.backward_op(
+        SoftmaxBackwardDataBackward0,
+        lambda: (grad - O.sum(grad * output, (dim,), keepdim=True)) * output,
+        (grad, output), grad_output=grad, output=output, dim=dim)
+
+
+def _softmax_double_backward(grad, grad_output, dim, output):
+    """``grad_output * grad - sum(output * grad_output) * grad - grad_output * sum(output *
+    grad)``, its terms made right to left, as torch's compiled formula evaluates them."""
+    third = grad_output * O.sum(output * grad, (dim,), keepdim=True)
+    second = O.sum(output * grad_output, (dim,), keepdim=True) * grad
+    return grad_output * grad - second - third
 
 
 class LogSoftmaxBackward0(Node):
     __slots__ = ("_result", "dim")
     saved = ("_result",)
-    formulas = (lambda n, g: g - O.exp(n.result) * O.sum(g, (n.dim,), keepdim=True),)
+    formulas = (lambda n, g: log_softmax_backward_data(g, n.result, n.dim),)
+
+
+class LogSoftmaxBackwardDataBackward0(Node):
+    __slots__ = ("grad_output", "output", "dim")
+    saved = ("grad_output", "output")
+    formulas = (
+        lambda n, g: g - O.sum(g * O.exp(n.output), (n.dim,), keepdim=True),    # grad_output
+        lambda n, g: _log_softmax_double_backward(g, n.grad_output, n.dim, n.output),
+    )
+
+
+def _log_softmax_double_backward(grad, grad_output, dim, output):
+    exp = O.exp(output)  # the right operand first, as torch's compiled formula
+    return -O.sum(grad_output, (dim,), keepdim=True) * exp * grad
+
+
+def log_softmax_backward_data(grad, output, dim):
+    """log_softmax's grad from its output: an op of torch's own, like softmax's."""
+    return D.backward_op(
+        LogSoftmaxBackwardDataBackward0,
+        lambda: grad - O.exp(output) * O.sum(grad, (dim,), keepdim=True),
+        (grad, output), grad_output=grad, output=output, dim=dim)
 
 
 def _softmax_dim(name, ndim, dim, stacklevel):
@@ -276,18 +386,39 @@ def _reduce_array(values, reduction):
     return np.asarray(values.mean(), values.dtype)
 
 
-def _mse_self_grad(n, g):
-    scale = 2.0 / n.count if n.reduction == "mean" else 2.0
-    return (scale * g) * (n.self_ - n.target)
-
-
 class MseLossBackward0(Node):
-    __slots__ = ("self_", "target", "reduction", "count")
+    __slots__ = ("self_", "target", "reduction")
     saved = ("self_", "target")
     formulas = (
-        _mse_self_grad,                                   # self
-        lambda n, g: O.neg(_mse_self_grad(n, g)),         # target
+        lambda n, g: mse_loss_backward(g, n.self_, n.target, n.reduction),    # self
+        lambda n, g: mse_loss_backward(g, n.target, n.self_, n.reduction),    # target
     )
+
+
+class MseLossBackwardBackward0(Node):
+    __slots__ = ("grad_output", "self_", "target", "reduction")
+    saved = ("grad_output", "self_", "target")
+    formulas = (
+        lambda n, g: mse_loss_backward(g, n.self_, n.target, n.reduction),    # grad_output
+        lambda n, g: _mse_loss_double_backward(g * n.grad_output, n.self_, n.reduction),
+        lambda n, g: -_mse_loss_double_backward(g * n.grad_output, n.target, n.reduction),
+    )
+
+
+def mse_loss_backward(grad, self, target, reduction):
+    """``2 * (self - target) * grad`` (over the count for a mean): an op of torch's own, so
+    a create_graph grad hangs from MseLossBackwardBackward0."""
+    scale = 2.0 / self._data.size if reduction == "mean" else 2.0
+    return D.backward_op(
+        MseLossBackwardBackward0, lambda: (scale * grad) * (self - target),
+        (grad, self, target), grad_output=grad, self_=self, target=target, reduction=reduction)
+
+
+def _mse_loss_double_backward(grad, input, reduction):
+    grad_input = D.mul_scalar(grad, 2)
+    if reduction == "mean":
+        grad_input = D.div_scalar(grad_input, input._data.size)
+    return grad_input
 
 
 @O.silent
@@ -299,16 +430,20 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
             input, target) else None
         if shape is None:
             raise O.broadcast_error(input, target)
-        input, target = O.expand(input, shape), O.expand(target, shape)
+        input, target = _expand_to(input, shape), _expand_to(target, shape)
     dtype = O.result_type(input, target)
     diff = O.as_array(input, dtype.np) - O.as_array(target, dtype.np)
     out = _reduce_array(np.asarray(diff * diff), reduction)
     if _grad_needed(input, target):
         node = MseLossBackward0()
         node.self_, node.target, node.reduction = input, target, reduction
-        node.count = diff.size
         return attach(node, out, (input, target))
     return make(out)
+
+
+def _expand_to(t, shape):
+    """torch.broadcast_tensors: an operand already of the shape is returned as it is."""
+    return t if t._data.shape == shape else O.expand(t, shape)
 
 
 def _broadcasts(a, b):
@@ -331,12 +466,84 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 # ----------------------------------------------------------------- nll / cross entropy
-class NllLossBackward0:  # the name; the node class is built on _NllFull below
-    pass
+def _nll_loss_nd(input, target, weight, ignore_index, reduction):
+    """torch's nll_loss_nd for 3-d and 5-d-or-more inputs: nll_loss2d on views of them as
+    (N, C, 1, -1), an unreduced loss viewed back (ViewBackward0 on both sides)."""
+    x, t = input._data, target._data
+    out_size = x.shape[:1] + x.shape[2:]
+    if t.shape[1:] != x.shape[2:]:
+        raise RuntimeError(f"Expected target size {list(out_size)}, got {list(t.shape)}")
+    n, c = x.shape[:2]
+    flat = S.view(S.contiguous(input), (n, c, 1, -1) if x.size else (n, c, 0, 0))
+    flat_target = S.view(S.contiguous(target), (n, 1, -1) if t.size else (n, 0, 0))
+    out = nll_loss(flat, flat_target, weight, None, ignore_index, None, reduction)
+    return S.view(out, out_size) if reduction == "none" else out
 
 
-class NllLoss2DBackward0:
-    pass
+class _NllDoubleBackward(Node):
+    """nll_loss_backward differentiated: linear in grad_output (nll_loss again), constant in
+    self."""
+
+    __slots__ = ("target", "weight", "reduction", "ignore_index")
+    formulas = (
+        lambda n, g: nll_loss(g, n.target, n.weight, None, n.ignore_index, None,   # grad_output
+                              n.reduction),
+        lambda n, g: D._zeros_like(g),                                              # self
+    )
+
+
+class NllLossBackwardBackward0(_NllDoubleBackward):
+    __slots__ = ()
+
+
+class NllLoss2DBackwardBackward0(_NllDoubleBackward):
+    __slots__ = ()
+
+
+class _NllFull(Node):
+    """nll_loss's grad for any input rank: -w[t] * grad at the target class.  torch's
+    nll_loss_backward is an op: a create_graph grad hangs from the subclass's
+    ``double_backward`` node."""
+
+    __slots__ = ("shape", "rows", "w", "total", "reduction", "self_", "target", "weight",
+                 "ignore_index")
+    double_backward: type
+
+    def apply(self, grad):
+        return [D.backward_op(
+            self.double_backward, lambda: make(self._grad(grad._data)), (grad, self.self_),
+            target=self.target, weight=self.weight, reduction=self.reduction,
+            ignore_index=self.ignore_index)]
+
+    def _grad(self, gd):
+        x_shape = self.shape
+        if self.reduction == "mean":
+            coeff = -self.w * (gd / self.total)
+        elif self.reduction == "sum":
+            coeff = -self.w * gd
+        else:
+            coeff = -self.w * gd.reshape(-1)
+        if len(x_shape) == 1:
+            out = np.zeros(x_shape, gd.dtype)
+            out[self.rows] = coeff.reshape(()) if np.ndim(coeff) else coeff
+            return out
+        moved_shape = (math.prod(x_shape) // x_shape[1], x_shape[1])
+        out = np.zeros(moved_shape, gd.dtype)
+        out[np.arange(moved_shape[0]), self.rows] = coeff
+        if len(x_shape) > 2:
+            rest = (x_shape[0],) + x_shape[2:] + (x_shape[1],)
+            out = np.moveaxis(out.reshape(rest), -1, 1)
+        return np.ascontiguousarray(out)
+
+
+class NllLossBackward0(_NllFull):
+    __slots__ = ()
+    double_backward = NllLossBackwardBackward0
+
+
+class NllLoss2DBackward0(_NllFull):
+    __slots__ = ()
+    double_backward = NllLoss2DBackwardBackward0
 
 
 @O.silent
@@ -354,8 +561,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise ValueError(
             f"Expected input batch_size ({x.shape[0]}) to match target batch_size "
             f"({t.shape[0] if t.ndim else 0}).")
+    if x.ndim == 3 or x.ndim > 4:
+        return _nll_loss_nd(input, target, weight, ignore_index, reduction)
     node_cls = NllLossBackward0
-    if x.ndim > 2:  # (N, C, d1, ...): move C last and flatten, as nll_loss2d does
+    if x.ndim == 4:  # (N, C, H, W): move C last and flatten, as nll_loss2d does
         node_cls = NllLoss2DBackward0
         moved = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
         rows_t = t.reshape(-1)
@@ -384,55 +593,14 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     else:
         out = np.asarray(losses.sum() / total, x.dtype)
     if _grad_needed(input):
-        node = _NllNode(node_cls, x, t, wt, valid, total, reduction, ignore_index)
+        node = node_cls()
+        node.shape, node.w, node.total, node.reduction = x.shape, wt, total, reduction
+        node.rows = np.where(valid, t.reshape(-1).astype(np.int64) if t.ndim else
+                             t.astype(np.int64), 0)
+        node.self_, node.target, node.weight, node.ignore_index = (input, target, weight,
+                                                                   ignore_index)
         return attach(node, out, (input,))
     return make(out)
-
-
-class _NllFull(Node):
-    """nll_loss's grad for any input rank: -w[t] * grad at the target class."""
-
-    __slots__ = ("shape", "target", "w", "total", "reduction")
-
-    def apply(self, grad):
-        gd = grad._data
-        x_shape = self.shape
-        if self.reduction == "mean":
-            coeff = -self.w * (gd / self.total)
-        elif self.reduction == "sum":
-            coeff = -self.w * gd
-        else:
-            coeff = -self.w * gd.reshape(-1)
-        if len(x_shape) == 1:
-            out = np.zeros(x_shape, gd.dtype)
-            out[self.target] = coeff.reshape(()) if np.ndim(coeff) else coeff
-            return (make(out),)
-        moved_shape = (math.prod(x_shape) // x_shape[1], x_shape[1])
-        out = np.zeros(moved_shape, gd.dtype)
-        out[np.arange(moved_shape[0]), self.target] = coeff
-        if len(x_shape) > 2:
-            rest = (x_shape[0],) + x_shape[2:] + (x_shape[1],)
-            out = np.moveaxis(out.reshape(rest), -1, 1)
-        return (make(np.ascontiguousarray(out)),)
-
-
-_NLL_NODES: dict = {}
-
-
-def _NllNode(node_cls, x, t, wt, valid, total, reduction, ignore_index):  # noqa: N802
-    name = node_cls.__name__
-    cls = _NLL_NODES.get(name)
-    if cls is None:
-        cls = type(name, (_NllFull,), {"__slots__": ()})
-        _NLL_NODES[name] = cls
-    node = cls()
-    node.shape = x.shape
-    node.target = np.where(valid, t.reshape(-1).astype(np.int64) if t.ndim else
-                           t.astype(np.int64), 0)
-    node.w = wt
-    node.total = total
-    node.reduction = reduction
-    return node
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
@@ -451,57 +619,135 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if reduction == "sum":
             return O.neg(O.sum(product))
         n = input._data.size // input._data.shape[class_dim] if input._data.ndim else 1
-        return _div_scalar(O.neg(O.sum(product)), n)
+        return D.div_scalar(O.neg(O.sum(product)), n)  # div.Scalar: DivBackward1
     if label_smoothing:
         raise NotImplementedError("engine does not implement cross_entropy label_smoothing")
     return nll_loss(log_softmax(input, class_dim), target, weight, None, ignore_index, None,
                     reduction)
 
 
-class DivBackward1(Node):
-    """Division by a Python scalar inside a C++ composite (``div.Scalar``)."""
-
-    __slots__ = ("other",)
-    formulas = (lambda n, g: g / n.other,)
-
-
-def _div_scalar(input, other):
-    out = np.asarray(input._data / input._data.dtype.type(other))
-    if _grad_needed(input):
-        node = DivBackward1()
-        node.other = other
-        return attach(node, out, (input,))
-    return make(out)
-
-
 # ----------------------------------------------------------------- binary cross entropy
 _EPSILON = 1e-12
 
 
-def _bce_self_grad(n, g):
-    x, t = n.self_._data, n.target._data
+def _bce_slope(self, target, weight, reduction):
+    """d bce / d input as an array, as torch's binary_cross_entropy_backward kernel."""
+    x, t = self._data, target._data
     d = (x - t) / np.maximum((1 - x) * x, _EPSILON)
-    if n.weight is not None:
-        d = d * n.weight._data
-    if n.reduction == "mean":
+    if weight is not None:
+        d = d * weight._data
+    if reduction == "mean":
         d = d / x.size
-    return g * make(np.asarray(d, x.dtype))
+    return np.asarray(d, x.dtype)
 
 
-def _bce_target_grad(n, g):
-    x = n.self_._data
-    d = np.maximum(np.log1p(-x), -100) - np.maximum(np.log(x), -100)
-    if n.weight is not None:
-        d = d * n.weight._data
-    if n.reduction == "mean":
-        d = d / x.size
-    return g * make(np.asarray(d, x.dtype))
+def binary_cross_entropy_backward(grad, self, target, weight, reduction):
+    """bce's grad in its input: an op of torch's own, so a create_graph grad hangs from
+    BinaryCrossEntropyBackwardBackward0."""
+    return D.backward_op(
+        BinaryCrossEntropyBackwardBackward0,
+        lambda: grad * make(_bce_slope(self, target, weight, reduction)), (grad, self, target),
+        grad_output=grad, self_=self, target=target, weight=weight, reduction=reduction)
+
+
+def _bce_target_backward(grad, self, target, weight, reduction):
+    """torch's binary_cross_entropy_target_backward, op for op: ``-logit(self) * grad``."""
+    grad_target = D.mul_inplace(O.neg(logit(self)), grad)
+    return _bce_scale(grad_target, weight, reduction, target)
+
+
+def _bce_double_backward_grad_output(grad, input, target, weight, reduction):
+    """``(input - target) / ((input + eps) * (1 - input + eps)) * grad``, right operands
+    first, as torch's compiled formula evaluates them."""
+    right = D.add_scalar(D.rsub_scalar(1, input), _EPSILON)
+    denominator = D.add_scalar(input, _EPSILON) * right
+    ggo = D.mul_inplace((input - target) / denominator, grad)
+    return _bce_scale(ggo, weight, reduction, input)
+
+
+def _bce_double_backward(grad_output, grad, input, target, weight, reduction):
+    """bce's second derivative in its input, times ``grad * grad_output``, as torch's
+    binary_cross_entropy_double_backward computes it (right operands first)."""
+    inp_pl_eps = D.add_scalar(input, _EPSILON)
+    one_m_inp_pl_eps = D.add_scalar(D.rsub_scalar(1, input), _EPSILON)
+    right = O.pow(one_m_inp_pl_eps, 2)
+    denominator = O.pow(inp_pl_eps, 2) * right
+    twice = D.mul_scalar(input, 2) * target
+    numerator = input * input - twice + target
+    gi = D.mul_inplace(numerator / denominator, grad * grad_output)
+    return _bce_scale(gi, weight, reduction, input)
+
+
+def _bce_scale(grad, weight, reduction, input):
+    """The weight in place, the mean out of place: torch's double backward formulas."""
+    if weight is not None:
+        grad = D.mul_inplace(grad, weight)
+    if reduction == "mean":
+        grad = D.div_scalar(grad, input._data.size)
+    return grad
+
+
+def _bce_double_backward_target(grad, grad_output, self, target, weight, reduction):
+    """``-grad * grad_output / max((1 - self) * self, eps)``, as torch's
+    binary_cross_entropy_double_backward_target computes it."""
+    res = -grad * grad_output
+    if weight is not None:
+        res = D.mul_inplace(res, weight)
+    denom = D.mul_inplace(D.rsub_scalar(1, self), self)
+    np.maximum(denom._data, _EPSILON, out=denom._data)  # torch clamps it without a graph
+    res = D.div_inplace(res, denom)
+    if reduction == "mean":
+        res = D.div_scalar(res, target._data.size)
+    return res
 
 
 class BinaryCrossEntropyBackward0(Node):
     __slots__ = ("self_", "target", "weight", "reduction")
     saved = ("self_", "target")
-    formulas = (_bce_self_grad, _bce_target_grad)
+    formulas = (
+        lambda n, g: binary_cross_entropy_backward(g, n.self_, n.target, n.weight,  # self
+                                                   n.reduction),
+        lambda n, g: _bce_target_backward(g, n.self_, n.target, n.weight,           # target
+                                          n.reduction),
+    )
+
+
+class BinaryCrossEntropyBackwardBackward0(Node):
+    __slots__ = ("grad_output", "self_", "target", "weight", "reduction")
+    saved = ("grad_output", "self_", "target")
+    formulas = (
+        lambda n, g: _bce_double_backward_grad_output(g, n.self_, n.target,        # grad_output
+                                                      n.weight, n.reduction),
+        lambda n, g: _bce_double_backward(n.grad_output, g, n.self_, n.target,     # self
+                                          n.weight, n.reduction),
+        lambda n, g: _bce_double_backward_target(g, n.grad_output, n.self_,        # target
+                                                 n.target, n.weight, n.reduction),
+    )
+
+
+class LogitBackward0(Node):
+    __slots__ = ("self_",)
+    saved = ("self_",)
+    formulas = (lambda n, g: _logit_backward(g, n.self_),)
+
+
+def _logit_backward(grad, self):
+    """torch's infinitely_differentiable_logit_backward (no eps): NaN outside [0, 1]."""
+    x = self._data
+    inside = make((x >= 0) & (x <= 1))
+    return O.where(inside, grad / (self * D.rsub_scalar(1.0, self)), float("nan"))
+
+
+@O.silent
+def logit(input):
+    """log(x / (1 - x)) with LogitBackward0, for bce's target grad."""
+    x = input._data
+    out = np.asarray(np.log(x / (1 - x)), x.dtype)
+    if _grad_needed(input):
+        node = LogitBackward0()
+        node.self_ = input
+        return attach(node, out, (input,))
+    return make(out)
 
 
 @O.silent
@@ -531,34 +777,78 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 def _bcel_self_grad(n, g):
-    x, t = n.self_._data, n.target._data
-    s = 1 / (1 + np.exp(-x))
+    """torch's binary_cross_entropy_with_logits_backward, op for op (as it runs in grad
+    mode: out of place)."""
+    x, t = n.self_, n.target
     if n.pos_weight is not None:
-        log_weight = (n.pos_weight._data - 1) * t + 1
-        d = (1 - t) - log_weight * (1 - s)
+        pt = n.pos_weight * t
+        grad_input = (D.add_scalar(pt, 1) - t) * M.sigmoid(x) - pt
     else:
-        d = s - t
-    if n.weight is not None:
-        d = d * n.weight._data
-    if n.reduction == "mean":
-        d = d / x.size
-    return g * make(np.asarray(d, x.dtype))
+        grad_input = M.sigmoid(x) - t
+    return _bcel_scale(grad_input * g, n.weight, n.reduction, x)
 
 
 def _bcel_target_grad(n, g):
-    x = n.self_._data
-    d = -x
+    """torch's binary_cross_entropy_with_logits_target_backward, op for op."""
+    x = n.self_
     if n.pos_weight is not None:
-        d = d - (n.pos_weight._data - 1) * _log_sigmoid(x)
-    if n.weight is not None:
-        d = d * n.weight._data
-    if n.reduction == "mean":
-        d = d / x.size
-    return g * make(np.asarray(d, x.dtype))
+        grad_target = D.mul_inplace(log_sigmoid(-x) - log_sigmoid(x) * n.pos_weight, g)
+    else:
+        grad_target = -x * g
+    return _bcel_scale(grad_target, n.weight, n.reduction, x)
+
+
+def _bcel_scale(grad, weight, reduction, input):
+    if weight is not None:
+        grad = grad * weight
+    if reduction == "mean":
+        grad = D.div_scalar(grad, input._data.size)
+    return grad
 
 
 def _log_sigmoid(x):
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+class LogSigmoidBackward0(Node):
+    __slots__ = ("self_",)
+    saved = ("self_",)
+    formulas = (lambda n, g: log_sigmoid_backward(g, n.self_),)
+
+
+class LogSigmoidBackwardBackward0(Node):
+    __slots__ = ("grad_output", "self_")
+    saved = ("grad_output", "self_")
+    formulas = (
+        lambda n, g: log_sigmoid_backward(g, n.self_),                            # grad_output
+        lambda n, g: _log_sigmoid_double_backward(g * n.grad_output, n.self_),    # self
+    )
+
+
+@O.silent
+def log_sigmoid(input):
+    """log(sigmoid(x)) with LogSigmoidBackward0, for the formulas that use it."""
+    out = np.asarray(_log_sigmoid(input._data), input._data.dtype)
+    if _grad_needed(input):
+        node = LogSigmoidBackward0()
+        node.self_ = input
+        return attach(node, out, (input,))
+    return make(out)
+
+
+def log_sigmoid_backward(grad, self):
+    """``grad * sigmoid(-self)`` as torch's kernel computes it: an op of its own, so a
+    create_graph grad hangs from LogSigmoidBackwardBackward0."""
+    x = self._data
+    z = np.exp(-np.abs(x))
+    derivative = np.where(x < 0, 1 - z / (1 + z), z / (1 + z)).astype(x.dtype)
+    return D.backward_op(LogSigmoidBackwardBackward0, lambda: make(derivative) * grad,
+                         (grad, self), grad_output=grad, self_=self)
+
+
+def _log_sigmoid_double_backward(grad, input):
+    z = M.sigmoid(input)
+    return grad * D.sub_scalar(z, 1) * z
 
 
 class BinaryCrossEntropyWithLogitsBackward0(Node):

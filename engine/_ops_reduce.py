@@ -34,8 +34,10 @@ def _prod_grad(n, g):
     if data.ndim == 0:
         return g
     dims = n.dims
-    g = _restore(g, data.shape, dims, n.keepdim)
-    result = _restore(n.result, data.shape, dims, n.keepdim)
+    result = n.result
+    if not n.whole and not n.keepdim:  # torch unsqueezes; a whole prod's 0-d grad broadcasts
+        g = O.D.unsqueeze_multiple(g, dims)
+        result = O.D.unsqueeze_multiple(result, dims)
     if not (data == 0).any():
         return g * O.div(result, x)
     if n.whole:
@@ -143,16 +145,18 @@ def _var_grad(n, g):
         if dof <= 0:
             mean = data.mean()
             return g * make(np.where(data == mean, np.nan, np.inf).astype(data.dtype))
-        return (2.0 / dof) * g * (x - O.mean(x))
+        centered = x - O.mean(x)  # the right operand first, as torch's compiled formula
+        return O.D.mul_scalar(g, 2.0 / dof) * centered
     dims = n.dims
     if not n.keepdim and data.ndim > 1:
-        g = O.reshape(g, keepdim_shape(data.shape, dims))
+        g = O.D.unsqueeze_multiple(g, dims)
     count = 1
     for d in dims:
         count *= data.shape[d]
     dof = count - n.correction
     factor = 2.0 / dof if dof != 0 else np.inf
-    return factor * g * (x - O.mean(x, dims, keepdim=True))
+    centered = x - O.mean(x, dims, keepdim=True)  # first, as in torch
+    return O.D.mul_scalar(g, factor) * centered
 
 
 class VarBackward0(Node):
@@ -163,7 +167,7 @@ class VarBackward0(Node):
 
 def _std_grad(n, g):
     result = n.result
-    grad_var = O.where(make(result._data == 0), 0, O.div(g, result * 2))
+    grad_var = O.D.masked_fill(O.div(g, O.D.mul_scalar(result, 2)), result._data == 0, 0)
     return _var_grad(n, grad_var)
 
 
@@ -175,9 +179,10 @@ class StdBackward0(Node):
 
 def _logsumexp_grad(n, g):
     x = n.self_
-    shape = x._data.shape
-    g = _restore(g, shape, n.dims, n.keepdim)
-    result = _restore(n.result, shape, n.dims, n.keepdim)
+    result = n.result
+    if not n.keepdim and x._data.ndim:
+        g = O.D.unsqueeze_multiple(g, n.dims)
+        result = O.D.unsqueeze_multiple(result, n.dims)
     return g * O.exp(x - result)
 
 
@@ -467,7 +472,8 @@ def logsumexp(input, dim, keepdim=False):
         out = np.asarray(out, data.dtype)
     if O._needs_grad(input):
         node = LogsumexpBackward0()
-        node.self_, node._result, node.dims, node.keepdim = input, out, dims, keepdim
+        node.self_, node._result, node.keepdim = input, out, keepdim
+        node.dims = O._backward_dims(dim, dims)
         return attach(node, out, (input,))
     return make(out)
 

@@ -48,8 +48,13 @@ class SqueezeBackward0(_ReshapeNode):
     __slots__ = ()
 
 
-class SqueezeBackward1(_ReshapeNode):
-    __slots__ = ()
+class SqueezeBackward1(Node):
+    """``squeeze(dim)``: torch's unsqueeze_to puts the dim back only if it was squeezed."""
+
+    __slots__ = ("self_sizes", "dim")
+    formulas = (
+        lambda n, g: unsqueeze(g, n.dim) if n.self_sizes and n.self_sizes[n.dim] == 1 else g,
+    )
 
 
 class SqueezeBackward2(_ReshapeNode):
@@ -62,8 +67,9 @@ class SqueezeBackward4(_ReshapeNode):
     __slots__ = ()
 
 
-class UnsqueezeBackward0(_ReshapeNode):
-    __slots__ = ()
+class UnsqueezeBackward0(Node):
+    __slots__ = ("dim",)
+    formulas = (lambda n, g: squeeze(g, n.dim),)
 
 
 class AliasBackward0(Node):
@@ -341,7 +347,8 @@ def squeeze(input, dim=None):
             dims = {wrap_dim(d, data.ndim) for d in dim}
         else:
             node = SqueezeBackward1()
-            dims = {wrap_dim(dim, data.ndim)}
+            node.dim = wrap_dim(dim, data.ndim)
+            dims = {node.dim}
         shape = tuple(s for i, s in enumerate(data.shape) if not (i in dims and s == 1))
     node.self_sizes = data.shape
     return _unary_node(node, data.reshape(shape), input)
@@ -351,7 +358,7 @@ def unsqueeze(input, dim):
     data = input._data
     d = wrap_dim(dim, data.ndim + 1)
     node = UnsqueezeBackward0()
-    node.self_sizes = data.shape
+    node.dim = d
     return _unary_node(node, np.expand_dims(data, d), input)
 
 
