@@ -84,9 +84,14 @@ def long_chain(lib, length=100_000):
 WORKLOADS = {"tutorial graph": tutorial_graph, "tutorial while loop": tutorial_while_loop,
              "mlp 256-512-512-10": mlp, "1e6-element chain": big_chain}
 REPEATS = {"mlp 256-512-512-10": 30, "1e6-element chain": 30}
+ROUNDS = 3
+
+
+SETTLE_S = 0.3  # after the other library ran: its worker threads spin a while before parking
 
 
 def median_time(fn, lib, repeat: int) -> float:
+    time.sleep(SETTLE_S)  # both libraries keep thread pools; spinning ones would steal a core
     fn(lib)  # warm up
     times = []
     for _ in range(repeat):
@@ -103,8 +108,11 @@ def main() -> None:
     print(f"{'workload':<22} {'engine':>10} {'torch':>10} {'engine/torch':>13}")
     for name, fn in WORKLOADS.items():
         repeat = min(args.repeat, REPEATS.get(name, args.repeat))
-        e = median_time(fn, engine, repeat)
-        t = median_time(fn, torch, repeat)
+        # alternate the libraries over a few rounds: the machine's speed drifts between runs
+        rounds = [(median_time(fn, engine, repeat), median_time(fn, torch, repeat))
+                  for _ in range(ROUNDS)]
+        e = statistics.median(r[0] for r in rounds)
+        t = statistics.median(r[1] for r in rounds)
         print(f"{name:<22} {_ms(e):>10} {_ms(t):>10} {e / t:>13.2f}")
     print("\nchain of n multiplications, backward (engine; linear means time/n stays flat):")
     for n in (10_000, 50_000, 100_000):
