@@ -82,6 +82,7 @@ class MulBackward0(Node):
 
 class DivBackward0(Node):
     __slots__ = ("self_", "other")
+    grad_order = (1, 0)  # other before self, as torch's generated code
     saved = ("self_", "other")
     formulas = (
         lambda n, g: O.div(g, n.other),                                    # self
@@ -154,6 +155,7 @@ class PowBackward1(Node):
     """``x ** tensor``."""
 
     __slots__ = ("self_", "exponent", "_result")
+    grad_order = (1, 0)  # exponent before self
     saved = ("self_", "exponent", "_result")
     formulas = (
         lambda n, g: _pow_backward_self(g, n.self_, n.exponent),                     # self
@@ -542,6 +544,7 @@ class ViewBackward0(Node):
 
 class WhereBackward0(Node):
     __slots__ = ("condition",)
+    grad_order = (1, 0)  # other before self
     saved = ("condition",)
     formulas = (
         lambda n, g: O.where(n.condition, g, 0),          # self

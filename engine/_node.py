@@ -35,6 +35,10 @@ class Node:
     __module__ = "builtins"  # torch's node classes are builtins: <class 'AddBackward0'>
     saved: tuple[str, ...] = ()  # slot names of saved values (freed after backward)
     formulas: tuple = ()
+    # The order torch's generated code computes the input grads in, when it is not input order
+    # (alphabetical by derivatives.yaml's input names: `other` before `self`).  With
+    # create_graph the order decides which graph nodes come first.
+    grad_order: tuple[int, ...] | None = None
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -58,6 +62,12 @@ class Node:
         if self.saved:
             check_saved_versions(self)
         edges = self.next_functions
+        if self.grad_order is not None:
+            grads = [None] * len(edges)
+            for i in self.grad_order:
+                if edges[i][0] is not None:
+                    grads[i] = self.formulas[i](self, grad)
+            return grads
         if len(edges) == 1:  # the common unary and binary cases, without the loop's overhead
             return [None if edges[0][0] is None else self.formulas[0](self, grad)]
         if len(edges) == 2:

@@ -47,6 +47,7 @@ def _mm_mat2_backward(grad, mat1, mat2):
 
 class MmBackward0(Node):
     __slots__ = ("self_", "mat2")
+    grad_order = (1, 0)  # mat2 before self
     saved = ("self_", "mat2")
     formulas = (
         lambda n, g: _mm_mat1_backward(g, n.self_, n.mat2),    # self
@@ -56,6 +57,7 @@ class MmBackward0(Node):
 
 class AddmmBackward0(Node):
     __slots__ = ("mat1", "mat2", "alpha", "beta")
+    grad_order = (1, 2, 0)  # mat1, mat2, self
     saved = ("mat1", "mat2")
     formulas = (
         lambda n, g: g if n.beta == 1 else g * n.beta,       # self (the bias)
