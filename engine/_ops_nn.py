@@ -608,6 +608,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _reduction(reduction, size_average, reduce)
     class_dim = 0 if input._data.ndim == 1 else 1
     if target._data.dtype.kind == "f":  # class probabilities
+        if label_smoothing:  # torch mixes the targets with the uniform distribution
+            n_classes = input._data.shape[class_dim]
+            target = D.add_scalar(D.mul_scalar(target, 1 - label_smoothing),
+                                  label_smoothing / n_classes)
         logp = log_softmax(input, class_dim)
         product = O.mul(logp, target)
         if weight is not None:
@@ -621,9 +625,35 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         n = input._data.size // input._data.shape[class_dim] if input._data.ndim else 1
         return D.div_scalar(O.neg(O.sum(product)), n)  # div.Scalar: DivBackward1
     if label_smoothing:
-        raise NotImplementedError("engine does not implement cross_entropy label_smoothing")
+        return _label_smoothed(input, target, weight, ignore_index, reduction, label_smoothing,
+                               class_dim)
     return nll_loss(log_softmax(input, class_dim), target, weight, None, ignore_index, None,
                     reduction)
+
+
+def _label_smoothed(input, target, weight, ignore_index, reduction, smoothing, class_dim):
+    """torch's cross_entropy_loss_label_smoothing, op for op (class-index targets): the nll
+    loss mixed with the mean negative log-probability over classes, ignored targets zeroed."""
+    logp = log_softmax(input, class_dim)
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    n_classes = input._data.shape[class_dim]
+    ignore = target._data == ignore_index
+    if weight is not None:
+        shape = [1] * input._data.ndim
+        shape[class_dim] = n_classes
+        logp = O.mul(logp, S.reshape(weight, tuple(shape)))
+    smooth = D.masked_fill(O.neg(O.sum(logp, (class_dim,))), ignore, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            kept = make(weight._data[target._data[~ignore].reshape(-1)])
+            ret = O.div(O.sum(smooth), O.sum(kept))
+        else:
+            ret = O.div(O.sum(smooth), O.sum(make(~ignore)))
+    elif reduction == "sum":
+        ret = O.sum(smooth)
+    else:
+        ret = smooth
+    return O.add(D.mul_scalar(nll, 1 - smoothing), D.mul_scalar(ret, smoothing / n_classes))
 
 
 # ----------------------------------------------------------------- binary cross entropy
