@@ -42,10 +42,12 @@ def elementwise(ufunc, *operands):
     probe = ufunc(*(_first(op) for op in operands))  # the result's dtype
     out = np.empty(shape, probe.dtype)
     bounds = [shape[0] * i // parts for i in range(parts + 1)]
-    context = contextvars.copy_context()  # numpy's error state lives in a context variable
     pool = _executor(parts - 1)
+    # numpy's error state lives in a context variable: each task runs in a copy of ours (one
+    # copy each: a context cannot be entered by two threads at once)
     pending = [
-        pool.submit(context.run, _slice_call, ufunc, operands, out, lo, hi, len(shape))
+        pool.submit(contextvars.copy_context().run, _slice_call, ufunc, operands, out, lo, hi,
+                    len(shape))
         for lo, hi in zip(bounds[1:-1], bounds[2:], strict=True)
     ]
     _slice_call(ufunc, operands, out, bounds[0], bounds[1], len(shape))

@@ -51,6 +51,20 @@ def test_split_equals_one_call(two_threads, monkeypatch, shapes, ufunc):
     assert len(calls) == 2
 
 
+def test_four_threads_split_in_four(monkeypatch):
+    before = engine.get_num_threads()
+    engine.set_num_threads(4)
+    try:
+        calls = _split_calls(monkeypatch)
+        x = np.random.default_rng(3).standard_normal(4 * _parallel.GRAIN + 5).astype(np.float32)
+        with warnings.catch_warnings(), np.errstate(over="ignore"):
+            warnings.simplefilter("error")  # a worker without the caller's error state warns
+            assert np.array_equal(_parallel.elementwise(np.exp, x * 100), np.exp(x * 100))
+        assert len(calls) == 4
+    finally:
+        engine.set_num_threads(before)
+
+
 def test_small_results_are_not_split(two_threads, monkeypatch):
     calls = _split_calls(monkeypatch)
     a = np.ones(_parallel.GRAIN, np.float32)
