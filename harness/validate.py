@@ -33,7 +33,7 @@ def spec_files(paths: Iterable[str | Path]) -> list[Path]:
     for p in map(Path, paths):
         if p.is_dir():
             files += sorted(f for f in p.rglob("*.y*ml") if f.name != expectations.FILENAME)
-        else:
+        elif p.name != expectations.FILENAME:  # named on its own: checked as expectations
             files.append(p)
     seen, unique = set(), []
     for f in files:
@@ -61,7 +61,20 @@ def validate(paths: Iterable[str | Path], root: Path | None = None, run: bool = 
     for p in map(Path, paths):
         if (p / expectations.FILENAME).exists():
             outcome.problems += check_expectations(p / expectations.FILENAME, ids)
+        elif p.name == expectations.FILENAME and p.is_file():
+            # named on its own: the specs it may name are those of its directory
+            outcome.problems += check_expectations(p, _loadable_ids(p.parent, root))
     return outcome
+
+
+def _loadable_ids(directory: Path, root: Path | None) -> dict[str, set[str]]:
+    """Item ids of the specs under `directory` that load (no dry run)."""
+    ids: dict[str, set[str]] = {}
+    for path in spec_files([directory]):
+        for entry in load_file(path, root=root).entries:
+            if not isinstance(entry, SpecError):
+                ids.setdefault(entry.path, set()).update(item_ids(entry))
+    return ids
 
 
 def item_ids(spec: Spec) -> set[str]:

@@ -88,6 +88,21 @@ def test_validate_checks_expectations(project, capsys):
         "specs/expectations.yaml:4:1: id: no spec item has the id 'specs/a.yaml::gone'"]
 
 
+def test_validate_checks_an_expectations_file_named_alone(project, capsys):
+    """Named on its own, expectations.yaml is checked as expectations (against the specs of
+    its directory), not read as a malformed spec file."""
+    specs = project / "specs"
+    specs.mkdir()
+    (specs / "a.yaml").write_text(BROKEN.replace("programm", "program"))
+    good = "expectations:\n  - id: specs/a.yaml::typo\n    reason: fine\n"
+    (specs / "expectations.yaml").write_text(good)
+    assert main(["validate", "specs/expectations.yaml"]) == 0
+    (specs / "expectations.yaml").write_text(good + "  - id: specs/a.yaml::gone\n    reason: r\n")
+    assert main(["validate", "specs/expectations.yaml"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "specs/expectations.yaml:4:1: id: no spec item has the id 'specs/a.yaml::gone'"]
+
+
 def test_the_tutorial_specs_validate(monkeypatch, capsys):
     """(CI validates all of specs/ in the conformance env; this keeps the tests independent.)"""
     monkeypatch.chdir(ROOT)
