@@ -18,7 +18,8 @@ _threads = 1
 
 
 def set_num_threads(n: int) -> None:
-    """``torch.set_num_threads``: the threads the engine's heavy kernels (BLAS) may use."""
+    """``torch.set_num_threads``: the threads numpy's BLAS and ``_parallel``'s split unary
+    ops may use."""
     global _threads
     if not isinstance(n, int) or isinstance(n, bool):
         raise RuntimeError(f"set_num_threads expects an int, but got {type(n).__name__}")

@@ -526,7 +526,7 @@ def mean(input, dim=_NO_DIM, keepdim=False, *, dtype=None):
         if _grad_mode.enabled and input._requires_grad:
             node = D.MeanBackward0()
             node.self_sizes = data.shape
-            node.dims = _all_dims(data.ndim)
+            node.dims = _backward_dims(dim, ())  # what _mean records: () for a whole mean
             node.keepdim = False
             node.count = count
             return attach(node, out, (input,))
