@@ -30,7 +30,7 @@ from . import _ops as O
 from ._dtype import FROM_NUMPY
 from ._grad_mode import state as _grad_mode
 from ._node import AccumulateGrad, accumulator
-from ._tensor import Tensor, make, version_counter
+from ._tensor import Tensor, as_view, make, version_counter
 
 CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "
@@ -272,9 +272,12 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                     if node in targets and grad is not None:
                         captured[node] = grad
                 elif needed is None or node in targets:
-                    # an unshared first grad becomes .grad without a copy (torch steals it)
+                    # an unshared first grad becomes .grad without a copy (torch steals it;
+                    # a view is stored as a detached alias, as torch's new_grad.detach())
                     steal = (grad is not None and not create_graph
                              and node.variable._grad is None and _owned(grad))
+                    if steal and grad._view_of is not None:
+                        grad = make(grad._data)
                     _accumulate(node.variable, grad, create_graph, steal)
                 continue
             if node._retained is not None and grad is not None:
@@ -387,15 +390,33 @@ def _owned(t, probe: bool = False) -> bool:
     if refs != _SOLE_REFS or t._requires_grad:  # an alias would hold t or t._data
         return False
     data = t._data
-    return data.base is None and data.flags.c_contiguous and data.flags.writeable
+    if data.base is not None and not _sole_view(t, data.base):
+        return False
+    return data.flags.c_contiguous and data.flags.writeable
+
+
+def _sole_view(t, base, probe: bool = False):
+    """Whether view ``t`` is all that holds its base tensor and array: the transposed grad
+    that ``x @ w.t()`` gives ``w`` is such a view of a fresh product (torch steals it too)."""
+    root = t._view_of
+    if root is None or root._data is not base:
+        return False
+    refs = (sys.getrefcount(root), sys.getrefcount(base))
+    if probe:
+        return refs
+    return refs == _SOLE_VIEW_REFS and base.size == t._data.size
 
 
 def _sole_refs():
-    t = make(np.zeros(1))  # held by one local variable only, as the loop holds a grad
-    return _owned(t, probe=True)
+    t = make(np.zeros((1, 2)))  # held by one local variable only, as the loop holds a grad
+    sole = _owned(t, probe=True)
+    view = as_view(make(t._data.T), t)  # the view alone holds its base
+    t = None
+    return sole, _sole_view(view, view._data.base, probe=True)
 
 
-_SOLE_REFS = _sole_refs()  # measured, not assumed: the counts differ between Pythons
+# measured, not assumed: the counts differ between Pythons
+_SOLE_REFS, _SOLE_VIEW_REFS = _sole_refs()
 
 
 def _accumulate(leaf, grad, create_graph: bool, steal: bool = False):

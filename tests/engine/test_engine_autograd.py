@@ -124,6 +124,36 @@ def test_leaf_grad_does_not_alias_the_given_gradient():
         assert gradient.tolist() == [1.0, 2.0]
 
 
+def test_transposed_weight_grad_is_stolen_not_copied():
+    """``x @ w.t()`` hands ``w`` a view of a fresh product: nothing else holds it, so it
+    becomes ``w.grad`` without a copy (torch steals it too); a hook keeping the intermediate
+    grad shares that memory, so then the grad is copied."""
+    from engine import _autograd
+
+    stolen = []
+    accumulate = _autograd._accumulate
+
+    def spy(leaf, grad, create_graph, steal=False):
+        stolen.append(steal)
+        return accumulate(leaf, grad, create_graph, steal)
+
+    x = engine.ones(4, 3)
+    w = engine.ones(5, 3, requires_grad=True)
+    kept = []
+    try:
+        _autograd._accumulate = spy
+        (x @ w.t()).sum().backward()
+        wt = w.t()
+        wt.register_hook(kept.append)
+        (x @ wt).sum().backward()
+    finally:
+        _autograd._accumulate = accumulate
+    assert stolen == [True, False]
+    assert w.grad.tolist() == [[8.0] * 3] * 5
+    assert not w.grad._is_view() and w.grad._version == 1
+    assert not np.shares_memory(kept[0]._data, w.grad._data)
+
+
 def test_backward_on_a_leaf():
     for lib in LIBS:
         x = lib.tensor([1.0, 2.0], requires_grad=True)
