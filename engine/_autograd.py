@@ -149,7 +149,9 @@ def backward(tensor, gradient=None, retain_graph=None, create_graph=False, input
             and tensor._data.size == 1 and tensor._data.dtype.kind == "f"):
         # the common `loss.backward()`: the checks below cannot fail, skip them
         data = tensor._data
-        seed = make(np.ones(data.shape, data.dtype))  # np.ones_like is slower Python code
+        seed = np.empty(data.shape, data.dtype)  # np.ones is slower Python code
+        seed.fill(1)
+        seed = make(seed)
         run_backward([(fn, tensor, seed)], bool(retain_graph), False)
         return
     autograd_backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)

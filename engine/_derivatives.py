@@ -75,9 +75,19 @@ class MulBackward0(Node):
     __slots__ = ("self_", "other")
     saved = ("self_", "other")
     formulas = (
-        lambda n, g: g * n.other,                         # self
-        lambda n, g: g * n.self_,                         # other
+        lambda n, g: _grad_times(g, n.other),             # self
+        lambda n, g: _grad_times(g, n.self_),             # other
     )
+
+
+def _grad_times(grad, other):
+    """``grad * other``; with no graph to record and operands of one shape and dtype (the
+    usual case), the product of the arrays without the op's dispatch."""
+    if not _grad_mode.enabled and type(other) is Tensor:
+        a, b = grad._data, other._data
+        if a.shape == b.shape and a.dtype == b.dtype:
+            return make(_array(np.multiply(a, b)))
+    return grad * other
 
 
 class DivBackward0(Node):
@@ -461,8 +471,17 @@ class SumBackward1(Node):
 class MeanBackward0(Node):
     __slots__ = ("self_sizes", "dims", "keepdim", "count")
     formulas = (
-        lambda n, g: div_scalar(O.expand(g, n.self_sizes), n.count),                 # self
+        lambda n, g: _mean_backward(g, n.self_sizes, n.count),                       # self
     )
+
+
+def _mean_backward(grad, sizes, count):
+    """torch's ``grad.expand(sizes) / count``; with no graph to record, one filled array."""
+    if _grad_mode.enabled:
+        return div_scalar(O.expand(grad, sizes), count)
+    out = np.empty(sizes, grad._data.dtype)
+    out.fill(grad._data / count)
+    return make(out)
 
 
 class MeanBackward1(Node):
