@@ -2,9 +2,9 @@
 
 ``matmul`` is a port of torch's ``_matmul_impl`` written with the engine's ops, so it records
 the same chain of nodes (DotBackward0, MvBackward0, SqueezeBackward4 after an unsqueezed mm,
-MmBackward0, folded UnsafeViewBackward0, broadcast BmmBackward0 ...).  ``einsum`` computes
-with numpy and records the node torch's decomposition ends with (a permute or a sum for one
-operand, a mul when nothing is contracted, a view otherwise).
+MmBackward0, folded UnsafeViewBackward0, broadcast BmmBackward0 ...).  ``einsum`` is torch's
+composite (diagonal, unsqueeze, permute, sum, mul, reshape, bmm, view) written with the engine's
+ops, so it records torch's nodes and its grads can be differentiated again.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ class DotBackward0(Node):
 
 class BmmBackward0(Node):
     __slots__ = ("self_", "mat2")
+    grad_order = (1, 0)  # mat2 before self
     saved = ("self_", "mat2")
     formulas = (
         lambda n, g: bmm(g, S.transpose(n.mat2, 1, 2)),     # self
@@ -179,8 +180,11 @@ def bmm(input, mat2):
             "Expected size for first two dimensions of batch2 tensor to be: "
             f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}]."
         )
+    if a.dtype == np.bool_:
+        raise NotImplementedError("\"bmm\" not implemented for 'Bool'")
     if a.dtype != b.dtype:
-        _same_dtype(input, mat2)
+        raise RuntimeError(f"expected scalar type {input.dtype.scalar_name} but found "
+                           f"{mat2.dtype.scalar_name}")
     return _node2(BmmBackward0, np.matmul(a, b), input, mat2, ("self_", "mat2"))
 
 
@@ -331,126 +335,323 @@ def rmatmul(input, other):
 
 
 # ================================================================= einsum
-class EinsumBackward(Node):
-    """Grads of an einsum, computed with numpy einsum (first-order only)."""
-
-    __slots__ = ("operands", "subscripts", "output")
-    saved = ("operands",)
-
-    def apply(self, grad):
-        if self._freed:
-            return Node.apply(self, grad)
-        g = grad._data
-        out = []
-        for k, (nxt, _) in enumerate(self.next_functions):
-            if nxt is None:
-                out.append(None)
-                continue
-            out.append(make(_einsum_grad(g, self.output, self.operands, self.subscripts, k)))
-        return tuple(out)
+# torch's einsum is a composite (aten's einsum and sumproduct_pair), written here with the
+# engine's ops so that it records the same nodes and its grads record a graph:
+#   1. every operand is brought to one common dim order, one dim per label: output labels
+#      first (in output order), then the contracted ones (ellipsis dims, then labels in
+#      A-Z a-z order).  A repeated label takes a diagonal (moved back where the label first
+#      was), a label the operand lacks is an unsqueezed size-1 dim, then one permute aligns it;
+#   2. the operands are contracted left to right, each result going in front: a contracted
+#      dim only one side holds (size != 1) and no later operand needs is summed on that side
+#      first (keepdim), then the pair is multiplied (mul when no dim is summed over both,
+#      else permute + reshape to 3-D + bmm + view + permute back, summed dims kept as 1);
+#   3. the contracted dims, now of size 1, are dropped with a view (or summed, for one
+#      operand).
+# (torch.einsum contracts in opt_einsum's order when that package is installed; without it,
+# as in the pinned environment, left to right as here.)
+_ELLIPSIS = 52  # the label code of "...": codes 0-25 are A-Z, 26-51 a-z
 
 
-_EINSUM_NODES: dict[str, type] = {}
+def _label_code(c):
+    return ord(c) - ord("A") if c <= "Z" else ord(c) - ord("a") + 26
 
 
-def _einsum_node(name):
-    cls = _EINSUM_NODES.get(name)
-    if cls is None:
-        cls = type(name, (EinsumBackward,), {"__slots__": ()})
-        _EINSUM_NODES[name] = cls
-    return cls()
+def _label_char(code):
+    return chr(ord("A") + code) if code < 26 else chr(ord("a") + code - 26)
 
 
-def _einsum_grad(g, output, operands, subscripts, k):
-    target = subscripts[k]
-    data = operands[k]._data
-    sizes = {}
-    for sub, op in zip(subscripts, operands, strict=True):
-        for letter, size in zip(sub, op._data.shape, strict=True):
-            sizes[letter] = size
-    unique = "".join(dict.fromkeys(target))
-    terms = [output]
-    arrays = [g]
-    for j, (sub, op) in enumerate(zip(subscripts, operands, strict=True)):
-        if j != k:
-            terms.append(sub)
-            arrays.append(op._data)
-    present = set("".join(terms))
-    for letter in unique:
-        if letter not in present:
-            terms.append(letter)
-            arrays.append(np.ones(sizes[letter], g.dtype))
-    reduced = np.einsum(",".join(terms) + "->" + unique, *arrays)
-    if unique == target:
-        return np.asarray(reduced, data.dtype)
-    result = np.zeros(data.shape, data.dtype)
-    view = np.einsum(target + "->" + unique, result)
-    view[...] = reduced
-    return result
+def _sublist_subscript(n):
+    if n is Ellipsis:
+        return "..."
+    if 0 <= n < 26:
+        return chr(ord("A") + n)
+    if 26 <= n < 52:
+        return chr(ord("a") + n - 26)
+    raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+
+
+def _einsum_args(args):
+    """torch.einsum's Python wrapper: ``(equation, *operands)``, ``(equation, [operands])`` or
+    the sublist form ``(op, [labels], op, [labels], ..., [output labels])``."""
+    if len(args) < 2:
+        raise ValueError(
+            "einsum(): must specify the equation string and at least one operand, or at least "
+            "one operand and its subscripts list"
+        )
+    if isinstance(args[0], Tensor):
+        equation = ",".join("".join(_sublist_subscript(s) for s in sub) for sub in args[1::2])
+        if len(args) % 2 == 1:
+            equation += "->" + "".join(_sublist_subscript(s) for s in args[-1])
+            operands = tuple(args[:-1:2])
+        else:
+            operands = tuple(args[::2])
+    else:
+        equation, operands = args[0], tuple(args[1:])
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            return _einsum_args((equation, *operands[0]))
+        if not isinstance(equation, str):
+            raise TypeError("einsum(): argument 'equation' (position 1) must be str, not "
+                            f"{type(equation).__name__}")
+    for i, op in enumerate(operands):
+        if not isinstance(op, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 1, but got "
+                            f"{type(op).__name__}")
+    return equation, operands
 
 
 def _parse_einsum(equation, operands):
-    equation = equation.replace(" ", "")
-    if "->" in equation:
-        lhs, rhs = equation.split("->")
-    else:
-        lhs, rhs = equation, None
-    terms = lhs.split(",")
-    if len(terms) > len(operands):
-        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
-    if len(terms) < len(operands):
-        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
-    used = set(equation)
-    spare = [c for c in string.ascii_uppercase + string.ascii_lowercase if c not in used]
-    ell_ndim = 0
-    for term, op in zip(terms, operands, strict=True):
-        if "..." in term:
-            ell_ndim = max(ell_ndim, op._data.ndim - (len(term) - 3))
-    ell = "".join(spare[:ell_ndim])
-    expanded = []
-    for term, op in zip(terms, operands, strict=True):
-        if "..." in term:
-            k = op._data.ndim - (len(term) - 3)
-            term = term.replace("...", ell[ell_ndim - k:])
-        expanded.append(term)
-    if rhs is None:
-        counts = {}
-        for c in "".join(expanded):
-            counts[c] = counts.get(c, 0) + 1
-        rhs = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    else:
-        rhs = rhs.replace("...", ell)
-    return expanded, rhs
-
-
-def einsum(equation, *operands):
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    terms, output = _parse_einsum(equation, operands)
-    sizes = {}
-    for k, (term, op) in enumerate(zip(terms, operands, strict=True)):
-        for letter, size in zip(term, op._data.shape, strict=True):
-            seen = sizes.get(letter)
-            if seen is not None and seen != size and size != 1 and seen != 1:
+    """The label codes of each operand (``_ELLIPSIS`` for "..."), with torch's errors, and
+    the output part of the equation (None without "->") with its offset in the equation."""
+    arrow = equation.find("->")
+    lhs = equation if arrow < 0 else equation[:arrow]
+    labels = [[] for _ in operands]
+    current = 0
+    ellipsis = False
+    i = 0
+    while i < len(lhs):
+        c = lhs[i]
+        if c == ".":
+            if ellipsis:
+                raise RuntimeError(f"einsum(): found '.' for operand {current} for which an "
+                                   "ellipsis was already found")
+            if lhs[i:i + 3] != "...":
+                raise RuntimeError(f"einsum(): found '.' for operand {current} that is not part "
+                                   "of any ellipsis")
+            labels[current].append(_ELLIPSIS)
+            ellipsis = True
+            i += 2
+        elif c == ",":
+            current += 1
+            if current >= len(operands):
                 raise RuntimeError(
-                    f"einsum(): subscript {letter} has size {size} for operand {k} which does "
-                    f"not broadcast with previously seen size {seen}"
-                )
-            sizes[letter] = size
-    dtype = operands[0]._data.dtype
-    with np.errstate(all="ignore"):
-        out = np.asarray(np.einsum(",".join(terms) + "->" + output,
-                                   *(op._data for op in operands), optimize=len(operands) > 2))
-    out = out.astype(dtype, copy=False)
-    if any(op._requires_grad for op in operands) and _grad_mode.enabled:
-        contracted = set("".join(terms)) - set(output)
-        if len(operands) == 1:
-            name = "SumBackward1" if contracted else "PermuteBackward0"
-        elif not contracted:
-            name = "MulBackward0"
+                    "einsum(): fewer operands were provided than specified in the equation")
+            ellipsis = False
+        elif c != " ":
+            if c not in string.ascii_letters:
+                raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the "
+                                   "equation string, subscripts must be in [a-zA-Z]")
+            labels[current].append(_label_code(c))
+        i += 1
+    if current != len(operands) - 1:
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    return labels, (None if arrow < 0 else (equation[arrow + 2:], len(lhs) + 2))
+
+
+def _einsum_layout(labels, rhs, operands):
+    """Where each label goes in the common dim order: ``(position of each label code,
+    start of the ellipsis dims, number of ellipsis dims, number of output dims, number of
+    dims)``, with torch's errors."""
+    count = [0] * _ELLIPSIS
+    ell_num_dim = 0
+    for i, (op_labels, op) in enumerate(zip(labels, operands, strict=True)):
+        ndim = op._data.ndim
+        named = len(op_labels)
+        has_ellipsis = _ELLIPSIS in op_labels
+        if has_ellipsis:
+            named -= 1
+            ell_num_dim = max(ell_num_dim, ndim - named)
+        for code in op_labels:
+            if code != _ELLIPSIS:
+                count[code] += 1
+        if has_ellipsis and named > ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) is "
+                               f"more than the number of dimensions ({ndim}) for operand {i}")
+        if not has_ellipsis and named != ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({named}) does not match "
+                f"the number of dimensions ({ndim}) for operand {i} and no ellipsis was given")
+    position = [-1] * _ELLIPSIS
+    n = 0
+    ell_index = 0
+    ell_in_output = False
+    if rhs is None:  # implicit output: the ellipsis dims, then labels seen once, sorted
+        n = ell_num_dim
+        ell_in_output = True
+        for code in range(_ELLIPSIS):
+            if count[code] == 1:
+                position[code] = n
+                n += 1
+    else:
+        text, base = rhs
+        i = 0
+        while i < len(text):
+            c = text[i]
+            if c == ".":
+                if ell_in_output:
+                    raise RuntimeError("einsum(): found '.' for output but an ellipsis (...) "
+                                       "was already found")
+                if text[i:i + 3] != "...":
+                    raise RuntimeError("einsum(): found '.' for output that is not part of any "
+                                       "ellipsis (...)")
+                ell_index = n
+                n += ell_num_dim
+                ell_in_output = True
+                i += 2
+            elif c != " ":
+                if c not in string.ascii_letters:
+                    raise RuntimeError(
+                        f"einsum(): invalid subscript given at index {base + i} in the equation "
+                        "string, subscripts must be in [a-zA-Z]")
+                code = _label_code(c)
+                if count[code] == 0 or position[code] != -1:
+                    reason = ("appears more than once in the output" if position[code] != -1
+                              else "does not appear in the equation for any input operand")
+                    raise RuntimeError(f"einsum(): output subscript {c} {reason}")
+                position[code] = n
+                n += 1
+            i += 1
+    out_num_dim = n
+    if not ell_in_output:  # the ellipsis dims are contracted
+        ell_index = n
+        n += ell_num_dim
+    for code in range(_ELLIPSIS):
+        if count[code] and position[code] == -1:
+            position[code] = n
+            n += 1
+    return position, ell_index, ell_num_dim, out_num_dim, n
+
+
+def _einsum_align(labels, operands, layout):
+    """Each operand with one dim per position of the common order (diagonals taken,
+    missing labels unsqueezed, permuted), and for each position the number of operands
+    whose dim there is not 1."""
+    position, ell_index, ell_num_dim, _, n = layout
+    label_size = [1] * _ELLIPSIS
+    ell_sizes = [1] * ell_num_dim
+    dim_counts = [0] * n
+    aligned = []
+    for i, (op_labels, op) in enumerate(zip(labels, operands, strict=True)):
+        permutation = [-1] * n
+        dim = 0
+        for code in op_labels:
+            if code == _ELLIPSIS:
+                covered = operands[i]._data.ndim - (len(op_labels) - 1)
+                for j in range(ell_num_dim - covered, ell_num_dim):
+                    size = op._data.shape[dim]
+                    if size != 1:
+                        if ell_sizes[j] not in (1, size):
+                            raise RuntimeError(
+                                f"einsum(): dimension {dim} covered by ellipsis in operand {i}has "
+                                f"size {size} which does not broadcast with previously seen "
+                                f"ellipsis with size {ell_sizes[j]} for the respective dimension")
+                        ell_sizes[j] = size
+                        dim_counts[ell_index + j] += 1
+                    permutation[ell_index + j] = dim
+                    dim += 1
+            elif permutation[position[code]] == -1:
+                size = op._data.shape[dim]
+                if size != 1:
+                    if label_size[code] not in (1, size):
+                        raise RuntimeError(
+                            f"einsum(): subscript {_label_char(code)} has size {size} for operand "
+                            f"{i} which does not broadcast with previously seen size "
+                            f"{label_size[code]}")
+                    label_size[code] = size
+                    dim_counts[position[code]] += 1
+                permutation[position[code]] = dim
+                dim += 1
+            else:  # a repeated label: its diagonal, where the label first was
+                first = permutation[position[code]]
+                size, seen = op._data.shape[dim], op._data.shape[first]
+                if size != seen:
+                    raise RuntimeError(
+                        f"einsum(): subscript {_label_char(code)} is repeated for operand {i} but "
+                        f"the sizes don't match, {size} != {seen}")
+                op = S.movedim(S.diagonal(op, 0, first, dim), -1, first)
+        for k in range(n):
+            if permutation[k] == -1:
+                op = S.unsqueeze(op, dim)
+                permutation[k] = dim
+                dim += 1
+        aligned.append(S.permute(op, tuple(permutation)))
+    return aligned, dim_counts
+
+
+def _sumproduct_pair(left, right, sum_dims):
+    """torch's sumproduct_pair with keepdim: ``(left * right).sum(sum_dims, keepdim=True)``
+    of two aligned operands, as a bmm of the dims both hold (batch), the dims only left
+    holds (rows), the summed dims and the dims only right holds (columns); the operands
+    swap when every dim only right holds comes before those only left holds."""
+    if not sum_dims:
+        return O.mul(left, right)
+    lshape, rshape = left._data.shape, right._data.shape
+    lro, lo, ro = [], [], []
+    lro_size = lo_size = ro_size = sum_size = 1
+    for d in range(len(lshape)):
+        in_left, in_right = lshape[d] != 1, rshape[d] != 1
+        if d in sum_dims:
+            if in_left and in_right:
+                if lshape[d] != rshape[d]:
+                    raise RuntimeError("non-broadcast dimensions must match")
+                sum_size *= lshape[d]
+            elif in_left:
+                left = O.sum(left, d, keepdim=True)
+            elif in_right:
+                right = O.sum(right, d, keepdim=True)
+        elif in_left and in_right:
+            if lshape[d] != rshape[d]:
+                raise RuntimeError("non-broadcast dimensions must match")
+            lro.append(d)
+            lro_size *= lshape[d]
+        elif in_left:
+            lo.append(d)
+            lo_size *= lshape[d]
         else:
-            name = "ViewBackward0"
-        node = _einsum_node(name)
-        node.operands, node.subscripts, node.output = operands, terms, output
-        return attach(node, out, operands)
-    return make(out)
+            ro.append(d)
+            ro_size *= rshape[d]
+    if lo and ro and ro[-1] < lo[0]:  # right's dims all come first: bmm(right, left)
+        left, right, lo, ro, lo_size, ro_size = right, left, ro, lo, ro_size, lo_size
+        lshape, rshape = rshape, lshape
+    out_order = lro + lo + sum_dims + ro
+    out_size = ([lshape[d] for d in lro] + [lshape[d] for d in lo] + [1] * len(sum_dims)
+                + [rshape[d] for d in ro])
+    inverse = [0] * len(out_order)
+    for k, d in enumerate(out_order):
+        inverse[d] = k
+    left = S.reshape(S.permute(left, tuple(out_order)), (lro_size, lo_size, sum_size))
+    right = S.reshape(S.permute(right, tuple(lro + sum_dims + ro + lo)),
+                      (lro_size, sum_size, ro_size))
+    return S.permute(S.view(bmm(left, right), tuple(out_size)), tuple(inverse))
+
+
+def _contract(ops, dim_counts, out_num_dim):
+    """Contract the aligned operands left to right (``dim_counts`` is updated as dims are
+    summed away)."""
+    n = len(dim_counts)
+    while len(ops) > 1:
+        a, b = ops.pop(0), ops.pop(0)
+        ashape, bshape = a._data.shape, b._data.shape
+        sum_dims, a_dims, b_dims = [], [], []
+        for d in range(out_num_dim, n):
+            if ashape[d] != 1 and bshape[d] != 1:
+                dim_counts[d] -= 1
+                if dim_counts[d] == 1:  # no later operand holds it: sum it in this product
+                    sum_dims.append(d)
+                    dim_counts[d] = 0
+            elif dim_counts[d] == 1:  # only one side holds it, and nothing later
+                if ashape[d] != 1:
+                    a_dims.append(d)
+                    dim_counts[d] = 0
+                elif bshape[d] != 1:
+                    b_dims.append(d)
+                    dim_counts[d] = 0
+        if a_dims:
+            a = O.sum(a, a_dims, keepdim=True)
+        if b_dims:
+            b = O.sum(b, b_dims, keepdim=True)
+        ops.insert(0, _sumproduct_pair(a, b, sum_dims))
+    return ops[0]
+
+
+def einsum(*args):
+    equation, operands = _einsum_args(args)
+    labels, rhs = _parse_einsum(equation, operands)
+    layout = _einsum_layout(labels, rhs, operands)
+    out_num_dim, n = layout[3], layout[4]
+    ops, dim_counts = _einsum_align(labels, operands, layout)
+    result = _contract(ops, dim_counts, out_num_dim)
+    if n == out_num_dim:
+        return result
+    if len(operands) > 1:  # every contracted dim is 1 by now: drop them
+        return S.view(result, result._data.shape[:out_num_dim])
+    return O.sum(result, list(range(out_num_dim, n)))

@@ -1,5 +1,5 @@
-"""Shape ops: views (view, reshape, squeeze, unsqueeze, t, transpose, permute, expand, narrow)
-and copies (repeat, flip, cat, stack, split/chunk/unbind outputs, contiguous).
+"""Shape ops: views (view, reshape, squeeze, unsqueeze, t, transpose, permute, expand, narrow,
+diagonal) and copies (repeat, flip, cat, stack, split/chunk/unbind outputs, contiguous).
 
 Views are numpy views, so they share memory with their base as torch's do; numpy's
 C-contiguity flag is torch's ``is_contiguous`` (both ignore the strides of size-1 dims).
@@ -22,7 +22,7 @@ from . import _ops as O
 from ._dtype import result_type
 from ._grad_mode import state as _grad_mode
 from ._node import Node, attach, link_view
-from ._tensor import make, wrap_dim
+from ._tensor import as_view, make, wrap_dim
 
 VIEW_ERROR = (
     "view size is not compatible with input tensor's size and stride (at least one dimension "
@@ -90,6 +90,16 @@ class TransposeBackward0(Node):
 class PermuteBackward0(Node):
     __slots__ = ("dims",)
     formulas = (lambda n, g: permute(g, tuple(np.argsort(n.dims).tolist())),)
+
+
+class DiagonalBackward0(Node):
+    __slots__ = ("self_sizes", "offset", "dim1", "dim2")
+    formulas = (lambda n, g: diagonal_backward(g, n.self_sizes, n.offset, n.dim1, n.dim2),)
+
+
+class DiagonalBackwardBackward0(Node):
+    __slots__ = ("offset", "dim1", "dim2")
+    formulas = (lambda n, g: diagonal(g, n.offset, n.dim1, n.dim2),)
 
 
 class FlipBackward0(Node):
@@ -392,6 +402,49 @@ def permute(input, *dims):
     node = PermuteBackward0()
     node.dims = dims
     return _unary_node(node, np.transpose(data, dims), input)
+
+
+def _diagonal_array(data, offset, dim1, dim2):
+    """numpy's diagonal view, writable when ``data`` is (torch's diagonal is a plain view)."""
+    out = np.diagonal(data, offset, dim1, dim2)
+    if data.flags.writeable:
+        out.flags.writeable = True
+    return out
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """``x.diagonal(offset, dim1, dim2)``: a view, the diagonal as the last dim
+    (DiagonalBackward0).  Used by einsum for repeated labels."""
+    data = input._data
+    d1, d2 = wrap_dim(dim1, data.ndim), wrap_dim(dim2, data.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    node = DiagonalBackward0()
+    node.self_sizes, node.offset, node.dim1, node.dim2 = data.shape, offset, d1, d2
+    out = _unary_node(node, _diagonal_array(data, offset, d1, d2), input)
+    # numpy's diagonal views an intermediate array, which link_view does not recognise
+    return out if out._view_of is not None else as_view(out, input)
+
+
+def diagonal_backward(grad, sizes, offset, dim1, dim2):
+    """torch's diagonal_backward: zeros with ``grad`` on the diagonal
+    (DiagonalBackwardBackward0, whose grad is the diagonal again)."""
+    out = np.zeros(sizes, grad._data.dtype)
+    _diagonal_array(out, offset, dim1, dim2)[...] = grad._data
+    if grad._requires_grad and _grad_mode.enabled:
+        node = DiagonalBackwardBackward0()
+        node.offset, node.dim1, node.dim2 = offset, dim1, dim2
+        return attach(node, out, (grad,))
+    return make(out)
+
+
+def movedim(input, source, destination):
+    """``x.movedim(source, destination)`` for one dim: torch records it as a permute."""
+    ndim = input._data.ndim
+    src, dst = wrap_dim(source, ndim), wrap_dim(destination, ndim)
+    order = [d for d in range(ndim) if d != src]
+    order.insert(dst, src)
+    return permute(input, tuple(order))
 
 
 _warned_T = set()
