@@ -1,5 +1,6 @@
 """Reductions beyond sum/mean/norm (which live in ``_ops``): prod, max/min (whole, per dim,
-and the binary form), amax/amin, argmax/argmin, var/std, logsumexp, cumsum, all/any.
+and the binary form), amax/amin, argmax/argmin, var/std, logsumexp, cumsum, all/any, and
+cumprod (not exported: prod's grad is written with it, as torch's prod_backward is).
 
 Backward nodes first (torch's derivatives.yaml conventions: a whole ``max()`` splits the
 grad evenly among ties, ``max(dim)`` gives it to the returned index, ``amax`` splits it
@@ -14,8 +15,11 @@ import warnings
 import numpy as np
 
 from . import _ops as O
+from ._dtype import FROM_NUMPY
+from ._grad_mode import state as _grad_mode
 from ._node import Node, attach
 from ._ops import _NO_DIM, keepdim_shape, reduction_dims
+from ._ops_shape import cat, contiguous, flip, narrow, unsqueeze, view, view_as
 from ._return_types import return_type
 from ._tensor import Tensor, make, wrap_dim
 
@@ -29,34 +33,154 @@ def _restore(grad, shape, dims, keepdim):
 
 # ================================================================= backward nodes
 def _prod_grad(n, g):
+    """torch's ``prod_backward(grad, self.to(grad.scalar_type()), result[, dim, keepdim])``,
+    op for op, so that a create_graph grad records torch's graph."""
     x = n.self_
-    data = x._data
-    if data.ndim == 0:
-        return g
-    dims = n.dims
-    result = n.result
-    if not n.whole and not n.keepdim:  # torch unsqueezes; a whole prod's 0-d grad broadcasts
-        g = O.D.unsqueeze_multiple(g, dims)
-        result = O.D.unsqueeze_multiple(result, dims)
-    if not (data == 0).any():
-        return g * O.div(result, x)
+    if x._data.dtype != g._data.dtype:
+        x = O.to(x, FROM_NUMPY[g._data.dtype])
     if n.whole:
-        return g * make(_prod_others(data.reshape(-1), 0).reshape(data.shape))
-    return g * make(_prod_others(data, dims[0]))
+        return _prod_backward(g, x, n.result)
+    return _prod_backward_dim(g, x, n.result, n.dims[0] if n.dims else 0, n.keepdim)
 
 
-def _prod_others(data, axis):
-    """The product of all other elements along ``axis`` (torch's prod_safe_zeros_backward)."""
-    n = data.shape[axis]
-    if n == 0:
-        return np.ones_like(data)
-    ones_shape = list(data.shape)
-    ones_shape[axis] = 1
-    ones = np.ones(ones_shape, data.dtype)
-    left = np.cumprod(np.concatenate([ones, np.take(data, range(n - 1), axis)], axis), axis)
-    rev = np.flip(np.take(data, range(1, n), axis), axis)
-    right = np.flip(np.cumprod(np.concatenate([ones, rev], axis), axis), axis)
-    return left * right
+def _prod_backward(grad, input, result):
+    """``x.prod()``: divide by the input when no element is zero; with zeros, the exclusive
+    cumprods of the flattened input, except that outside grad mode (no create_graph)
+    several zeros give a zero grad directly. The decision is taken on the data."""
+    data = input._data
+    if data.ndim == 0:
+        return grad
+    zeros = int(np.count_nonzero(data == 0))
+    if zeros == 0:
+        return grad * O.div(result, input)
+    if zeros > 1 and not _grad_mode.enabled:
+        return make(np.zeros_like(data))
+    flat = view(contiguous(input), -1)
+    return view_as(_prod_safe_zeros_backward(grad, flat, 0), input)
+
+
+def _prod_backward_dim(grad, input, result, dim, keepdim):
+    """``x.prod(dim, keepdim)``: grad and result get the reduced dim back, then the division
+    if no element of the whole input is zero, else the exclusive cumprods along ``dim``."""
+    data = input._data
+    if data.ndim == 0:
+        return grad
+    if not keepdim:
+        grad = unsqueeze(grad, dim)
+        result = unsqueeze(result, dim)
+    if not (data == 0).any():
+        return grad * O.div(result, input)
+    return _prod_safe_zeros_backward(grad, input, dim)
+
+
+def _prod_safe_zeros_backward(grad, inp, dim):
+    """torch's prod_safe_zeros_backward: the product of all other elements along ``dim`` as
+    the exclusive cumprod from the left times the exclusive cumprod from the right,
+    e.g. [1, a, ab] * [bc, c, 1] for [a, b, c]; exact with zeros, and differentiable."""
+    data = inp._data
+    if data.size == 0:
+        return O.expand(grad, data.shape)
+    size = data.shape[dim]
+    if size == 1:
+        return grad
+    ones_size = list(data.shape)
+    ones_size[dim] = 1
+    ones = make(np.ones(ones_size, grad._data.dtype))
+    exclusive_normal = cumprod(cat([ones, narrow(inp, dim, 0, size - 1)], dim), dim)
+    narrow_reverse = flip(narrow(inp, dim, 1, size - 1), dim)
+    exclusive_reverse = flip(cumprod(cat([ones, narrow_reverse], dim), dim), dim)
+    return grad * (exclusive_normal * exclusive_reverse)
+
+
+def _cumprod_grad(n, g):
+    x = n.self_
+    if g._data.dtype != x._data.dtype:
+        g = O.to(g, FROM_NUMPY[x._data.dtype])
+    return _cumprod_backward(g, x, n.dim, n.result)
+
+
+def _cumprod_backward(grad, input, dim, output):
+    """torch's cumprod_backward: without zeros the reversed cumsum of ``output * grad``
+    divided by the input; with zeros an O(n) formula on the data outside grad mode, and in
+    grad mode (create_graph) the O(n^2) differentiable one, slice by slice."""
+    data = input._data
+    if data.size <= 1:
+        return grad
+    size = data.shape[dim]
+    if size == 1:
+        return grad
+    w = output * grad
+    is_zero = data == 0
+    if not is_zero.any():
+        return O.div(flip(cumsum(flip(w, (dim,)), dim), (dim,)), input)
+    if not _grad_mode.enabled:
+        return make(_cumprod_backward_zeros(grad._data, data, dim, output._data, w._data))
+    return _cumprod_backward_graph(grad, input, dim)
+
+
+def _reversed_cumsum(a, dim):
+    return np.flip(_cumsum_array(np.flip(a, dim), dim), dim)
+
+
+def _cumprod_backward_zeros(grad, data, dim, output, w):
+    """torch's O(n) cumprod_backward for inputs with zeros (not differentiable itself): for
+    k before the first zero z1 the reversed cumsum of w over the input; at z1 the product
+    up to z1 times the grads of the outputs up to the next zero, weighted by their cumprod
+    after z1; 0 after z1."""
+    with np.errstate(all="ignore"):
+        out = np.zeros(data.shape, grad.dtype)
+        count = np.cumsum(data == 0, axis=dim)
+        mask = count == 0
+        before = _reversed_cumsum(np.where(mask, w, 0).astype(w.dtype), dim) / data
+        out[mask] = before[mask]
+        mask = count == 1
+        first = np.argmax(mask, axis=dim, keepdims=True)
+        first_mask = np.zeros_like(mask)
+        np.put_along_axis(first_mask, first, True, axis=dim)
+        first_mask &= mask
+        mask &= ~first_mask
+        between = _cumprod_array(np.where(mask, data, 1).astype(data.dtype), dim)
+        between = between * np.where(count != 1, 0, grad).astype(grad.dtype)
+        between = between.sum(axis=dim, keepdims=True)
+        previous = np.take_along_axis(output, np.maximum(first - 1, 0), axis=dim)
+        previous = np.where(first == 0, 1, previous).astype(output.dtype)
+        value = np.broadcast_to(between * previous, data.shape)
+        out[first_mask] = value[first_mask]
+    return out
+
+
+def _cumprod_backward_graph(grad, input, dim):
+    """The O(n^2) cumprod_backward torch uses in grad mode: for each k, the products that
+    omit input k (prod of the inputs before k times the cumprod after it), summed against
+    the grads from k on and copied into row k of a zero tensor (CopySlices)."""
+    data = input._data
+    size = data.shape[dim]
+    dtype = grad._data.dtype
+    grad_input = make(np.zeros(data.shape, dtype))
+    ones_size = list(data.shape)
+    ones_size[dim] = 1
+    ones = O.expand(make(np.ones((1,), dtype)), tuple(ones_size))
+    for k in range(size):
+        if k == 0:
+            prods_from_k_plus_1 = cumprod(narrow(input, dim, 1, size - 1), dim)
+            omitted_products = cat([ones, prods_from_k_plus_1], dim)
+        elif k == size - 1:
+            omitted_products = prod(narrow(input, dim, 0, k), dim, True)
+        else:
+            prods_until_k = prod(narrow(input, dim, 0, k), dim, True)
+            prods_from_k_plus_1 = cumprod(narrow(input, dim, k + 1, size - k - 1), dim)
+            omitted_products = (O.expand(prods_until_k, prods_from_k_plus_1._data.shape)
+                                * prods_from_k_plus_1)
+            omitted_products = cat([prods_until_k, omitted_products], dim)
+        grad_slice = O.sum(narrow(grad, dim, k, size - k) * omitted_products, dim)
+        grad_input.select(dim, k).copy_(grad_slice)
+    return grad_input
+
+
+class CumprodBackward0(Node):
+    __slots__ = ("self_", "_result", "dim")
+    saved = ("self_", "_result")
+    formulas = (_cumprod_grad,)
 
 
 class ProdBackward0(Node):
@@ -196,8 +320,6 @@ def _cumsum_grad(n, g):
     data = g._data
     if data.size <= 1 or data.shape[n.dim] == 1:
         return g
-    from ._ops_shape import flip
-
     return flip(cumsum(flip(g, (n.dim,)), n.dim), (n.dim,))
 
 
@@ -486,11 +608,44 @@ def cumsum(input, dim, *, dtype=None):
     if data.ndim == 0:
         out = data.astype(out_np)
     else:
-        acc = np.float32 if out_np == np.float16 else out_np
-        out = np.cumsum(data, axis=d, dtype=acc).astype(out_np, copy=False)
+        out = _cumsum_array(data.astype(out_np, copy=False), d)
     if O._needs_grad(input):
         node = CumsumBackward0()
         node.dim = d
+        return attach(node, out, (input,))
+    return make(out)
+
+
+
+def _accumulator(dtype):
+    """The type torch's CPU cumulative kernels accumulate in (acc_type: double for float,
+    float for half)."""
+    if dtype == np.float32:
+        return np.float64
+    if dtype == np.float16:
+        return np.float32
+    return dtype
+
+
+def _cumsum_array(data, dim):
+    return np.cumsum(data, axis=dim, dtype=_accumulator(data.dtype)).astype(data.dtype,
+                                                                           copy=False)
+
+
+def _cumprod_array(data, dim):
+    return np.cumprod(data, axis=dim, dtype=_accumulator(data.dtype)).astype(data.dtype,
+                                                                             copy=False)
+
+
+@O.silent
+def cumprod(input, dim):
+    """torch.cumprod for the graph of prod's grad (CumprodBackward0); not exported."""
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    out = data.copy() if data.ndim == 0 else _cumprod_array(data, d)
+    if O._needs_grad(input):
+        node = CumprodBackward0()
+        node.self_, node._result, node.dim = input, out, d
         return attach(node, out, (input,))
     return make(out)
 
