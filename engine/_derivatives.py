@@ -73,6 +73,7 @@ class RsubBackward1(Node):
 # ----------------------------------------------------------------- mul / div / neg
 class MulBackward0(Node):
     __slots__ = ("self_", "other")
+    grad_order = (1, 0)  # other before self, as torch's generated code
     saved = ("self_", "other")
     formulas = (
         lambda n, g: _grad_times(g, n.other),             # self
@@ -569,8 +570,16 @@ class ExpandBackward0(Node):
 class ViewBackward0(Node):
     __slots__ = ("self_sizes",)
     formulas = (
-        lambda n, g: O.reshape(g, n.self_sizes),          # self
+        lambda n, g: _reshape(g, n.self_sizes),           # self
     )
+
+
+def _reshape(grad, sizes):
+    """torch's ``grad.reshape(sizes)``: a view of a contiguous grad, else ReshapeAlias or a
+    copy (CloneBackward0 + UnsafeViewBackward0), which create_graph records."""
+    from ._ops_shape import reshape  # here: _ops_shape imports _ops, which imports us
+
+    return reshape(grad, sizes)
 
 
 class WhereBackward0(Node):

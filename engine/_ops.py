@@ -105,6 +105,14 @@ def _wrap(out):
     return out if type(out) is np.ndarray else np.asarray(out)
 
 
+def reduced(out):
+    """A reduction's result as torch gives it: an array (not a numpy scalar), contiguous even
+    when numpy kept a permuted input's layout."""
+    if type(out) is not np.ndarray:
+        return np.asarray(out)
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+
+
 def _needs_grad(*values) -> bool:
     if not _grad_mode.enabled:
         return False
@@ -502,7 +510,7 @@ def sum(input, dim=_NO_DIM, keepdim=False, *, dtype=None):  # noqa: A001 - torch
     dims = reduction_dims(dim, data.ndim)
     acc_np = np.float32 if out_np == np.float16 else out_np  # torch accumulates half in float
     # np.add.reduce is what np.sum calls, without its Python-level dispatch
-    out = _wrap(np.add.reduce(data, dims, acc_np, None, keepdim).astype(out_np, copy=False))
+    out = reduced(np.add.reduce(data, dims, acc_np, None, keepdim).astype(out_np, copy=False))
     if _needs_grad(input):
         node = D.SumBackward0() if dim is _NO_DIM else D.SumBackward1()
         node.self_sizes = data.shape
@@ -556,7 +564,7 @@ def _mean(input, dim, keepdim, dtype):
     # sum / count rather than np.mean, which warns on empty input; half sums in float
     acc = np.float32 if data.dtype == np.float16 else data.dtype
     total = np.add.reduce(data, dims, acc, None, keepdim)  # np.sum without its dispatch
-    out = _wrap(np.true_divide(total, count).astype(data.dtype, copy=False))
+    out = reduced(np.true_divide(total, count).astype(data.dtype, copy=False))
     if _needs_grad(input):
         node = D.MeanBackward0() if dim is _NO_DIM else D.MeanBackward1()
         node.self_sizes = input._data.shape
@@ -591,7 +599,7 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: 
     dims = reduction_dims(dim, data.ndim)
     if data.size == 0 and (ord < 0 or ord == math.inf):
         _check_norm_identity(data, float(ord), dim, dims)
-    out = _wrap(_vector_norm(data, float(ord), dims, keepdim))
+    out = reduced(_vector_norm(data, float(ord), dims, keepdim))
     if _needs_grad(input):
         node = D.LinalgVectorNormBackward0()
         node.self_ = input

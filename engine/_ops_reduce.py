@@ -347,12 +347,12 @@ def prod(input, dim=_NO_DIM, keepdim=False, *, dtype=None):
     whole = dim is _NO_DIM or dim is None
     if whole:
         dims = tuple(range(data.ndim))
-        out = np.asarray(np.prod(data, dtype=out_np))
+        out = O.reduced(np.prod(data, dtype=out_np))
     else:
         if not isinstance(dim, int):
             raise TypeError("prod(): argument 'dim' must be int")
         dims = (wrap_dim(dim, data.ndim),) if data.ndim else ()
-        out = np.asarray(np.prod(data, axis=dims, dtype=out_np, keepdims=keepdim))
+        out = O.reduced(np.prod(data, axis=dims, dtype=out_np, keepdims=keepdim))
     if O._needs_grad(input):
         node = ProdBackward0() if whole else ProdBackward1()
         node.self_, node._result, node.dims, node.keepdim = input, out, dims, keepdim
@@ -455,7 +455,7 @@ def _amax_op(name, np_fn, node_cls):
                 if data.shape[d] == 0:
                     raise IndexError(
                         f"{name}(): Expected reduction dim {d} to have non-zero size.")
-        out = np.asarray(np_fn(data, axis=dims, keepdims=keepdim))
+        out = O.reduced(np_fn(data, axis=dims, keepdims=keepdim))
         if O._needs_grad(input):
             node = node_cls()
             node.self_, node._result, node.dims, node.keepdim = input, out, dims, keepdim
@@ -584,14 +584,14 @@ def logsumexp(input, dim, keepdim=False):
         data = data.astype(np.float32)
     dims = reduction_dims(dim, data.ndim)
     if data.size == 0:
-        out = np.asarray(np.log(np.sum(np.exp(data), axis=dims, keepdims=keepdim)))
+        out = O.reduced(np.log(np.sum(np.exp(data), axis=dims, keepdims=keepdim)))
     else:
         maxes = np.max(data, axis=dims, keepdims=True)
         maxes = np.where(np.isinf(maxes), 0, maxes)
         out = np.log(np.sum(np.exp(data - maxes), axis=dims, keepdims=True)) + maxes
         if not keepdim:
             out = out.reshape([s for i, s in enumerate(data.shape) if i not in dims])
-        out = np.asarray(out, data.dtype)
+        out = O.reduced(out.astype(data.dtype, copy=False))
     if O._needs_grad(input):
         node = LogsumexpBackward0()
         node.self_, node._result, node.keepdim = input, out, keepdim
@@ -628,13 +628,13 @@ def _accumulator(dtype):
 
 
 def _cumsum_array(data, dim):
-    return np.cumsum(data, axis=dim, dtype=_accumulator(data.dtype)).astype(data.dtype,
-                                                                           copy=False)
+    out = np.cumsum(data, axis=dim, dtype=_accumulator(data.dtype))
+    return O.reduced(out.astype(data.dtype, copy=False))
 
 
 def _cumprod_array(data, dim):
-    return np.cumprod(data, axis=dim, dtype=_accumulator(data.dtype)).astype(data.dtype,
-                                                                             copy=False)
+    out = np.cumprod(data, axis=dim, dtype=_accumulator(data.dtype))
+    return O.reduced(out.astype(data.dtype, copy=False))
 
 
 @O.silent
@@ -654,7 +654,7 @@ def _logical_reduce(np_fn):
     def op(input, dim=None, keepdim=False):
         data = input._data
         dims = reduction_dims(dim, data.ndim)
-        out = np.asarray(np_fn(data, axis=dims, keepdims=keepdim))
+        out = O.reduced(np_fn(data, axis=dims, keepdims=keepdim))
         if data.dtype == np.uint8:
             out = out.astype(np.uint8)
         return make(out)
