@@ -131,10 +131,12 @@ def _needs_grad2(input, other) -> bool:
 
 @silent
 def _binary(ufunc, a, b, dtype):
+    x, y = as_array(a, dtype.np), as_array(b, dtype.np)
     try:
-        return _wrap(ufunc(as_array(a, dtype.np), as_array(b, dtype.np)))
+        out = _wrap(ufunc(x, y))
     except ValueError:
         raise broadcast_error(a, b) from None
+    return torch_layout(out, (x, y)) if _strided(x, y) else out
 
 
 def _fast_binary(ufunc, input, other):
@@ -160,7 +162,71 @@ def _fast_binary(ufunc, input, other):
         raise broadcast_error(input, other) from None
     finally:
         _np_errors.reset(token)
-    return out if type(out) is np.ndarray else np.asarray(out)
+    if type(out) is not np.ndarray:
+        return np.asarray(out)
+    if not a.flags.c_contiguous or kind is Tensor and not b.flags.c_contiguous:
+        return torch_layout(out, (a, b))
+    return out
+
+
+def torch_layout(out: np.ndarray, operands) -> np.ndarray:
+    """``out``, an elementwise result, in the memory layout torch's TensorIterator gives it:
+    dims ordered by the strides of the first operand that orders them (broadcast dims do not
+    count), where numpy falls back to C order when its operands disagree.  Called when an
+    operand is not C-contiguous; copies only if the layouts differ."""
+    shape = out.shape
+    ndim = len(shape)
+    if ndim < 2 or out.size == 0:
+        return out
+    strides = []
+    for op in operands:
+        if isinstance(op, np.ndarray) and op.ndim:  # a scalar broadcasts along every dim
+            lead = ndim - op.ndim
+            strides.append([0] * lead + [
+                0 if have == 1 and want != 1 else stride
+                for have, want, stride in zip(op.shape, shape[lead:], op.strides, strict=True)])
+
+    def order(d0, d1):  # 1: d0 is the faster-moving dim; -1: d1 is; 0: undecided
+        for st in strides:
+            s0, s1 = st[d0], st[d1]
+            if s0 == 0 or s1 == 0:
+                continue
+            if s0 != s1:
+                return -1 if s0 < s1 else 1
+            if shape[d0] > shape[d1]:
+                return 1
+        return 0
+
+    perm = list(range(ndim - 1, -1, -1))  # innermost first, as torch's perm_
+    for i in range(1, ndim):  # torch's insertion sort, which tolerates undecided pairs
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            decided = order(perm[d0], perm[d1])
+            if decided > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif decided < 0:
+                break
+    want = [0] * ndim
+    step = out.itemsize
+    for d in perm:
+        want[d] = step
+        step *= shape[d]
+    if list(out.strides) == want:
+        return out
+    outer_first = perm[::-1]
+    fixed = np.empty([shape[d] for d in outer_first], out.dtype)
+    fixed = fixed.transpose([outer_first.index(d) for d in range(ndim)])
+    fixed[...] = out
+    return fixed
+
+
+def _strided(*values) -> bool:
+    """Whether an operand array of two or more dims is not C-contiguous."""
+    for v in values:
+        if type(v) is np.ndarray and v.ndim > 1 and not v.flags.c_contiguous:
+            return True
+    return False
 
 
 def _float_dtype(dtype):
@@ -716,10 +782,13 @@ def sum_to(grad, shape):
 def where(condition, input, other):
     dtype = result_type(input, other)
     cond = condition._data if isinstance(condition, Tensor) else condition
+    operands = (cond, as_array(input, dtype.np), as_array(other, dtype.np))
     try:
-        out = _wrap(np.where(cond, as_array(input, dtype.np), as_array(other, dtype.np)))
+        out = _wrap(np.where(*operands))
     except ValueError:
         raise broadcast_error(input, other) from None
+    if _strided(*operands):
+        out = torch_layout(out, operands)
     if _needs_grad2(input, other):
         node = D.WhereBackward0()
         node.condition = cond
