@@ -1,19 +1,23 @@
 """Reading with ``x[index]``, ``index_select`` and ``gather``.
 
 ``__getitem__`` follows torch's ``applySlicing``: the index items are applied one at a time,
-ints as ``select`` (SelectBackward0), slices as ``slice`` (SliceBackward0, even ``[:]``),
-``None`` as ``unsqueeze``, ``...`` as a skip; integer and boolean tensors (and lists) are
-collected and applied last, in one numpy advanced-indexing step (IndexBackward0), whose
-placement rules for separated advanced indices are torch's.  A bare ``x[...]`` or ``x[()]``
-is an alias (AliasBackward0).  Writing (``__setitem__``) lives with the in-place ops.
+ints as ``select`` (SelectBackward0), slices as ``slice`` (SliceBackward0; a bare ``x[:]``
+too, but inside a tuple a slice covering the whole dim is skipped), ``None`` as
+``unsqueeze``, ``...`` as a skip; integer and boolean tensors (and lists) are collected and
+applied last, in one numpy advanced-indexing step (IndexBackward0), whose placement rules for
+separated advanced indices are torch's.  An index that leaves the tensor as it was
+(``x[...]``, ``x[()]``, ``x[:, :]``) gives an alias (AliasBackward0).  The grads are torch's
+backward ops (see below).  Writing (``__setitem__``) lives with the in-place ops.
 """
 
 from __future__ import annotations
 
+import operator
 import warnings
 
 import numpy as np
 
+from . import _ops as O
 from . import _ops_shape as S
 from ._grad_mode import state as _grad_mode
 from ._node import Node, attach, link_view
@@ -21,27 +25,47 @@ from ._tensor import Tensor, make, wrap_dim
 
 
 # ================================================================= backward nodes
-class EmbedBackward(Node):
-    """The backward of scattering into zeros: reading the same places back."""
+# The grads are torch's backward ops: scattering into zeros with ``_index_put_impl_``
+# (index), ``index_add_`` (index_select) and ``scatter_add_`` (gather), and ``slice_backward``
+# (slice).  Without create_graph each is one numpy write into zeros; under create_graph the
+# write records the op's node, whose first input (the zeros) has no edge, and whose grad in
+# the written values reads the same places back.
+class _IndexNode(Node):
+    """A node whose ``index`` stands for index tensors torch saves: a backward that does not
+    retain the graph frees it, so a second one raises torch's error.  (It is a numpy array,
+    never modified in place, so it is not in ``saved``, which would check its version.)"""
+
+    __slots__ = ()
+
+    def release(self):
+        self.index = None
+        self._freed = True
+
+
+class IndexBackward0(_IndexNode):
+    """``x[advanced index]``; ``index`` is the numpy index."""
+
+    __slots__ = ("self_sizes", "index")
+    formulas = (lambda n, g: index_backward(g, n.self_sizes, n.index),)
+
+
+class IndexPutImplBackward0(_IndexNode):
+    """``_index_put_impl_(zeros, indices, grad, accumulate=True)``: inputs (zeros, values)."""
 
     __slots__ = ("index",)
-    formulas = (lambda n, g: _take(g, n.index),)
+    formulas = (
+        lambda n, g: g,                                   # self (accumulate)
+        lambda n, g: _take(g, n.index),                   # values
+    )
 
 
-EmbedBackward.__name__ = EmbedBackward.__qualname__ = "IndexPutBackward0"
-
-
-def _embed(g, sizes, index, accumulate):
-    """Zeros of ``sizes`` with ``g`` written (or, for advanced indices, added) at ``index``."""
+def index_backward(g, sizes, index):
     out = np.zeros(sizes, g._data.dtype)
-    if accumulate:
-        np.add.at(out, index, g._data)
-    else:
-        out[index] = g._data
+    np.add.at(out, index, g._data)
     if g._requires_grad and _grad_mode.enabled:
-        node = EmbedBackward()
+        node = IndexPutImplBackward0()
         node.index = index
-        return attach(node, out, (g,))
+        return attach(node, out, (None, g))
     return make(out)
 
 
@@ -54,27 +78,83 @@ def _take(g, index):
     return make(np.asarray(out))
 
 
-class IndexBackward0(Node):
-    __slots__ = ("self_sizes", "index")
-    formulas = (lambda n, g: _embed(g, n.self_sizes, n.index, True),)
-
-
-class SliceBackward0(S.SliceBackward0):
-    """x[a:b:c]: a strided slice (the narrow form in _ops_shape has step 1)."""
-
-    __slots__ = ("index",)
-    formulas = (lambda n, g: _embed(g, n.self_sizes, n.index, False),)
-
-
-class IndexSelectBackward0(Node):
+class IndexSelectBackward0(_IndexNode):
     __slots__ = ("self_sizes", "dim", "index")
-    formulas = (lambda n, g: _embed(
-        g, n.self_sizes, (slice(None),) * n.dim + (n.index,), True),)
+    formulas = (lambda n, g: index_select_backward(g, n.self_sizes, n.dim, n.index),)
 
 
-class GatherBackward0(Node):
-    __slots__ = ("self_sizes", "index")
-    formulas = (lambda n, g: _embed(g, n.self_sizes, n.index, True),)
+class IndexAddBackward0(_IndexNode):
+    """``zeros.index_add_(dim, index, source)``: inputs (zeros, source); the grad in source
+    is ``grad.index_select(dim, index)``, expanded to the source (a 0-d source takes the
+    index squeezed)."""
+
+    __slots__ = ("dim", "index", "source_sizes")
+    formulas = (
+        lambda n, g: g,                                   # self
+        lambda n, g: _index_add_source_grad(g, n.dim, n.index, n.source_sizes),  # source
+    )
+
+
+def _index_add_source_grad(g, dim, index, source_sizes):
+    if not source_sizes:
+        return index_select(g, dim, make(index.reshape(())))
+    return O.expand(index_select(g, dim, make(index)), source_sizes)
+
+
+def index_select_backward(g, sizes, dim, index):
+    out = np.zeros(sizes, g._data.dtype)
+    if sizes:
+        np.add.at(out, (slice(None),) * dim + (index,), g._data)
+    else:
+        out += g._data
+    if g._requires_grad and _grad_mode.enabled:
+        node = IndexAddBackward0()
+        node.dim, node.index, node.source_sizes = dim, index, g._data.shape
+        return attach(node, out, (None, g))
+    return make(out)
+
+
+class GatherBackward0(_IndexNode):
+    """``gather``; torch saves ``self`` (for its sizes): modifying it in place before the
+    backward raises, as in torch.  ``where`` is the numpy index the forward read with."""
+
+    __slots__ = ("self_", "dim", "index", "where")
+    saved = ("self_",)
+    formulas = (lambda n, g: gather_backward(g, n.self_._data.shape, n.dim, n.index, n.where),)
+
+    def release(self):
+        self.self_ = self.index = self.where = None
+        self._freed = True
+
+
+class ScatterAddBackward0(_IndexNode):
+    """``zeros.scatter_add_(dim, index, src)``: inputs (zeros, src); the grad in src is
+    ``grad.gather(dim, index)``."""
+
+    __slots__ = ("dim", "index")
+    formulas = (
+        lambda n, g: g,                                   # self
+        lambda n, g: gather(g, n.dim, make(n.index)),     # src
+    )
+
+
+def gather_backward(g, sizes, dim, index, where):
+    out = np.zeros(sizes, g._data.dtype)
+    np.add.at(out, where, g._data)
+    if g._requires_grad and _grad_mode.enabled:
+        node = ScatterAddBackward0()
+        node.dim, node.index = dim, index
+        return attach(node, out, (None, g))
+    return make(out)
+
+
+def _gather_index(idx, dim):
+    """The numpy index reading ``self[..., idx[i, j, ...], ...]`` (idx along ``dim``)."""
+    if not idx.ndim:
+        return ()
+    grids = list(np.ogrid[tuple(slice(0, s) for s in idx.shape)])
+    grids[dim] = idx
+    return tuple(grids)
 
 
 # ================================================================= x[index]
@@ -155,7 +235,7 @@ def getitem(self, index):
     dim = 0
     advanced = []  # (dim in result, array)
     ellipsis_done = False
-    touched = False
+    optimize = not isinstance(index, slice)  # torch slices a bare x[a:b] whatever the bounds
     orig = 0  # the dim of the original tensor an item applies to (for messages)
     for item in converted:
         if item is Ellipsis:
@@ -164,7 +244,6 @@ def getitem(self, index):
                 orig += data.ndim - consumed
                 ellipsis_done = True
             continue
-        touched = True
         if item is None:
             result = S.unsqueeze(result, dim)
             dim += 1
@@ -176,9 +255,14 @@ def getitem(self, index):
             result = S.select(result, dim, item)
             orig += 1
         elif isinstance(item, slice):
-            result = _slice(result, dim, item)
+            result = _slice(result, dim, item, optimize)
             dim += 1
             orig += 1
+        elif item.dtype == np.bool_ and not item.ndim:
+            # torch's scalar bool: unsqueeze, then index the new dim with [0] (or nothing)
+            result = S.unsqueeze(result, dim)
+            advanced.append((dim, np.zeros(1 if item else 0, np.int64)))
+            dim += 1
         else:
             if item.dtype == np.bool_:
                 _check_mask(item, result._data.shape, dim)
@@ -191,7 +275,7 @@ def getitem(self, index):
                 orig += 1
     if advanced:
         return _advanced(result, advanced)
-    if not touched:
+    if result is self:  # x[...], x[()], x[:, :]: torch returns an alias
         return _alias(self)
     return result
 
@@ -203,21 +287,21 @@ def _alias(input):
     return link_view(make(out), (input,))
 
 
-def _slice(input, dim, item):
+def _slice(input, dim, item, optimize):
+    """torch's applySlice: inside a tuple index, a slice from 0 (or none) to at least the
+    dim's length (or none) with step 1 is skipped; otherwise a ``slice`` op."""
     data = input._data
     if item.step is not None and item.step <= 0:
         if item.step == 0:
             raise ValueError("slice step cannot be zero")
         raise ValueError("step must be greater than zero")
-    start, stop, step = item.indices(data.shape[dim])
-    stop = max(stop, start)
-    index = (slice(None),) * dim + (slice(start, stop, step),)
-    out = data[index]
-    if input._requires_grad and _grad_mode.enabled:
-        node = SliceBackward0()
-        node.self_sizes, node.index = data.shape, index
-        return attach(node, out, (input,))
-    return link_view(make(out), (input,))
+    length = data.shape[dim]
+    if optimize and (item.step is None or operator.index(item.step) == 1) and (
+            item.start is None or operator.index(item.start) == 0) and (
+            item.stop is None or operator.index(item.stop) >= length):
+        return input
+    start, stop, step = item.indices(length)
+    return S.slice_op(input, dim, start, max(stop, start), step)
 
 
 def _check_mask(mask, shape, dim):
@@ -232,18 +316,23 @@ def _check_mask(mask, shape, dim):
 def _advanced(input, advanced):
     data = input._data
     index = [slice(None)] * data.ndim
-    last = 0
-    pieces = []
+    arrays = []  # the index tensors torch broadcasts (a mask gives one per dim it covers)
     for dim, array in advanced:
         if array.dtype == np.bool_:
-            if array.ndim == 0:  # x[True]: a new dim of size 1 (or 0)
-                pieces.append((dim, array))
-                continue
-            nz = np.nonzero(array)
-            for k, a in enumerate(nz):
+            for k, a in enumerate(np.nonzero(array)):
                 index[dim + k] = a
-            last = dim + array.ndim
+                arrays.append(a)
         else:
+            arrays.append(array)
+    if len(arrays) > 1:
+        try:
+            np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError:
+            shapes = ", ".join(str(list(a.shape)) for a in arrays)
+            raise IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                             f"with shapes {shapes}") from None
+    for dim, array in advanced:
+        if array.dtype != np.bool_:
             size = data.shape[dim]
             bad = (array >= size) | (array < -size)
             if bad.any():
@@ -251,11 +340,6 @@ def _advanced(input, advanced):
                 raise IndexError(
                     f"index {value} is out of bounds for dimension {dim} with size {size}")
             index[dim] = array.astype(np.int64, copy=False)
-            last = dim + 1
-    del last
-    if pieces:  # scalar bools: numpy handles them in the tuple like torch
-        for dim, array in pieces:
-            index.insert(dim, bool(array))
     index = tuple(index)
     out = data[index]
     if input._requires_grad and _grad_mode.enabled:
@@ -308,15 +392,10 @@ def gather(input, dim, index, *, sparse_grad=False):
         if bad.any():
             value = int(idx[bad].flat[0])
             raise RuntimeError(f"index {value} is out of bounds for dimension {d} with size {size}")
-    grids = list(np.ogrid[tuple(slice(0, s) for s in idx.shape)]) if idx.ndim else []
-    if idx.ndim:
-        grids[d] = idx
-        full_index = tuple(grids)
-    else:
-        full_index = ()
-    out = np.asarray(data[full_index]) if idx.ndim else data.copy()
+    where = _gather_index(idx, d)
+    out = np.asarray(data[where]) if idx.ndim else data.copy()
     if input._requires_grad and _grad_mode.enabled:
         node = GatherBackward0()
-        node.self_sizes, node.index = data.shape, full_index
+        node.self_, node.dim, node.index, node.where = input, d, idx, where
         return attach(node, out, (input,))
     return make(out)

@@ -129,7 +129,8 @@ def _narrow_grad(n, g):
 
 
 def _pad_into(g, sizes, dim, start):
-    """A zero tensor of ``sizes`` with ``g`` at ``start`` along ``dim`` (engine ops)."""
+    """A zero tensor of ``sizes`` with ``g`` at ``start`` along ``dim``: split's backward,
+    which torch writes as a cat of the grads and zeros (CatBackward0 under create_graph)."""
     length = g._data.shape[dim]
     before = list(sizes)
     before[dim] = start
@@ -145,8 +146,38 @@ def _pad_into(g, sizes, dim, start):
 
 
 class SliceBackward0(Node):
-    __slots__ = ("self_sizes", "dim", "start")
-    formulas = (_narrow_grad,)
+    """``slice`` (narrow, ``x[a:b:c]``): the grad is torch's slice_backward op."""
+
+    __slots__ = ("self_sizes", "dim", "start", "end", "step")
+    formulas = (
+        lambda n, g: slice_backward(g, n.self_sizes, n.dim, n.start, n.end, n.step),)
+
+
+class SliceBackwardBackward0(Node):
+    """torch's slice_backward is an op: a create_graph grad of a slice hangs from this, and
+    its own grad is the slice again."""
+
+    __slots__ = ("dim", "start", "end", "step")
+    formulas = (lambda n, g: slice_op(g, n.dim, n.start, n.end, n.step),)
+
+
+def slice_backward(grad, sizes, dim, start, end, step):
+    """Zeros of ``sizes`` with ``grad`` at ``start:end:step`` along ``dim``."""
+    out = np.zeros(sizes, grad._data.dtype)
+    out[(slice(None),) * dim + (slice(start, end, step),)] = grad._data
+    if grad._requires_grad and _grad_mode.enabled:
+        node = SliceBackwardBackward0()
+        node.dim, node.start, node.end, node.step = dim, start, end, step
+        return attach(node, out, (grad,))
+    return make(out)
+
+
+def slice_op(input, dim, start, end, step=1):
+    """torch's ``slice`` with bounds already clamped to the dim (a view, SliceBackward0)."""
+    data = input._data
+    node = SliceBackward0()
+    node.self_sizes, node.dim, node.start, node.end, node.step = data.shape, dim, start, end, step
+    return _unary_node(node, data[(slice(None),) * dim + (slice(start, end, step),)], input)
 
 
 class SplitBackward0(Node):
@@ -159,10 +190,22 @@ class SplitWithSizesBackward0(SplitBackward0):
 
 
 def _unbind_grad(n, g):
-    return _pad_into(unsqueeze(g, n.dim), n.self_sizes, n.dim, n.start)
+    """torch's unbind_backward: the grads stacked along ``dim``, an undefined one (every
+    output but this node's) as zeros expanded to the grad's shape (no edge)."""
+    sizes, dim, index = n.self_sizes, n.dim, n.start
+    if g._requires_grad and _grad_mode.enabled:
+        zeros = O.expand(make(np.zeros((), g._data.dtype)), g._data.shape)
+        grads = [zeros] * sizes[dim]
+        grads[index] = g
+        return stack(grads, dim)
+    out = np.zeros(sizes, g._data.dtype)
+    out[(slice(None),) * dim + (index, Ellipsis)] = g._data
+    return make(out)
 
 
 class UnbindBackward0(Node):
+    """One output of ``unbind`` (torch has one node for all of them)."""
+
     __slots__ = ("self_sizes", "dim", "start")
     formulas = (_unbind_grad,)
 
@@ -522,10 +565,7 @@ def narrow(input, dim, start, length):
         raise RuntimeError(
             f"start ({start}) + length ({length}) exceeds dimension size ({size})."
         )
-    index = (slice(None),) * d + (slice(start, start + length),)
-    node = SliceBackward0()
-    node.self_sizes, node.dim, node.start = data.shape, d, start
-    return _unary_node(node, data[index], input)
+    return slice_op(input, d, start, start + length)
 
 
 def select(input, dim, index):
