@@ -62,18 +62,22 @@ class Node:
         if self.saved:
             check_saved_versions(self)
         edges = self.next_functions
+        count = len(edges)
+        if count == 1:  # the common unary and binary cases, without the loop's overhead
+            return [None if edges[0][0] is None else self.formulas[0](self, grad)]
+        if count == 2:
+            first, second = self.formulas[0], self.formulas[1]
+            if self.grad_order is None:
+                return [None if edges[0][0] is None else first(self, grad),
+                        None if edges[1][0] is None else second(self, grad)]
+            other = None if edges[1][0] is None else second(self, grad)  # order (1, 0)
+            return [None if edges[0][0] is None else first(self, grad), other]
         if self.grad_order is not None:
-            grads = [None] * len(edges)
+            grads = [None] * count
             for i in self.grad_order:
                 if edges[i][0] is not None:
                     grads[i] = self.formulas[i](self, grad)
             return grads
-        if len(edges) == 1:  # the common unary and binary cases, without the loop's overhead
-            return [None if edges[0][0] is None else self.formulas[0](self, grad)]
-        if len(edges) == 2:
-            formulas = self.formulas
-            return [None if edges[0][0] is None else formulas[0](self, grad),
-                    None if edges[1][0] is None else formulas[1](self, grad)]
         return [None if nxt is None else f(self, grad)
                 for f, (nxt, _) in zip(self.formulas, edges, strict=False)]
 

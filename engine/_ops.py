@@ -429,12 +429,14 @@ def _power(base, exponent, dtype):
 
 # ----------------------------------------------------------------- comparisons
 def _comparison(ufunc):
-    @silent
     def compare(input, other):
-        other = coerce(other)
-        if other is NotImplemented:
-            return other
-        return make(_binary(ufunc, input, other, result_type(input, other)))
+        out = _fast_binary(ufunc, input, other)
+        if out is None:
+            other = coerce(other)
+            if other is NotImplemented:
+                return other
+            out = _binary(ufunc, input, other, result_type(input, other))
+        return make(out)
 
     compare.__name__ = ufunc.__name__
     return compare
@@ -652,8 +654,32 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
-@silent
 def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    data = input._data
+    if (ord == 2 and dim is None and dtype is None and data.dtype.kind == "f" and data.size > 1
+            and _np_errors is not None):
+        # `x.norm()`: what _vector_norm computes, minus its argument handling (x * x is
+        # |x| * |x|; one element takes the general path, which returns |x| unsquared)
+        token = _np_errors.set(_NP_QUIET)
+        try:
+            out = np.asarray(np.sqrt(np.add.reduce(data * data, None)))
+        finally:
+            _np_errors.reset(token)
+    else:
+        out = _vector_norm_result(input, ord, dim, keepdim, dtype)
+    if _grad_mode.enabled and input._requires_grad:
+        node = D.LinalgVectorNormBackward0()
+        node.self_ = input
+        node._result = out
+        node.ord = float(ord)
+        node.dims = _backward_dims(dim, reduction_dims(dim, data.ndim))
+        node.keepdim = keepdim
+        return attach(node, out, (input,))
+    return make(out)
+
+
+@silent
+def _vector_norm_result(input, ord, dim, keepdim, dtype):
     data = input._data
     if data.dtype.kind != "f":
         raise RuntimeError(
@@ -665,16 +691,7 @@ def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: 
     dims = reduction_dims(dim, data.ndim)
     if data.size == 0 and (ord < 0 or ord == math.inf):
         _check_norm_identity(data, float(ord), dim, dims)
-    out = reduced(_vector_norm(data, float(ord), dims, keepdim))
-    if _needs_grad(input):
-        node = D.LinalgVectorNormBackward0()
-        node.self_ = input
-        node._result = out
-        node.ord = float(ord)
-        node.dims = _backward_dims(dim, dims)
-        node.keepdim = keepdim
-        return attach(node, out, (input,))
-    return make(out)
+    return reduced(_vector_norm(data, float(ord), dims, keepdim))
 
 
 def _check_norm_identity(data, ord, dim, dims):
