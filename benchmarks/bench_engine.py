@@ -1,7 +1,9 @@
 """Engine vs PyTorch on the same workloads, in one process: prints median times and the ratio.
 
 Run: python benchmarks/bench_engine.py [--repeat N]
-A ratio below 1 means the engine is faster than PyTorch (CPU).
+A ratio below 1 means the engine is faster than PyTorch (CPU).  "numpy alone" times the array
+operations the engine performs for the workload without any autograd machinery: the floor
+under the engine's time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import torch
 
 import engine
+from engine import _parallel
 
 
 def tutorial_graph(lib):
@@ -83,6 +86,66 @@ def long_chain(lib, length=100_000):
 
 WORKLOADS = {"tutorial graph": tutorial_graph, "tutorial while loop": tutorial_while_loop,
              "mlp 256-512-512-10": mlp, "1e6-element chain": big_chain}
+
+
+# ----------------------------------------------------------------- numpy alone
+# The array operations the engine performs for each workload, forward and backward, with no
+# tensor, node or check: what numpy alone takes, the floor under the engine's time.
+def tutorial_graph_numpy():
+    x = np.empty((2, 2), np.float32)
+    x.fill(1)
+    y = x + 2
+    z = y * y * 3
+    np.true_divide(np.add.reduce(z, (0, 1)), 4)
+    grad = np.empty((2, 2), np.float32)
+    grad.fill(np.float32(1) / 4)
+    grad = grad * 3
+    grad_y = grad * y
+    np.add(grad_y, grad * y, out=grad_y)
+    return grad_y
+
+
+def tutorial_while_loop_numpy():
+    y = WHILE_LOOP_START.copy() * 2
+    doublings = 1
+    while np.sqrt(np.add.reduce(y * y)) < 1000:
+        y = y * 2
+        doublings += 1
+    grad = np.array([0.1, 1.0, 0.0001], np.float32)
+    for _ in range(doublings):
+        grad = grad * 2
+    return grad
+
+
+def mlp_numpy():
+    p = {k: v.copy() for k, v in MLP_DATA.items()}
+    h1 = np.tanh(p["x"] @ p["w1"].T + p["b1"])
+    h2 = np.tanh(h1 @ p["w2"].T + p["b2"])
+    diff = h2 @ p["w3"].T + p["b3"] - p["target"]
+    np.add.reduce(diff * diff, None) / diff.size
+    grad = np.full(diff.shape, 1 / diff.size, np.float32) * 2 * diff
+    w3_grad, b3_grad = grad.T @ h2, np.add.reduce(grad, 0)
+    grad = grad @ p["w3"]
+    grad = grad * (1 - h2 * h2)
+    w2_grad, b2_grad = grad.T @ h1, np.add.reduce(grad, 0)
+    grad = grad @ p["w2"]
+    grad = grad * (1 - h1 * h1)
+    return grad.T @ p["x"], np.add.reduce(grad, 0), w2_grad, b2_grad, w3_grad, b3_grad
+
+
+def big_chain_numpy():
+    x = BIG.copy()
+    e = _parallel.unary(np.exp, x)  # the engine splits big exps over threads
+    np.add.reduce(e * x)
+    ones = np.broadcast_to(np.float32(1), x.shape)
+    grad = ones * e
+    np.add(grad, ones * x * e, out=grad)
+    return grad
+
+
+FLOORS = {"tutorial graph": tutorial_graph_numpy,
+          "tutorial while loop": tutorial_while_loop_numpy,
+          "mlp 256-512-512-10": mlp_numpy, "1e6-element chain": big_chain_numpy}
 REPEATS = {"mlp 256-512-512-10": 30, "1e6-element chain": 30}
 ROUNDS = 3
 
@@ -105,15 +168,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2000)
     args = parser.parse_args()
-    print(f"{'workload':<22} {'engine':>10} {'torch':>10} {'engine/torch':>13}")
+    print(f"{'workload':<22} {'engine':>10} {'torch':>10} {'numpy alone':>12} "
+          f"{'engine/torch':>13} {'numpy/torch':>12}")
     for name, fn in WORKLOADS.items():
         repeat = min(args.repeat, REPEATS.get(name, args.repeat))
+        floor = FLOORS[name]
         # alternate the libraries over a few rounds: the machine's speed drifts between runs
-        rounds = [(median_time(fn, engine, repeat), median_time(fn, torch, repeat))
+        rounds = [(median_time(fn, engine, repeat), median_time(fn, torch, repeat),
+                   median_time(lambda _lib, floor=floor: floor(), None, repeat))
                   for _ in range(ROUNDS)]
-        e = statistics.median(r[0] for r in rounds)
-        t = statistics.median(r[1] for r in rounds)
-        print(f"{name:<22} {_ms(e):>10} {_ms(t):>10} {e / t:>13.2f}")
+        e, t, n = (statistics.median(r[i] for r in rounds) for i in range(3))
+        print(f"{name:<22} {_ms(e):>10} {_ms(t):>10} {_ms(n):>12} {e / t:>13.2f} {n / t:>12.2f}")
     print("\nchain of n multiplications, backward (engine; linear means time/n stays flat):")
     for n in (10_000, 50_000, 100_000):
         start = time.perf_counter()
