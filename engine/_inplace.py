@@ -198,6 +198,8 @@ def check_inplace(t: Tensor, *others):
         return
     root = t._view_of
     if root is not None:
+        if t._multi_output is not None:
+            raise multi_output_view_error(t, indirect=False)
         if t._no_grad_view:
             raise no_grad_view_error(t, indirect=False)
         if t._requires_grad and root._grad_fn is None:
@@ -239,6 +241,24 @@ def no_grad_view_error(t: Tensor, indirect: bool) -> RuntimeError:
         "your code by moving both the view and the inplace either both inside the no_grad "
         "block (if you don't want the inplace to be tracked) or both outside (if you want "
         "the inplace to be tracked)."
+    )
+
+
+def multi_output_view_error(t: Tensor, indirect: bool) -> RuntimeError:
+    """torch's handle_view_on_rebase for an output of split/chunk/unbind (or a view of one)
+    modified in place, or, ``indirect``, whose base was."""
+    fn = t._grad_fn
+    what = "its base or another view of its base has been" if indirect else "is being"
+    if fn is None:  # made before its base required grad: torch words it as a no_grad view
+        head = (f"A view was created in no_grad mode and {what} modified inplace with grad "
+                "mode enabled.")
+    else:
+        head = (f"Output {t._multi_output} of {_short_name(fn)} is a view and {what} modified "
+                "inplace.")
+    return RuntimeError(
+        f"{head} This view is the output of a function that returns multiple views. Such "
+        "functions do not allow the output views to be modified inplace. You should replace "
+        "the inplace operation by an out-of-place one."
     )
 
 
@@ -399,6 +419,8 @@ def refresh_view(t: Tensor):
     root = t._view_of
     if t._grad_fn is None and not root._requires_grad:
         return
+    if t._multi_output is not None:
+        raise multi_output_view_error(t, indirect=True)
     if t._no_grad_view:
         raise no_grad_view_error(t, indirect=True)
     _as_strided_history(t, root)
@@ -574,11 +596,14 @@ def _check_region(self, index):
     """torch's check_inplace on the view ``self[index]`` it copies into (the engine builds
     that region without a graph)."""
     root = self._view_of
-    if root is not None and self._no_grad_view:
+    if root is not None and (self._no_grad_view or self._multi_output is not None):
         from ._indexing import getitem
 
         # the region as torch makes it, in grad mode: its grad_fn names the error
-        raise no_grad_view_error(getitem(self, index), indirect=False)
+        region = getitem(self, index)
+        if self._multi_output is not None:
+            raise multi_output_view_error(region, indirect=False)
+        raise no_grad_view_error(region, indirect=False)
     root = self if root is None else root
     if (self._requires_grad or root._requires_grad) and root._grad_fn is None:
         raise RuntimeError(VIEW_OF_LEAF_ERROR)

@@ -22,7 +22,7 @@ from . import _ops as O
 from ._dtype import result_type
 from ._grad_mode import state as _grad_mode
 from ._node import Node, attach, link_view
-from ._tensor import as_view, make, wrap_dim
+from ._tensor import as_view, make, mark_multi_output, wrap_dim
 
 VIEW_ERROR = (
     "view size is not compatible with input tensor's size and stride (at least one dimension "
@@ -695,7 +695,7 @@ def _pieces(input, dim, lengths, node_cls):
         else:
             out.append(link_view(make(piece), (input,)))
         start += length
-    return tuple(out)
+    return mark_multi_output(out)
 
 
 def split(input, split_size_or_sections, dim=0):
@@ -737,11 +737,11 @@ def unbind(input, dim=0):
     out = []
     grad = input._requires_grad and _grad_mode.enabled
     for i in range(data.shape[d]):
-        piece = data[(slice(None),) * d + (i,)]
+        piece = data[(slice(None),) * d + (i, Ellipsis)]  # a 0-d view, not a numpy scalar
         if grad:
             node = UnbindBackward0()
             node.self_sizes, node.dim, node.start = data.shape, d, i
             out.append(attach(node, piece, (input,)))
         else:
-            out.append(make(piece))
-    return tuple(out)
+            out.append(link_view(make(piece), (input,)))
+    return mark_multi_output(out)

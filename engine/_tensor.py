@@ -58,7 +58,7 @@ def wrap_dim(dim, ndim: int) -> int:
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_retains_grad",
                  "_accumulator", "_vc", "_view_of", "_hooks", "_view_version",
-                 "_no_grad_view", "_own_requires_grad", "__weakref__")
+                 "_no_grad_view", "_multi_output", "_own_requires_grad", "__weakref__")
     __module__ = "torch"  # `type(x)` prints as <class 'torch.Tensor'>
     __array_ufunc__ = None  # numpy operands defer to our reflected operators
     __array_priority__ = 1000
@@ -363,8 +363,11 @@ def as_view(out: Tensor, base: Tensor) -> Tensor:
     if root is None:
         root = base
         out._no_grad_view = not _grad_mode.enabled
-    else:  # torch's propagate_creation_meta: a view of a no_grad view is one too
+        out._multi_output = None
+    else:  # torch's propagate_creation_meta: a view of a no_grad view is one too, and a view
+        # made with grad mode on of one output of split/unbind is such an output too
         out._no_grad_view = base._no_grad_view or not _grad_mode.enabled
+        out._multi_output = None if out._no_grad_view or base._multi_output is None else 0
     out._view_of = root
     out._own_requires_grad = False
     vc = out._vc = version_counter(base)
@@ -372,6 +375,16 @@ def as_view(out: Tensor, base: Tensor) -> Tensor:
     if out._grad_fn is None:
         _register_view(out, root, vc)
     return out
+
+
+def mark_multi_output(outputs) -> tuple:
+    """The outputs of split/chunk/unbind made with grad mode on: torch's MULTI_OUTPUT_NODE
+    views, which refuse in-place changes (each remembers its output number for the error)."""
+    if _grad_mode.enabled:
+        for number, out in enumerate(outputs):
+            if out._view_of is not None:
+                out._multi_output = number
+    return tuple(outputs)
 
 
 def _register_view(view: Tensor, root: Tensor, vc: VersionCounter):
