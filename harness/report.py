@@ -27,7 +27,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 SCHEMA_VERSION = 1
 #: Display order for counts: outcomes that need a person's attention come first.
 OUTCOMES = ("failed", "error", "xpassed", "xfailed", "passed")
-#: Outcomes that need no attention; anything else (even an unknown outcome) sorts first.
+#: Outcomes that need no attention; anything else (even an unknown outcome) sorts first,
+#: except an XPASS under a non-strict expectation, which does not fail the run either.
 EXPECTED = frozenset({"passed", "xfailed"})
 #: Unexpected cards start open while there are at most this many (else one line each).
 OPEN_LIMIT = 12
@@ -185,7 +186,8 @@ def _context(results: dict, baseline: dict | None, source_link) -> dict:
         "verdict": _verdict(summary, len(unexpected)),
         "specs": specs,
         "unexpected": unexpected,
-        "xfailed": [s for s in specs if s["outcome"] == "xfailed"],
+        # declared divergences: xfailed, and xpassed under a non-strict entry
+        "xfailed": [s for s in specs if s["has_details"] and not s["unexpected"]],
         "outcomes": OUTCOMES,
         "changes": changes,
         "matrix": _matrix(rows, specs),
@@ -198,7 +200,16 @@ def _context(results: dict, baseline: dict | None, source_link) -> dict:
 
 def _sort_key(row: dict) -> tuple[bool, str]:
     """Unexpected outcomes first, then by node id."""
-    return (row.get("outcome") in EXPECTED, str(row.get("id", "")))
+    return (not _unexpected(row), str(row.get("id", "")))
+
+
+def _unexpected(row: dict) -> bool:
+    """Whether a result fails the run, by the plugin's rule (docs/running.md, expectations)."""
+    outcome = row.get("outcome")
+    if outcome == "xpassed":
+        expectation = row.get("expectation")
+        return not isinstance(expectation, dict) or expectation.get("strict", True) is not False
+    return outcome not in EXPECTED
 
 
 def _summary(summary: dict | None, rows: list[dict]) -> dict:
@@ -266,7 +277,7 @@ def _spec_view(index: int, row: dict, changes: dict, source_link) -> dict:
         "outcome": outcome,
         "badge": _badge(outcome),
         "rank": _rank(outcome),
-        "unexpected": outcome not in EXPECTED,
+        "unexpected": _unexpected(row),
         "examples": _text(row.get("examples")),
         "examples_sort": _number(row.get("examples")),
         "duration": _duration(row.get("duration_s")),
@@ -467,25 +478,27 @@ def _changes(rows: list[dict], baseline: dict | None) -> dict:
     """Per id, how this run differs from the baseline run; grouped for the top of the page."""
     if baseline is None:
         return {"present": False, "groups": [], "by_id": {}, "total": 0}
-    before = {str(r.get("id", "")): str(r.get("outcome", "unknown"))
+    before = {str(r.get("id", "")): r
               for r in baseline.get("results") or [] if isinstance(r, dict)}
-    now = {str(r.get("id", "")): str(r.get("outcome", "unknown")) for r in rows}
     by_id: dict[str, dict] = {}
-    for node_id, outcome in now.items():
-        old = before.get(node_id)
+    for row in rows:
+        node_id, outcome = str(row.get("id", "")), str(row.get("outcome", "unknown"))
+        old_row = before.get(node_id)
+        old = None if old_row is None else str(old_row.get("outcome", "unknown"))
         if old is None:
             kind = "added"
         elif old == outcome:
             continue
-        elif outcome not in EXPECTED and old in EXPECTED:
+        elif _unexpected(row) and not _unexpected(old_row):
             kind = "regressed"
-        elif outcome in EXPECTED and old not in EXPECTED:
+        elif not _unexpected(row) and _unexpected(old_row):
             kind = "fixed"
         else:
             kind = "changed"
         by_id[node_id] = {"kind": kind, "before": old, "after": outcome}
-    removed = [{"kind": "removed", "before": outcome, "after": None, "id": node_id}
-               for node_id, outcome in before.items() if node_id not in now]
+    now = {str(r.get("id", "")) for r in rows}
+    removed = [{"kind": "removed", "before": str(r.get("outcome", "unknown")), "after": None,
+                "id": node_id} for node_id, r in before.items() if node_id not in now]
     groups = []
     for kind, heading, css in CHANGES:
         items = [dict(v, id=k) for k, v in by_id.items() if v["kind"] == kind]

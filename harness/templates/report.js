@@ -39,7 +39,7 @@
 
   function matches(row, i, terms) {
     var o = state.outcome, d = row.dataset;
-    if (o === "unexpected" && (d.outcome === "passed" || d.outcome === "xfailed")) return false;
+    if (o === "unexpected" && !("unexpected" in d)) return false;
     if (o === "changed" && !d.change) return false;
     if (o && o !== "unexpected" && o !== "changed" && d.outcome !== o) return false;
     for (var t = 0; t < terms.length; t++) if (haystack[i].indexOf(terms[t]) < 0) return false;

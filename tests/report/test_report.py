@@ -205,6 +205,28 @@ def test_unexpected_outcomes_listed_before_passes(page):
     assert len(links) == 2  # only non-passing rows link to a details section
 
 
+@pytest.mark.parametrize("strict", [True, False])
+def test_xpass_is_unexpected_only_under_a_strict_entry(results, strict):
+    """The report's verdict agrees with the exit code: the plugin fails the run on a strict
+    XPASS only (pytest's own rule), so a non-strict XPASS is listed but not unexpected."""
+    results["results"] = [dict(results["results"][0], outcome="xpassed",
+                               expectation={"reason": "summation order", "strict": strict})]
+    results["summary"] = {"xpassed": 1, "total": 1}
+    page = Page(render_html(results))
+    verdict = page.text("verdict")[0]
+    row = next(attrs for tag, attrs in page.tags if tag == "tr" and "data-outcome" in attrs)
+    if strict:
+        assert verdict == "✗ 1 unexpected of 1 spec items"
+        assert "data-unexpected" in row
+    else:
+        assert verdict == "✓ All 1 spec items as expected"
+        assert "data-unexpected" not in row
+    card = next(i for i, (tag, attrs) in enumerate(page.tags) if tag == "details"
+                and attrs.get("data-outcome") == "xpassed")
+    section = [attrs["id"] for tag, attrs in page.tags[:card] if tag == "section"][-1]
+    assert section == ("unexpected" if strict else "xfailed")  # its card is on the page
+
+
 def test_details_only_for_non_passing_and_open_for_failures(page):
     details = [attrs for tag, attrs in page.tags if tag == "details" and "data-outcome" in attrs]
     assert [d["data-outcome"] for d in details] == ["error", "failed"]
