@@ -1,8 +1,15 @@
 """A spec's program: PyTorch code as text, checked against an allow-list before anything runs.
 
 The program is parsed with `ast`; every node type must be on the allow-list, no name or attribute
-may be a dunder, and only a small set of builtins exists. Names the program reads must be bound by
-the program itself, be an input, or be one of the names the harness provides (`torch`, `F`, `math`).
+may be a dunder or private (beyond the few PyTorch users read, `x._version`), and only a small set
+of builtins exists. Names the program reads must be bound by the program itself, be an input, or
+be one of the names the harness provides (`torch`, `F`, `math`). Attribute chains from those names
+stay inside PyTorch's public namespaces (`torch.nn.functional`, `torch.autograd`, ...), checked
+on PyTorch's real modules: `torch.sys` or `torch.jit` are refused, as are PyTorch's file and
+code-loading functions and assignments to the provided modules.
+
+This keeps programs to what a PyTorch user writes and makes mistakes fail at load time; it is
+not a sandbox against a hostile author (CPython has none): review specs as you review code.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from __future__ import annotations
 import ast
 import builtins
 import math
+import types
 from dataclasses import dataclass
+from functools import cache
 
 FILENAME = "<spec program>"
 PROVIDED = ("torch", "F", "math")
@@ -40,6 +49,21 @@ _ALLOWED_NODES = (
 )
 _FORBIDDEN_CALLS = {"open", "exec", "eval", "compile", "__import__", "getattr", "setattr",
                     "delattr", "globals", "locals", "vars", "input", "breakpoint", "exit", "quit"}
+#: Private attributes PyTorch users do read (version counters, view bases, saved tensors).
+_PRIVATE_ALLOWED = {"_version", "_base", "_is_view"}
+_PRIVATE_ALLOWED_PREFIXES = ("_saved_", "_raw_saved_")
+#: Attributes of frames, generators, coroutines, tracebacks and code objects: the way from any
+#: value back to the interpreter's globals.
+_INTERPRETER_PREFIXES = ("gi_", "cr_", "ag_", "f_", "tb_", "co_")
+#: Functions that read or write files or load code (PyTorch's and numpy's, via `.numpy()`).
+_FILE_AND_CODE = {"save", "load", "load_library", "from_file", "compile", "tofile", "dump"}
+#: The modules a chain from `torch`, `F` or `math` may pass through or name.
+PUBLIC_NAMESPACES = frozenset({
+    "math", "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.autograd",
+    "torch.autograd.graph", "torch.autograd.functional", "torch.autograd.forward_ad",
+    "torch.linalg", "torch.special", "torch.fft", "torch.testing", "torch.random",
+    "torch.utils", "torch.utils.hooks",
+})
 
 
 class ProgramError(Exception):
@@ -83,6 +107,7 @@ def parse(text: str, names: set[str] = frozenset()) -> Program:
         raise ProgramError(1, 1, "the program is nested too deeply to parse") from None
     _check_nodes(tree)
     used = _check_names(tree, set(names))
+    _check_chains(tree)
     try:
         statements = tuple(
             Statement(
@@ -127,8 +152,8 @@ def _check_nodes(tree: ast.AST) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             raise ProgramError(*_pos(node), f"{_describe(node)} is not allowed in a spec program")
-        if isinstance(node, ast.Attribute) and _is_dunder(node.attr):
-            raise ProgramError(*_pos(node), f"dunder attribute {node.attr!r} is not allowed")
+        if isinstance(node, ast.Attribute):
+            _check_attribute(node)
         if isinstance(node, ast.Name) and node.id.startswith("__"):
             raise ProgramError(*_pos(node), f"name {node.id!r} is not allowed")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -136,6 +161,62 @@ def _check_nodes(tree: ast.AST) -> None:
                 raise ProgramError(*_pos(node), f"calling {node.func.id}() is not allowed")
         if isinstance(node, ast.FunctionDef) and node.decorator_list:
             raise ProgramError(*_pos(node), "decorators are not allowed")
+
+
+def _check_attribute(node: ast.Attribute) -> None:
+    name = node.attr
+    if _is_dunder(name):
+        raise ProgramError(*_pos(node), f"dunder attribute {name!r} is not allowed")
+    if name.startswith("_") and name not in _PRIVATE_ALLOWED \
+            and not name.startswith(_PRIVATE_ALLOWED_PREFIXES):
+        raise ProgramError(*_pos(node), f"private attribute {name!r} is not allowed (allowed: "
+                           f"{', '.join(sorted(_PRIVATE_ALLOWED))}, _saved_*)")
+    if name.startswith(_INTERPRETER_PREFIXES):
+        raise ProgramError(*_pos(node), f"attribute {name!r} reaches the interpreter's "
+                           "internals and is not allowed")
+    if name in _FILE_AND_CODE:
+        raise ProgramError(*_pos(node), f"{name}() reads or writes files or loads code "
+                           "and is not allowed")
+
+
+def _check_chains(tree: ast.AST) -> None:
+    """Chains from the provided modules stay in PyTorch's public namespaces and only read."""
+    inner = {id(n.value) for n in ast.walk(tree)
+             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute)}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or id(node) in inner:
+            continue
+        parts, base = [], node
+        while isinstance(base, ast.Attribute):
+            parts.append(base.attr)
+            base = base.value
+        if not (isinstance(base, ast.Name) and base.id in PROVIDED):
+            continue
+        chain = (base.id, *reversed(parts))
+        if not isinstance(node.ctx, ast.Load):
+            raise ProgramError(*_pos(node), f"assigning to {'.'.join(chain)} would change "
+                               f"{base.id} for every later spec and is not allowed")
+        outside = _outside_namespaces(chain)
+        if outside:
+            raise ProgramError(*_pos(node), outside)
+
+
+@cache
+def _outside_namespaces(chain: tuple[str, ...]) -> str | None:
+    """Why `chain` leaves PyTorch's public namespaces, looked up on PyTorch itself; or None."""
+    from harness.api_names import roots
+
+    obj = roots()[chain[0]]
+    for i, name in enumerate(chain[1:], start=2):
+        try:
+            obj = getattr(obj, name)
+        except Exception:  # a missing name is validate's to report (api_names)
+            return None
+        if isinstance(obj, types.ModuleType) and obj.__name__ not in PUBLIC_NAMESPACES:
+            owner = "Python's" if not obj.__name__.startswith("torch") else "PyTorch's"
+            return (f"{'.'.join(chain[:i])} is {owner} module {obj.__name__!r}, outside the "
+                    "namespaces a spec program may use")
+    return None
 
 
 def _check_names(tree: ast.AST, inputs: set[str]) -> set[str]:
