@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.trace import ArrayState, Opaque, Step, TensorState, Trace
+from harness.trace import ArrayState, MappingState, Opaque, Step, TensorState, Trace
 
 # (rtol, atol) from torch.testing.assert_close
 TOLERANCES = {
@@ -115,6 +115,14 @@ class Comparator:
             for i, (ti, ei) in enumerate(zip(t, e, strict=True)):
                 for field, tv, ev, detail in self.compare_values(f"{name}[{i}]", ti, ei):
                     yield f"[{i}].{field}", tv, ev, detail
+        elif isinstance(t, MappingState) and isinstance(e, MappingState):
+            keys = [_show(k) for k, _ in t.items]
+            if keys != [_show(k) for k, _ in e.items]:
+                yield "keys", ", ".join(keys), ", ".join(_show(k) for k, _ in e.items), ""
+                return
+            for key, (_, ti), (_, ei) in zip(keys, t.items, e.items, strict=True):
+                for field, tv, ev, detail in self.compare_values(f"{name}[{key}]", ti, ei):
+                    yield f"[{key}].{field}", tv, ev, detail
         elif isinstance(t, float) and isinstance(e, float):
             rtol, atol = PYTHON_FLOAT_TOLERANCE
             if not np.isclose(e, t, rtol=rtol, atol=atol, equal_nan=True):

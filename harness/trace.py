@@ -61,6 +61,13 @@ class Opaque:
 
 
 @dataclass(frozen=True)
+class MappingState:
+    """A dict's items in insertion order, keys and values both observed."""
+
+    items: tuple[tuple[object, object], ...]
+
+
+@dataclass(frozen=True)
 class WarningRecord:
     category: str
     message: str
@@ -161,7 +168,8 @@ def observe_namespace(namespace: dict, backend: Backend) -> dict[str, object]:
         }
 
 
-_NOT_STATE = {"__builtins__", *programs.PROVIDED}
+# Python puts __builtins__ and __warningregistry__ into a program's globals; it cannot name them.
+_NOT_STATE = {"__builtins__", "__warningregistry__", *programs.PROVIDED}
 
 
 def observe(value, backend: Backend, log: list | None = None):
@@ -172,6 +180,11 @@ def observe(value, backend: Backend, log: list | None = None):
         return value
     if isinstance(value, list | tuple):
         return tuple(observe(v, backend, log) for v in value)
+    if isinstance(value, dict):
+        return MappingState(tuple((observe(k, backend, log), observe(v, backend, log))
+                                  for k, v in value.items()))
+    if isinstance(value, set | frozenset):  # iteration order is the hash's: sort what was seen
+        return tuple(sorted((observe(v, backend, log) for v in value), key=repr))
     if hasattr(value, "next_functions"):
         return Opaque("grad_fn", type(value).__name__)
     if isinstance(value, types.FunctionType | types.LambdaType):

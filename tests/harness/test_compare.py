@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 
 from harness.compare import array_difference, compare, compare_printed, compare_values
-from harness.trace import ArrayState, ExceptionRecord, Step, TensorState, Trace, WarningRecord
+from harness.trace import (
+    ArrayState,
+    ExceptionRecord,
+    MappingState,
+    Step,
+    TensorState,
+    Trace,
+    WarningRecord,
+    observe,
+)
 
 
 def tensor(values, dtype="float32", **flags):
@@ -69,6 +78,26 @@ def test_python_values():
     assert fields(1.0, 1.1) == ["value"]
     assert fields(True, 1) == ["value"]
     assert fields((1, 2), (1, 3)) == ["[1].value"]
+
+
+def test_dict_values_and_keys_are_compared():
+    d = lambda *items: MappingState(tuple(items))  # noqa: E731
+    assert fields(d(("y", tensor([1.0]))), d(("y", tensor([1.0])))) == []
+    assert fields(d(("y", tensor([1.0]))), d(("y", tensor([2.0])))) == ["['y'].values"]
+    assert fields(d(("y", 1)), d(("z", 1))) == ["keys"]
+    assert fields(d(("a", 1), ("b", 2)), d(("b", 2), ("a", 1))) == ["keys"]  # order is visible
+
+
+def test_containers_are_observed_inside():
+    from harness.backends import load
+
+    backend = load("torch")
+    x = backend.module.tensor([1.0, 2.0])
+    seen = observe({"y": x + 2, "n": {3, 1, 2}}, backend)
+    assert isinstance(seen, MappingState)
+    assert [k for k, _ in seen.items] == ["y", "n"]
+    assert seen.items[0][1].data.values.tolist() == [3.0, 4.0]
+    assert seen.items[1][1] == (1, 2, 3)
 
 
 @pytest.mark.parametrize("torch_text, engine_text, ok", [
