@@ -32,26 +32,59 @@ class Backend:
         return self.module.tensor(array.copy(), requires_grad=requires_grad)
 
     def api(self) -> dict[str, list[str]]:
-        """Public functions, Tensor methods and grad_fn classes, named as programs name them."""
-        functions = set()
-        for prefix, module in (("torch", self.module), ("F", self.functional),
-                               ("torch.autograd", getattr(self.module, "autograd", None))):
-            if module is None:
+        """The API the backend offers, named as programs name it, for the report's coverage.
+
+        - functions: the ops of every namespace a program may use (`torch`, `torch.linalg`,
+          `torch.autograd`, `torch.autograd.graph`, ..., `F`): functions and context managers
+          (`torch.no_grad`);
+        - types: the classes and dtypes under the same names (`torch.float32`, `torch.Size`,
+          `torch.autograd.graph.Node`): a program may use them, but they are not ops;
+        - methods: Tensor methods and attributes (with the private ones programs may read,
+          `_version`, `_base`, `_is_view`);
+        - grad_fns: the graph node classes (`MulBackward0`, `AccumulateGrad`, `CopySlices`).
+
+        Only names PyTorch has too are listed (a backend's own helpers are not API).
+        """
+        from harness.api_names import roots
+        from harness.program import _PRIVATE_ALLOWED, PUBLIC_NAMESPACES
+
+        reference = roots()["torch"]
+        dtype = type(self.module.float32)
+        functions, types_ = set(), set()
+        for namespace in sorted(PUBLIC_NAMESPACES):
+            if namespace == "torch.nn.functional":
+                prefix, module, ref = "F", self.functional, roots()["F"]
+            elif namespace.startswith("torch"):
+                prefix, module, ref = namespace, self.module, reference
+                for part in namespace.split(".")[1:]:
+                    module, ref = getattr(module, part, None), getattr(ref, part, None)
+            else:
                 continue
-            for name, value in vars(module).items():
-                if not name.startswith("_") and callable(value) \
-                        and not isinstance(value, type(self.module.float32)):
+            if not isinstance(module, ModuleType) or ref is None:
+                continue
+            for name, value in list(vars(module).items()):
+                if name.startswith("_") or isinstance(value, ModuleType) \
+                        or not hasattr(ref, name):
+                    continue
+                if isinstance(value, dtype) or (isinstance(value, type)
+                                                and not hasattr(value, "__enter__")):
+                    types_.add(f"{prefix}.{name}")
+                elif callable(value):
                     functions.add(f"{prefix}.{name}")
-        methods = {n for n in dir(self.tensor_type) if not n.startswith("_")}
+        tensor_attrs = set(dir(reference.Tensor))
+        methods = {n for n in dir(self.tensor_type)
+                   if (not n.startswith("_") or n in _PRIVATE_ALLOWED) and n in tensor_attrs}
         grad_fns = {
             value.__name__
             for name, module in list(sys.modules.items())
             if module is not None and (name == self.name or name.startswith(self.name + "."))
             for value in list(vars(module).values())
-            if isinstance(value, type) and _GRAD_FN.search(value.__name__)
+            if isinstance(value, type) and not value.__name__.startswith("_")
+            and value.__name__ != "Node"
+            and (_GRAD_FN.search(value.__name__) or hasattr(value, "next_functions"))
         }
-        return {"functions": sorted(functions), "methods": sorted(methods),
-                "grad_fns": sorted(grad_fns)}
+        return {"functions": sorted(functions), "types": sorted(types_),
+                "methods": sorted(methods), "grad_fns": sorted(grad_fns)}
 
     def reset(self) -> None:
         """Undo global state a program may leave behind (grad mode)."""

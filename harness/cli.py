@@ -9,6 +9,7 @@ option passes through); `parity report` renders HTML from a results.json.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -60,9 +61,20 @@ def _run(pytest_args: list[str]) -> int:
     """pytest over `specs/` unless a path is given; pytest's progress, then the report path."""
     import pytest
 
-    if not any(Path(a.split("::")[0]).exists() for a in pytest_args if not a.startswith("-")):
-        pytest_args = [*pytest_args, "specs"]
-    return int(pytest.main(pytest_args))
+    return int(pytest.main(pytest_args, plugins=[_SpecsUnlessAPathIsGiven()]))
+
+
+class _SpecsUnlessAPathIsGiven:
+    """With no path on the command line, run specs/ rather than pytest's `testpaths` (the unit
+    tests). What is a path is pytest's own parser's answer, so the value of an option that takes
+    one (`--parity-report reports`, `-k name`) is never mistaken for a path."""
+
+    def pytest_configure(self, config):
+        if config.args_source == config.ArgsSource.ARGS:
+            return
+        here = Path(config.invocation_params.dir)
+        specs = here / "specs" if (here / "specs").is_dir() else config.rootpath / "specs"
+        config.args, config.args_source = [str(specs)], config.ArgsSource.ARGS
 
 
 def _validate(args) -> int:
@@ -78,18 +90,34 @@ def _validate(args) -> int:
         return 1
     print(f"{outcome.valid} specs valid, {len(outcome.problems)} problems "
           f"({outcome.files} files)", file=sys.stderr)
+    uncollected = _not_collected_by_run(args.paths)
+    if uncollected:
+        shown = ", ".join(map(str, uncollected[:3])) + (", ..." if len(uncollected) > 3 else "")
+        print(f"note: `parity run` does not collect {len(uncollected)} of these files (it takes "
+              f"*.yaml under a folder named specs/): {shown}", file=sys.stderr)
     return 1 if outcome.problems else 0
 
 
-def _new(args) -> int:
-    from harness.scaffold import ScaffoldError, new_spec
+def _not_collected_by_run(paths: list[str]) -> list[Path]:
+    """Files `parity validate` checks that the pytest plugin would not collect."""
+    from harness.plugin import is_collected
+    from harness.validate import spec_files
 
+    return [f for f in spec_files(paths) if not is_collected(f.resolve())]
+
+
+def _new(args) -> int:
+    from harness.scaffold import ScaffoldError, new_spec, project_root
+
+    root = project_root()
     try:
-        path = new_spec(args.target)
+        path = Path(os.path.relpath(new_spec(args.target, root)))
     except ScaffoldError as exc:
         print(f"parity new: {exc}", file=sys.stderr)
         return 1
     print(path)
+    if root != Path.cwd().resolve():  # run from below the project folder: say where it went
+        print(f"written to the project's specs/ folder: {root / 'specs'}", file=sys.stderr)
     print(f"next: edit it, then `parity validate {path}` and `parity run {path}`", file=sys.stderr)
     return 0
 

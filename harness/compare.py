@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness import attribution
+from harness.program import Program
 from harness.trace import ArrayState, MappingState, Opaque, Step, TensorState, Trace
 
 # (rtol, atol) from torch.testing.assert_close
@@ -51,20 +53,32 @@ def _indent(text: str) -> str:
 class Comparator:
     """Compares traces under one tolerance policy and keeps the margins it measured.
 
-    `margins` holds, per (variable, field), the worst error seen over every comparison made by
-    this comparator (so over all examples of a spec), also when the check passed.
+    `margins` holds, per (variable, field, op), the worst error seen over every comparison made
+    by this comparator (so over all examples of a spec), also when the check passed. The op is
+    the one that produced the compared number (harness.attribution): with the program given,
+    read from its statements and from the expected trace's `grad_ops`.
     """
 
-    def __init__(self, tolerances: dict[str, tuple[float, float]] | None = None):
+    def __init__(self, tolerances: dict[str, tuple[float, float]] | None = None,
+                 program: Program | None = None):
         self.tolerances = {**TOLERANCES, **(tolerances or {})}
-        self.margins: dict[tuple[str, str], Margin] = {}
+        self.margins: dict[tuple[str, str, str], Margin] = {}
         self.worst_ratio = 0.0  # of the last compare() call: what Hypothesis's target() chases
         self._measures: dict[tuple[str, str], dict] = {}  # of failing arrays, for discrepancies
+        self._statement_ops = {s.line: s.ops for s in program.statements} if program else {}
+        self._value_ops: dict[str, str | None] = {}  # variable -> op, as of the current step
+        self._autograd_ops: dict[str, str] = {}  # of the expected trace's current step
 
     def compare(self, expected: Trace, actual: Trace) -> list[Discrepancy]:
         """Discrepancies of the first statement where the traces differ."""
         self.worst_ratio = 0.0
+        self._value_ops = {}
         for t_step, e_step in zip(expected.steps, actual.steps, strict=False):
+            if t_step.line == 0:  # the inputs
+                self._value_ops = dict.fromkeys(t_step.state, attribution.INPUT)
+            else:
+                attribution.update(self._value_ops, self._statement_ops.get(t_step.line, {}))
+            self._autograd_ops = t_step.autograd_ops
             found = self.compare_steps(t_step, e_step)
             if found:
                 return found
@@ -100,21 +114,22 @@ class Comparator:
     def compare_values(self, name: str, t, e):
         """Yield (field, torch text, engine text, detail) for every difference of one variable."""
         if isinstance(t, TensorState) and isinstance(e, TensorState):
-            yield from self._compare_arrays(name, "values", t.data, e.data, t.grad_fn)
+            yield from self._compare_arrays(name, "values", t.data, e.data,
+                                            self.value_op(name, t.grad_fn))
             for flag in ("requires_grad", "is_leaf", "grad_fn", "retains_grad"):
                 if getattr(t, flag) != getattr(e, flag):
                     yield flag, repr(getattr(t, flag)), repr(getattr(e, flag)), ""
             if (t.grad is None) != (e.grad is None):
                 yield "grad", _show(t.grad), _show(e.grad), "one side is None"
             elif t.grad is not None:
-                yield from self._compare_arrays(name, "grad", t.grad, e.grad, t.grad_fn)
+                yield from self._compare_arrays(name, "grad", t.grad, e.grad, self.grad_op(name))
             if t.grad_warnings != e.grad_warnings:
                 yield "grad_warnings", "\n".join(t.grad_warnings) or "(none)", \
                     "\n".join(e.grad_warnings) or "(none)", ""
         elif isinstance(t, tuple) and isinstance(e, tuple) and len(t) == len(e):
             for i, (ti, ei) in enumerate(zip(t, e, strict=True)):
                 for field, tv, ev, detail in self.compare_values(f"{name}[{i}]", ti, ei):
-                    yield f"[{i}].{field}", tv, ev, detail
+                    yield self._inside(name, f"{name}[{i}]", f"[{i}]", field), tv, ev, detail
         elif isinstance(t, MappingState) and isinstance(e, MappingState):
             keys = [_show(k) for k, _ in t.items]
             if keys != [_show(k) for k, _ in e.items]:
@@ -122,13 +137,24 @@ class Comparator:
                 return
             for key, (_, ti), (_, ei) in zip(keys, t.items, e.items, strict=True):
                 for field, tv, ev, detail in self.compare_values(f"{name}[{key}]", ti, ei):
-                    yield f"[{key}].{field}", tv, ev, detail
+                    yield self._inside(name, f"{name}[{key}]", f"[{key}]", field), tv, ev, detail
         elif isinstance(t, float) and isinstance(e, float):
             rtol, atol = PYTHON_FLOAT_TOLERANCE
             if not np.isclose(e, t, rtol=rtol, atol=atol, equal_nan=True):
                 yield "value", repr(t), repr(e), f"abs diff {abs(t - e):.3g}"
         elif type(t) is not type(e) or t != e:
             yield "value", _show(t), _show(e), ""
+
+    def _inside(self, name: str, element: str, index: str, field: str) -> str:
+        """The field of a container element as seen from the container (`[0].grad` of `ws`).
+
+        A float mismatch's measure was kept under the element's own key (`ws[0]`, `grad`); move
+        it to the container's, where `compare_steps` looks for it."""
+        outer = f"{index}.{field}"
+        measure = self._measures.pop((element, field), None)
+        if measure is not None:
+            self._measures[(name, outer)] = measure
+        return outer
 
     def _compare_arrays(self, name, field, t: ArrayState, e: ArrayState, op):
         if t.dtype != e.dtype:
@@ -149,9 +175,25 @@ class Comparator:
             self._measures[(name, field)] = m.as_dict(t.values, e.values, rtol, atol)
             yield field, _show(t), _show(e), m.describe(t.values, e.values, rtol, atol)
 
+    def value_op(self, name: str, grad_fn: str | None) -> str:
+        """The op that produced a tensor's values: its grad_fn class, else the program's
+        (for a torch.autograd.grad result, the backward ops that computed it)."""
+        if grad_fn and not grad_fn.startswith("raises "):  # not the text of an error
+            return grad_fn
+        op = attribution.lookup(self._value_ops, name)
+        if op == attribution.AUTOGRAD_GRAD:
+            op = attribution.lookup(self._autograd_ops, name) or op
+        return op or attribution.UNATTRIBUTED
+
+    def grad_op(self, name: str) -> str:
+        """The backward op(s) that produced a `.grad`, else what the program assigned to it."""
+        return (attribution.lookup(self._autograd_ops, name, ".grad")
+                or attribution.lookup(self._value_ops, name, ".grad")
+                or attribution.UNATTRIBUTED)
+
     def _record(self, name, field, op, dtype, m: Measurement) -> None:
         self.worst_ratio = max(self.worst_ratio, m.ratio)
-        key = (name, field)
+        key = (name, field, op)
         margin = self.margins.get(key)
         if margin is None:
             self.margins[key] = Margin(name, field, op, dtype, m.max_abs, m.max_rel, m.max_ulp,
@@ -175,7 +217,7 @@ class Margin:
 
     variable: str
     field: str
-    op: str | None  # grad_fn class of the tensor, None for leaves
+    op: str | None  # the op that produced the compared number (harness.attribution)
     dtype: str
     max_abs: float
     max_rel: float

@@ -9,6 +9,7 @@ controller in `report.user_properties` (plain JSON types only), which works unde
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import subprocess
 import zlib
@@ -57,24 +58,42 @@ def pytest_configure(config):
     config.pluginmanager.register(ParityPlugin(config), "parity-session")
 
 
+def is_collected(file_path: Path) -> bool:
+    """A spec file that a run collects: `*.yaml` (`*.yml`) under a directory named `specs`."""
+    return file_path.suffix in {".yaml", ".yml"} and "specs" in file_path.parts[:-1] \
+        and file_path.name not in NOT_SPECS
+
+
 def pytest_collect_file(file_path: Path, parent):
-    if file_path.suffix in {".yaml", ".yml"} and "specs" in file_path.parts[:-1] \
-            and file_path.name not in NOT_SPECS:
+    if is_collected(file_path):
         return SpecFile.from_parent(parent, path=file_path)
     return None
 
 
 class SpecFile(pytest.File):
     def collect(self):
+        # Results are kept by node id: every item's name must be unique in its file. The loader
+        # already names a second spec with a taken name `name@line`; `taken` catches the rest
+        # (a broken spec named like another's dtype variant, two specs on one line).
+        taken: set[str] = set()
+
+        def unique(name: str, line: int) -> str:
+            candidates = itertools.chain([name, f"{name}@{line}"],
+                                         (f"{name}@{line}.{n}" for n in itertools.count(2)))
+            name = next(c for c in candidates if c not in taken)
+            taken.add(name)
+            return name
+
         for index, entry in enumerate(load_file(self.path, root=self.config.rootpath).entries):
             if isinstance(entry, SpecError):
-                name = entry.spec_name or f"specs[{index}]"
+                name = unique(entry.spec_name or f"specs[{index}]", entry.line)
                 yield BrokenSpecItem.from_parent(self, name=name, error=entry)
                 continue
             for variant in entry.variants():
                 suffix = entry.variant_id(variant)
                 name = f"{entry.name}[{suffix}]" if suffix else entry.name
-                yield SpecItem.from_parent(self, name=name, spec=entry, variant=variant)
+                yield SpecItem.from_parent(self, name=unique(name, entry.line), spec=entry,
+                                           variant=variant)
 
 
 class SpecFailure(Exception):
@@ -98,7 +117,8 @@ class SpecItem(pytest.Item):
                        expectation, self.config.getoption("parity_time_limit"))
         variant = self.spec.variant_id(self.variant)
         record = results_mod.record_for_spec(self.nodeid, self.name, self.spec, result,
-                                             plugin.session_seed, variant)
+                                             plugin.session_seed, variant,
+                                             reproduce_options(self.config))
         self.user_properties.append((PROPERTY, record))
         if result.outcome == XFAILED:
             pytest.xfail(f"expected divergence: {expectation.reason}")
@@ -232,6 +252,32 @@ class ParityPlugin:
             text = ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "total")
             terminalreporter.write_sep("-", f"parity: {text}")
             terminalreporter.write_line(f"report: {self.report_paths[1]}")
+
+
+def reproduce_options(config) -> list[str]:
+    """This run's options that change what an item runs, where they differ from the defaults:
+    a failure's reproduce command carries them. (--parity-report and --shard do not change
+    an item; the command names the item, and a shard could deselect it.)"""
+    options = []
+    engine = config.getoption("parity_engine")
+    if engine != "engine":
+        options.append(f"--parity-engine={engine}")
+    max_examples = config.getoption("parity_max_examples")
+    if max_examples is not None:
+        options.append(f"--parity-max-examples={max_examples}")
+    time_limit = config.getoption("parity_time_limit")
+    if time_limit != DEFAULT_LIMIT_S:
+        options.append(f"--parity-time-limit={time_limit:g}")
+    expectations_file = config.getoption("parity_expectations")
+    if expectations_file:  # it decides xfail and whether the shrink phase runs
+        path = Path(config.invocation_params.dir, expectations_file).resolve()
+        if path.is_relative_to(config.rootpath.resolve()):
+            path = path.relative_to(config.rootpath.resolve())
+        options.append(f"--parity-expectations={path}")
+    profile = hypothesis_settings.get_current_profile_name()
+    if profile != "default":  # `ci` also when loaded by the CI environment variable
+        options.append(f"--hypothesis-profile={profile}")
+    return options
 
 
 def _shard(text: str) -> tuple[int, int]:

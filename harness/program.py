@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import math
+import re
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+
+from harness import attribution
 
 FILENAME = "<spec program>"
 PROVIDED = ("torch", "F", "math")
@@ -36,6 +40,57 @@ SAFE_BUILTINS = {
 # The allow-list keeps programs from naming `__import__`, but C extensions (PyTorch's
 # FloatTensor constructor, for one) import through the calling frame's builtins.
 SAFE_BUILTINS["__import__"] = builtins.__import__
+
+#: The most items one builtin call may walk or make. `sum(range(10**10))` or `[0] * 10**10`
+#: loops in C, where the time limit (harness.timeout) cannot stop it, and can fill the memory.
+MAX_ITEMS = 10_000_000
+#: The most bits of an int made by `**` on an int literal (`2 ** 10 ** 10` would run for hours).
+MAX_INT_BITS = 1_000_000
+
+
+class ProgramLimitError(ValueError):
+    """A builtin asked for more than MAX_ITEMS items (or an int of more than MAX_INT_BITS)."""
+
+
+def _range(*args):
+    r = builtins.range(*args)
+    try:
+        size = len(r)
+    except OverflowError:  # more than sys.maxsize
+        size = None
+    if size is None or size > MAX_ITEMS:
+        raise ProgramLimitError(
+            f"{r!r} has {size or 'more than 2**63'} elements; a spec program may range over "
+            f"at most {MAX_ITEMS} (a builtin looping over more can outlast the time limit)")
+    return r
+
+
+def _times(a, b):
+    """`a * b` where one side is a list, tuple or string literal: repetition, capped."""
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, str | bytes | list | tuple) and isinstance(n, int) \
+                and len(seq) * n > MAX_ITEMS:
+            raise ProgramLimitError(
+                f"repeating a {type(seq).__name__} of length {len(seq)} {n} times makes "
+                f"{len(seq) * n} items; a spec program may make at most {MAX_ITEMS}")
+    return a * b
+
+
+def _power(a, b):
+    """`a ** b` where `a` is an int literal: the result's size, capped."""
+    if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 \
+            and b * (abs(a).bit_length() - 1) > MAX_INT_BITS:
+        raise ProgramLimitError(f"{a} ** {b} has more than {MAX_INT_BITS} bits; a spec program "
+                                "may not compute it (it could outlast the time limit)")
+    return a ** b
+
+
+_range.__name__ = _range.__qualname__ = "range"
+SAFE_BUILTINS["range"] = _range
+# Names a program cannot write (dunders are refused): parse() routes `[0] * n`, `"s" * n` and
+# `10 ** n` through them.
+SAFE_BUILTINS["__parity_times__"] = _times
+SAFE_BUILTINS["__parity_power__"] = _power
 
 _ALLOWED_NODES = (
     ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Name, ast.Load, ast.Store,
@@ -80,6 +135,8 @@ class Statement:
     end_line: int
     source: str
     code: object  # a code object, compiled once
+    #: variables the statement binds or modifies -> the op that did it (harness.attribution)
+    ops: dict = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -108,15 +165,18 @@ def parse(text: str, names: set[str] = frozenset()) -> Program:
     _check_nodes(tree)
     used = _check_names(tree, set(names))
     _check_chains(tree)
+    ops = attribution.program_ops(tree, names)
+    lines = _source_lines(text)  # once: get_source_segment splits the whole text per call
     try:
         statements = tuple(
             Statement(
                 node.lineno,
                 node.end_lineno or node.lineno,
-                ast.get_source_segment(text, node) or "",
-                compile(ast.Module([node], type_ignores=[]), FILENAME, "exec"),
+                _segment(lines, node),
+                compile(ast.Module([_guarded(node)], type_ignores=[]), FILENAME, "exec"),
+                node_ops,
             )
-            for node in tree.body
+            for node, node_ops in zip(tree.body, ops, strict=True)
         )
     except SyntaxError as exc:  # what the parser accepts but the compiler refuses (`y = *a`)
         raise ProgramError(exc.lineno or 1, exc.offset or 1, f"syntax error: {exc.msg}") from None
@@ -126,26 +186,69 @@ def parse(text: str, names: set[str] = frozenset()) -> Program:
     return Program(text, statements, frozenset(used), functions, methods)
 
 
+def _guarded(node: ast.stmt) -> ast.stmt:
+    """The statement to compile: a copy with `*` on a sequence literal and `**` on an int literal
+    turned into calls that refuse results too big to make in time (SAFE_BUILTINS)."""
+    if not any(_guard_call(n) for n in ast.walk(node)):
+        return node
+    return ast.fix_missing_locations(_Guard().visit(copy.deepcopy(node)))
+
+
+def _guard_call(node: ast.AST) -> str | None:
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Mult) and (_sequence(node.left) or _sequence(node.right)):
+            return "__parity_times__"
+        if isinstance(node.op, ast.Pow) and isinstance(node.left, ast.Constant) \
+                and type(node.left.value) is int:
+            return "__parity_power__"
+    return None
+
+
+def _sequence(node: ast.AST) -> bool:
+    """A list, tuple or string literal, or a repetition of one (`[0] * 3 * n`)."""
+    if isinstance(node, ast.List | ast.Tuple | ast.ListComp | ast.JoinedStr):
+        return True
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str | bytes)
+    return isinstance(node, ast.BinOp) and _guard_call(node) == "__parity_times__"
+
+
+class _Guard(ast.NodeTransformer):
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        name = _guard_call(node)  # decided before the operands become calls
+        self.generic_visit(node)
+        if name is None:
+            return node
+        func = ast.copy_location(ast.Name(name, ast.Load()), node)
+        return ast.copy_location(ast.Call(func, [node.left, node.right], []), node)
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def _source_lines(text: str) -> list[str]:
+    """The program's lines as `ast.get_source_segment` splits them (only \\r\\n, \\r, \\n)."""
+    return _LINE.findall(text)
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    """`ast.get_source_segment(text, node)` on lines split once (columns are UTF-8 offsets)."""
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    start, end = node.col_offset, node.end_col_offset
+    if end is None or last >= len(lines):
+        return ""
+    if first == last:
+        return lines[first].encode()[start:end].decode()
+    return "".join([lines[first].encode()[start:].decode(), *lines[first + 1 : last],
+                    lines[last].encode()[:end].decode()])
+
+
 def api_usage(tree: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
-    """The PyTorch API a program touches, for the report's coverage section."""
-    functions, methods = set(), set()
-    inner = set()  # attribute nodes that are part of a longer chain
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
-            inner.add(id(node.value))
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Attribute) or id(node) in inner:
-            continue
-        chain, base = [node.attr], node.value
-        while isinstance(base, ast.Attribute):
-            chain.append(base.attr)
-            base = base.value
-        root = base.id if isinstance(base, ast.Name) else None
-        if root in ("torch", "F"):
-            functions.add(".".join([root, *reversed(chain)]))
-        elif root != "math":
-            methods.update(chain)
-    return frozenset(functions), frozenset(methods)
+    """The PyTorch API a program touches, for the report's coverage section: the functions
+    (and dtypes) it names and the Tensor methods and attributes it uses (harness.usage)."""
+    from harness.usage import api_usage as usage
+
+    return usage(tree)
 
 
 def _check_nodes(tree: ast.AST) -> None:

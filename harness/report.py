@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 SCHEMA_VERSION = 1
 #: Display order for counts: outcomes that need a person's attention come first.
@@ -32,6 +33,11 @@ OUTCOMES = ("failed", "error", "xpassed", "xfailed", "passed")
 EXPECTED = frozenset({"passed", "xfailed"})
 #: Unexpected cards start open while there are at most this many (else one line each).
 OPEN_LIMIT = 12
+#: A card lists this many differing elements (the rest are counted), and a printed value
+#: this many characters (the rest are in results.json): hundreds of failing cards must keep
+#: the page small enough to open fast.
+ELEMENTS_SHOWN = 8
+VALUE_CHARS = 1200
 #: Check categories of the matrix, in column order, with their headings.
 CHECKS = (
     ("values", "values"),
@@ -48,16 +54,35 @@ FIELD_CHECK = {
     "requires_grad": "flags", "is_leaf": "flags", "retains_grad": "flags", "grad_fn": "flags",
     "dtype": "flags", "shape": "flags", "exception": "errors", "stdout": "prints",
 }
-#: Matrix cell states: CSS class, symbol, words (for the legend and cell titles).
+#: Matrix cell states, worst first (a cell aggregating several variants shows the worst):
+#: CSS class (short: the matrix has thousands of cells), symbol, words (legend, titles).
+#: An absent cell (no variant of that dtype family) is rendered without a class.
 CELL = {
-    "pass": ("pass", "✓", "pass"),
-    "fail": ("fail", "✗", "fail"),
-    "xfail": ("xfail", "✗", "expected failure"),
-    "error": ("error", "!", "could not run"),
-    "na": ("na", "·", "not exercised"),
-    "unknown": ("unknown", "?", "not reported"),
-    "absent": ("absent", "", "no such variant"),
+    "fail": ("cf", "✗", "fail"),
+    "error": ("ce", "!", "could not run"),
+    "xfail": ("cx", "✗", "expected failure"),
+    "unknown": ("cu", "?", "not reported"),
+    "pass": ("cp", "✓", "pass"),
+    "na": ("cn", "·", "not exercised"),
+    "absent": ("ca", "", "no variant of this dtype family"),
 }
+#: Matrix dtype families (one column per check and family that occurs), in column order:
+#: key, column label, title. "" is a spec without a dtype variant; a variant whose inputs
+#: fall in different families (``float32-int64``) is "mixed".
+FAMILIES = (
+    ("", "—", "no dtype variant"),
+    ("float16", "f16", "float16"),
+    ("bfloat16", "bf16", "bfloat16"),
+    ("float32", "f32", "float32"),
+    ("float64", "f64", "float64"),
+    ("complex", "cplx", "complex64, complex128"),
+    ("integer", "int", "integer: int8 … int64, uint8 …"),
+    ("bool", "bool", "bool"),
+    ("mixed", "mix", "mixed: inputs of different dtype families"),
+    ("other", "other", "other variant ids"),
+)
+#: A matrix cell's title names at most this many passing variants; beyond, it counts them.
+TITLE_VARIANTS = 4
 #: Change against a baseline run: key, heading, CSS class; listed in this order.
 CHANGES = (
     ("regressed", "Newly failing", "failed"),
@@ -71,9 +96,14 @@ COVERAGE_KINDS = (
     ("methods", "Tensor methods and attributes"),
     ("grad_fns", "grad_fn classes"),
 )
-#: Margin chart: log10 of the ratio scale shown, and geometry in SVG user units.
+#: Margin chart: log10 of the ratio scale shown, and geometry in SVG user units. The label
+#: column is as wide as the longest op label (at least "label"); labels longer than
+#: MARGIN_LABEL_CHARS are cut with an ellipsis (the full op is in the bar's tooltip).
 MARGIN_LOG_RANGE = (-8, 2)
-MARGIN_GEOMETRY = {"label": 190, "plot": 470, "value": 80, "row": 20, "top": 24}
+MARGIN_GEOMETRY = {"label": 120, "plot": 470, "value": 80, "row": 20, "top": 24}
+MARGIN_LABEL_CHARS = 48
+#: Advance of one character of the chart's 12px monospace font (0.6 em), plus a margin.
+MARGIN_CHAR_W = 7.3
 #: Metadata shown elsewhere than the metadata list.
 META_ELSEWHERE = frozenset({"engine_api", "shards"})
 
@@ -193,8 +223,7 @@ def _context(results: dict, baseline: dict | None, source_link) -> dict:
         "matrix": _matrix(rows, specs),
         "coverage": _coverage(rows, metadata.get("engine_api")),
         "margins": _margins(rows, specs),
-        "cells": [{"cls": c, "symbol": s, "words": w} for c, s, w in CELL.values()
-                  if c != "absent"],
+        "cells": [{"cls": c, "symbol": s, "words": w} for c, s, w in CELL.values()],
     }
 
 
@@ -309,26 +338,59 @@ def _failure_view(failure: dict, row: dict, source_link) -> dict:
         "inputs": [_input_view(name, v) for name, v in (failure.get("inputs") or {}).items()],
         "seed": _text(failure.get("seed"), empty=""),
         "reproduce": _text(failure.get("reproduce"), empty=""),
-        "snippet": _text(failure.get("snippet"), empty=""),
+        **_snippet_view(_text(failure.get("snippet"), empty=""), row.get("program")),
         "traceback": _text(failure.get("traceback"), empty=""),
     }
+
+
+def _snippet_view(snippet: str, program: Any) -> dict:
+    """The snippet, less the program it ends with when the card shows that program already:
+    the page then says so, and its script puts the program back (for reading and copying)."""
+    lines = [line["text"] for line in _program_lines(program or "", None, None)]
+    if lines and program == "\n".join(lines) + "\n" and snippet.endswith("\n" + program):
+        return {"snippet": snippet[: -len(program)], "snippet_cut": True}
+    return {"snippet": snippet, "snippet_cut": False}
 
 
 def _discrepancy_view(d: dict, program_line: int | None, dtype: str | None) -> dict:
     detail = _text(d.get("detail"), empty="")
     measured = d.get("measure") if isinstance(d.get("measure"), dict) else _parse_detail(detail)
+    elements = _elements(measured.get("elements") or [], dtype)
+    stats = _stats(measured)
+    mismatched = _float(measured.get("mismatched"))
+    more = int(mismatched) - len(elements) if mismatched is not None else 0
     return {
         "file_line": _file_line(program_line, d.get("statement_line")),
         "statement": _text(d.get("statement"), empty=""),
         "variable": _text(d.get("variable"), empty=""),
         "field": _text(d.get("field"), empty=""),
-        "torch": _value(d.get("torch")),
-        "engine": _value(d.get("engine")),
-        "detail": detail,
-        "stats": _stats(measured),
-        "elements": _elements(measured.get("elements") or [], dtype),
-        "more_elements": bool(measured.get("more")),
+        "torch": _clip(_value(d.get("torch"))),
+        "engine": _clip(_value(d.get("engine"))),
+        # what the numbers above do not already say (e.g. the finite-difference verdict)
+        "detail": _residual_detail(detail) if stats or elements else detail,
+        "stats": stats,
+        "elements": elements,
+        "more_elements": more if more > 0 else bool(measured.get("more")),
     }
+
+
+#: Parts of compare.py's detail text that the stats and the elements table show.
+_SHOWN_DETAIL = re.compile(
+    r"\d+ of \d+ elements outside rtol=\S+, atol=\S+|worst at \([\d, ]*\)"
+    r"|max abs \S+, max rel \S+, max ULP \S+|differing \(torch vs engine\): .*")
+
+
+def _residual_detail(detail: str) -> str:
+    return "; ".join(part for part in detail.split("; ") if not _SHOWN_DETAIL.fullmatch(part))
+
+
+def _clip(text: str) -> dict:
+    """A printed value, cut at a line end near VALUE_CHARS; ``more`` counts what was cut."""
+    if len(text) <= VALUE_CHARS:
+        return {"text": text, "more": 0}
+    cut = text.rfind("\n", 0, VALUE_CHARS)
+    cut = cut if cut > VALUE_CHARS // 2 else VALUE_CHARS
+    return {"text": text[:cut], "more": len(text) - cut}
 
 
 def _input_view(name: str, value: Any) -> dict:
@@ -341,7 +403,7 @@ def _input_view(name: str, value: Any) -> dict:
             "name": name,
             "dtype": _text(value.get("dtype"), empty=""),
             "shape": json.dumps(value.get("shape")) if "shape" in value else "",
-            "data": _values(value["values"]),
+            "data": _values(value["values"], value.get("dtype")),
         }
     return {"name": name, "dtype": "", "shape": "", "data": _value(value)}
 
@@ -425,7 +487,7 @@ def _stats(measured: dict) -> list[tuple[str, str]]:
 
 def _elements(elements: list, dtype: str | None) -> list[dict]:
     out = []
-    for e in elements[:20]:
+    for e in elements[:ELEMENTS_SHOWN]:
         if not isinstance(e, dict):
             continue
         t, g = _float(e.get("torch")), _float(e.get("engine"))
@@ -436,11 +498,21 @@ def _elements(elements: list, dtype: str | None) -> list[dict]:
             ulp = _ulp(t, g, dtype)
         out.append({
             "index": _index_text(e.get("index")),
-            "torch": _text(e.get("torch"), empty=""),
-            "engine": _text(e.get("engine"), empty=""),
+            "torch": _element_value(e.get("torch"), t, dtype),
+            "engine": _element_value(e.get("engine"), g, dtype),
             "abs": _num(abs_err), "rel": _num(rel_err), "ulp": _num(ulp),
         })
     return out
+
+
+def _element_value(raw: Any, value: float | None, dtype: str | None) -> str:
+    """An element as the shortest text that gives back the same value in its dtype: the
+    harness hands float32 elements over as float64 (``0.10000000149011612`` is ``0.1``)."""
+    if value is not None and dtype in ("float16", "float32") and math.isfinite(value):
+        import numpy as np
+
+        return str(getattr(np, dtype)(value))
+    return _text(raw, empty="")
 
 
 def _ulp(expected: float, actual: float, dtype: str | None) -> float | None:
@@ -531,60 +603,139 @@ def _change_view(change: dict | None) -> dict | None:
 
 
 def _matrix(rows: list[dict], specs: list[dict]) -> dict | None:
-    """Area → spec rows × (check × variant) columns of pass / fail / xfail cells."""
+    """Area → spec rows × (check × dtype family) columns of pass / fail / xfail cells.
+
+    A spec's variants are grouped by dtype family (FAMILIES), so the width is bounded by
+    the checks × the families that occur, however many variant ids a suite has. A cell
+    shows the worst state of the family's variants, and its title lists them.
+    """
     if not rows:
         return None
-    variants = _ordered_variants(rows)
-    columns = [{"check": key, "heading": heading, "variant": v}
-               for key, heading in CHECKS for v in variants]
     specs_by_key: dict[tuple[str, str], dict] = {}
     for row, view in zip(rows, specs, strict=True):
         key = (view["area"], _spec_key(row))
         spec = specs_by_key.setdefault(key, {
-            "name": _spec_name(row), "id": key[1], "area": view["area"], "cells": {},
+            "name": _spec_name(row), "id": key[1], "cells": defaultdict(list),
             "anchor": None, "worst": 9})
-        states = _check_states(row)
-        for check, _ in CHECKS:
-            spec["cells"][(check, row.get("variant"))] = states[check]
+        variant = _text(row.get("variant"), empty="")
+        family = _family(variant)
+        for check, state in _check_states(row).items():
+            spec["cells"][(check, family)].append((variant, state))
         if view["has_details"] and (spec["anchor"] is None or view["rank"] < spec["worst"]):
             spec["anchor"], spec["worst"] = view["anchor"], view["rank"]
+    present = {family for spec in specs_by_key.values() for _, family in spec["cells"]}
+    families = [f for f in FAMILIES if f[0] in present]
     areas: dict[str, list[dict]] = defaultdict(list)
     for (area, _), spec in sorted(specs_by_key.items()):
         areas[area].append(spec)
     out_areas = []
     for area, area_specs in areas.items():
         spec_rows = []
-        totals: list[Counter] = [Counter() for _ in columns]
+        totals = {(check, f[0]): Counter() for check, _ in CHECKS for f in families}
         for spec in area_specs:
-            cells = []
-            for i, col in enumerate(columns):
-                state = spec["cells"].get((col["check"], col["variant"]), "absent")
-                totals[i][state] += 1
-                cls, symbol, _ = CELL[state]
-                cells.append({"cls": cls, "symbol": symbol})
+            cells, bad = [], False
+            for check, _ in CHECKS:
+                for family, _, _ in families:
+                    variants = spec["cells"].get((check, family))
+                    state = _worst(s for _, s in variants) if variants else "absent"
+                    totals[(check, family)][state] += 1
+                    bad = bad or state in ("fail", "error")
+                    first = family == families[0][0]  # of its check's group of columns
+                    if state == "absent" and not first and cells[-1]["state"] == "absent":
+                        cells[-1]["span"] += 1  # one cell for a run of absent ones in a group
+                        continue
+                    cells.append({"state": state, "span": 1, "first": first,
+                                  "symbol": CELL[state][1],
+                                  "title": _variants_title(family, variants or [])})
+            for cell in cells:
+                cell["attrs"] = _cell_attrs(cell["state"], cell["first"], cell["span"],
+                                            cell["title"])
             spec_rows.append({"name": spec["name"], "id": spec["id"], "anchor": spec["anchor"],
-                              "cells": cells,
-                              "bad": any(c["cls"] in ("fail", "error") for c in cells)})
+                              "title": _spec_title(spec, families), "cells": cells, "bad": bad})
         out_areas.append({
             "name": area,
             "specs": spec_rows,
-            "totals": [_aggregate(t) for t in totals],
+            "totals": [_aggregate(totals[(check, f[0])], first=f is families[0])
+                       for check, _ in CHECKS for f in families],
             "bad": sum(s["bad"] for s in spec_rows),
         })
     return {
-        "columns": columns,
-        "checks": [{"heading": heading, "span": len(variants)} for _, heading in CHECKS],
-        "variants": [v or "—" for v in variants] if variants != [None] else [],
+        "checks": [{"heading": heading, "span": len(families)} for _, heading in CHECKS],
+        # one unlabelled column needs no header row of its own
+        "families": [{"label": label, "title": title} for _, label, title in families]
+        if [f[0] for f in families] != [""] else [],
         "areas": out_areas,
         "derived": any(not isinstance(r.get("checks"), dict) for r in rows),
     }
 
 
-def _ordered_variants(rows: list[dict]) -> list[str | None]:
-    seen = {r.get("variant") for r in rows}
-    known = [v for v in ("float32", "float64") if v in seen]
-    rest = sorted((v for v in seen if v not in known and v is not None), key=str)
-    return ([None] if None in seen else []) + known + rest
+def _cell_attrs(state: str, first: bool, span: int = 1, title: str = "") -> Markup:
+    """A matrix cell's attributes, as few bytes as HTML allows (there are thousands): the
+    state's class, ``g`` on the first column of a check's group, no class when absent."""
+    classes = " ".join(c for c in (CELL[state][0] if state != "absent" else "",
+                                   "g" if first else "") if c)
+    attrs = f' class="{classes}"' if " " in classes else f" class={classes}" if classes else ""
+    if span > 1:
+        attrs += f" colspan={span}"
+    if title:
+        attrs += f' title="{escape(title)}"'
+    return Markup(attrs)
+
+
+def _family(variant: str) -> str:
+    """The dtype family of a variant id (``float32``, ``int32-int64``, ``bool-float16``)."""
+    if not variant:
+        return ""
+    families = {_dtype_family(dtype) for dtype in variant.split("-")}
+    if "other" in families:
+        return "other"
+    return families.pop() if len(families) == 1 else "mixed"
+
+
+def _dtype_family(dtype: str) -> str:
+    if dtype in ("float16", "bfloat16", "float32", "float64", "bool"):
+        return dtype
+    if re.fullmatch(r"u?int(8|16|32|64)", dtype):
+        return "integer"
+    if dtype in ("complex64", "complex128"):
+        return "complex"
+    return "other"
+
+
+def _worst(states) -> str:
+    return min(states, key=list(CELL).index)
+
+
+def _variants_title(family: str, variants: list[tuple[str, str]]) -> str:
+    """A cell's variant ids by state (``fail: float32-int64; pass: 35 variants``).
+
+    Empty when the column heading says it all. Variants that pass or are not exercised
+    are counted rather than named in a cell of many (the spec's name lists them all),
+    so a 36-variant spec does not repeat its list in each of its cells.
+    """
+    if not variants or [v for v, _ in variants] == [family]:
+        return ""
+    by_state: dict[str, list[str]] = defaultdict(list)
+    for variant, state in sorted(variants):
+        by_state[state].append(variant or "no variant")
+    parts = []
+    for state in CELL:
+        names = by_state.get(state)
+        if names and state in ("pass", "na") and len(variants) > TITLE_VARIANTS:
+            parts.append(f"{CELL[state][2]}: {len(names)} variant{'s' * (len(names) != 1)}")
+        elif names:
+            parts.append(f"{CELL[state][2]}: {', '.join(names)}")
+    return "; ".join(parts)
+
+
+def _spec_title(spec: dict, families: list[tuple[str, str, str]]) -> str:
+    """A matrix row's id, then its variants per column family when the label is not enough."""
+    lines = [spec["id"]]
+    for family, label, _ in families:
+        names = sorted({v for v, _ in spec["cells"].get((CHECKS[0][0], family), ())})
+        if names and names != [family]:
+            lines.append(f"{label}: {', '.join(names)}")
+    return "\n".join(lines)
 
 
 def _spec_key(row: dict) -> str:
@@ -611,8 +762,8 @@ def _check_states(row: dict) -> dict[str, str]:
         states = {}
         for check, _ in CHECKS:
             value = checks.get(check)
-            if value == "fail":
-                states[check] = "xfail" if outcome == "xfailed" else "fail"
+            if value in ("fail", "xfail"):  # the runner marks an expected divergence "xfail"
+                states[check] = "xfail" if outcome == "xfailed" or value == "xfail" else "fail"
             elif value == "pass":
                 states[check] = "pass"
             elif value == "n/a":
@@ -630,17 +781,14 @@ def _check_states(row: dict) -> dict[str, str]:
     return {check: bad if check in failed else "unknown" for check, _ in CHECKS}
 
 
-def _aggregate(counts: Counter) -> dict:
+def _aggregate(counts: Counter, first: bool = False) -> dict:
     """An area's cell: the worst state present, with how many specs are in it."""
-    for state in ("fail", "error", "xfail"):
-        if counts[state]:
-            return {"cls": state, "text": f"{counts[state]}{CELL[state][1]}",
-                    "title": _count_title(counts)}
-    if counts["pass"]:
-        return {"cls": "pass", "text": str(counts["pass"]), "title": _count_title(counts)}
-    if counts["unknown"]:
-        return {"cls": "unknown", "text": "?", "title": _count_title(counts)}
-    return {"cls": "na", "text": "", "title": _count_title(counts)}
+    state = _worst(s for s, n in counts.items() if n)
+    text = {"fail": f"{counts['fail']}✗", "error": f"{counts['error']}!",
+            "xfail": f"{counts['xfail']}✗", "unknown": "?", "pass": str(counts["pass"]),
+            "na": CELL["na"][1]}
+    return {"text": text.get(state, ""),
+            "attrs": _cell_attrs(state, first, title=_count_title(counts))}
 
 
 def _count_title(counts: Counter) -> str:
@@ -652,7 +800,11 @@ def _count_title(counts: Counter) -> str:
 
 
 def _coverage(rows: list[dict], engine_api: Any) -> dict | None:
-    """What the specs exercise, per kind, against what the engine offers."""
+    """What the specs exercise, per kind, against what the engine offers.
+
+    The meter and the "not exercised" list count the engine's ops (``engine_api[kind]``);
+    classes and dtypes it offers (``engine_api["types"]``) are not ops, but a spec using one
+    does not use something missing either."""
     have = [r["coverage"] for r in rows if isinstance(r.get("coverage"), dict)]
     engine_api = engine_api if isinstance(engine_api, dict) else None
     if not have and not engine_api:
@@ -661,12 +813,14 @@ def _coverage(rows: list[dict], engine_api: Any) -> dict | None:
     for key, heading in COVERAGE_KINDS:
         used = Counter(str(name) for c in have for name in set(c.get(key) or []))
         offered = {str(name) for name in (engine_api or {}).get(key) or []}
+        known = offered | {str(name) for name in (engine_api or {}).get("types") or []
+                           if key == "functions"}
         exercised = sorted(used.items(), key=lambda kv: (-kv[1], kv[0]))
         kinds.append({
             "key": key,
             "heading": heading,
             "exercised": [{"name": name, "count": n,
-                           "missing": bool(engine_api) and name not in offered}
+                           "missing": bool(engine_api) and name not in known}
                           for name, n in exercised],
             "unexercised": sorted(offered - set(used)),
             "offered": len(offered) if engine_api else None,
@@ -685,7 +839,7 @@ def _margin_list(row: dict) -> list[dict]:
 
 def _margin_row(m: dict) -> dict:
     return {"variable": _text(m.get("variable"), empty=""), "field": _text(m.get("field")),
-            "op": _text(m.get("op"), empty="(leaf)"), "dtype": _text(m.get("dtype"), empty=""),
+            "op": _margin_op(m), "dtype": _text(m.get("dtype"), empty=""),
             "max_abs": _num(m.get("max_abs")), "max_rel": _num(m.get("max_rel")),
             "max_ulp": _num(m.get("max_ulp")), "ratio": _num(m.get("ratio")),
             "zone": _zone(_float(m.get("ratio")))}
@@ -699,7 +853,7 @@ def _margins(rows: list[dict], specs: list[dict]) -> dict | None:
             ratio = _float(m.get("ratio"))
             if ratio is None:
                 continue
-            op = str(m.get("op") or "(leaf)")
+            op = _margin_op(m)
             entry = worst.setdefault(op, {"ratio": -1.0, "m": m, "view": view, "count": 0})
             entry["count"] += 1
             if _sortable(ratio) > _sortable(entry["ratio"]):
@@ -720,7 +874,8 @@ def _margins(rows: list[dict], specs: list[dict]) -> dict | None:
     for i, (op, entry) in enumerate(ordered):
         ratio, m, view = entry["ratio"], entry["m"], entry["view"]
         bars.append({
-            "op": op, "y": g["top"] + i * g["row"], "width": max(x_of(ratio), 1.5),
+            "op": op, "label": _margin_label(op),
+            "y": g["top"] + i * g["row"], "width": max(x_of(ratio), 1.5),
             "zone": _zone(ratio), "ratio": _num(ratio), "field": _text(m.get("field")),
             "dtype": _text(m.get("dtype"), empty=""), "variable": _text(m.get("variable")),
             "spec": view["id"], "anchor": view["anchor"] if view["has_details"] else None,
@@ -732,12 +887,28 @@ def _margins(rows: list[dict], specs: list[dict]) -> dict | None:
     if not any(t["one"] for t in ticks):
         ticks.append({"x": x_of(1.0), "label": "1", "one": True})
     height = g["top"] + len(bars) * g["row"] + 8
+    label_w = max(g["label"], math.ceil(max(len(b["label"]) for b in bars) * MARGIN_CHAR_W) + 16)
     return {
-        "bars": bars, "ticks": ticks, "height": height, "label_w": g["label"],
-        "plot_w": g["plot"], "width": g["label"] + g["plot"] + g["value"], "row": g["row"],
+        "bars": bars, "ticks": ticks, "height": height, "label_w": label_w,
+        "plot_w": g["plot"], "width": label_w + g["plot"] + g["value"], "row": g["row"],
         "top": g["top"], "over": sum(b["zone"] == "over" for b in bars),
         "near": sum(b["zone"] == "near" for b in bars),
     }
+
+
+def _margin_op(m: dict) -> str:
+    """The op a margin is attributed to; results older than attribution have null (leaves)
+    or, for a grad_fn PyTorch refused to give, the error's text: never a label."""
+    op = m.get("op")
+    if not op:
+        return "(leaf)"
+    op = str(op)
+    return "(unattributed)" if op.startswith("raises ") else op
+
+
+def _margin_label(op: str) -> str:
+    """The op as the chart shows it: at most MARGIN_LABEL_CHARS characters."""
+    return op if len(op) <= MARGIN_LABEL_CHARS else op[:MARGIN_LABEL_CHARS - 1] + "…"
 
 
 def _zone(ratio: float | None) -> str:
@@ -846,8 +1017,19 @@ def _value(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def _values(values: Any) -> str:
-    """JSON for input values, one outermost row per line so matrices stay readable."""
+def _values(values: Any, dtype: Any = None) -> str:
+    """JSON for input values, one outermost row per line so matrices stay readable; float16
+    and float32 elements in their shortest text (results.json holds them as float64, so
+    ``0.1`` comes as ``0.10000000149011612``)."""
+    def dump(v: Any) -> str:
+        if dtype in ("float16", "float32") and type(v) is float and math.isfinite(v):
+            import numpy as np
+
+            return str(getattr(np, dtype)(v))
+        if isinstance(v, list):
+            return "[" + ", ".join(dump(x) for x in v) + "]"
+        return json.dumps(v)
+
     if isinstance(values, list) and values and all(isinstance(v, list) for v in values):
-        return "[" + ",\n ".join(json.dumps(v) for v in values) + "]"
-    return json.dumps(values)
+        return "[" + ",\n ".join(dump(v) for v in values) + "]"
+    return dump(values)

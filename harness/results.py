@@ -6,6 +6,7 @@ they travel to the pytest-xdist controller inside `report.user_properties`.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 import platform
@@ -17,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from harness.runner import SpecResult
+from harness.runner import SpecResult, first_line, observed
 from harness.spec import Spec, SpecError
 
 SCHEMA_VERSION = 1
@@ -33,8 +34,15 @@ def area_of(path: str) -> str:
     return "/".join(parts) or "."
 
 
+def reproduce(node_id: str, session_seed, options: list[str] | tuple[str, ...] = ()) -> str:
+    """The shell command that replays one item: its node id, the session seed, and the options
+    of the run that change what it runs (see plugin.reproduce_options)."""
+    return shlex.join(["pytest", node_id, f"--hypothesis-seed={session_seed}", *options])
+
+
 def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
-                    session_seed, variant: str | None = None) -> dict:
+                    session_seed, variant: str | None = None,
+                    reproduce_options: list[str] | tuple[str, ...] = ()) -> dict:
     failure = None
     if result.outcome not in ("passed", "xpassed"):
         failure = {
@@ -49,7 +57,7 @@ def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
             ],
             "inputs": _inputs(result.inputs),
             "seed": str(session_seed),
-            "reproduce": f"pytest {shlex.quote(node_id)} --hypothesis-seed={session_seed}",
+            "reproduce": reproduce(node_id, session_seed, reproduce_options),
             "snippet": snippet(spec, result.inputs),
             "traceback": result.traceback,
         }
@@ -73,7 +81,7 @@ def record_for_broken(node_id: str, name: str, error: SpecError) -> dict:
         "program": "", "program_line": None,
         "failure": {"kind": "broken_spec", "message": str(error), "statement_line": None,
                     "discrepancies": [], "inputs": None, "seed": None, "reproduce": None,
-                    "traceback": None},
+                    "snippet": None, "traceback": None},
         "variant": None, "area": area_of(error.path), "checks": {}, "margins": [],
         "coverage": {"functions": [], "methods": [], "grad_fns": []}, "expectation": None,
     }
@@ -105,8 +113,40 @@ def snippet(spec: Spec, inputs: dict[str, np.ndarray] | None) -> str | None:
             continue
         values = _NON_FINITE.sub(r"math.\1", repr(array.tolist()))
         grad = ", requires_grad=True" if spec.model.inputs[name].requires_grad else ""
-        lines.append(f"{name} = torch.tensor(np.array({values}, dtype=np.{array.dtype}){grad})")
-    return "\n".join(lines) + "\n" + spec.program.text
+        shaped = f".reshape({array.shape})" if array.size == 0 and array.ndim > 1 else ""
+        lines.append(f"{name} = torch.tensor(np.array({values}, "
+                     f"dtype=np.{array.dtype}){shaped}{grad})")
+    return "\n".join(lines) + "\n" + _catching_declared_raises(spec)
+
+
+def _catching_declared_raises(spec: Spec) -> str:
+    """The program with each statement the spec declares under `raises:` in a try/except that
+    prints the exception, so the snippet runs on past it to the end, as the harness does."""
+    text = spec.program.text
+    declared = {r.line: r.type for r in spec.model.raises}
+    if not declared:
+        return text
+    # `except ... as name` unbinds name after the handler: take one the program never uses
+    name = next(n for n in ("e", "error", *(f"error{i}" for i in range(1, 1000)))
+                if not re.search(rf"\b{n}\b", text))
+    lines = text.splitlines()
+    ends: dict[int, int] = {}  # first line -> last line of the statements starting there
+    for statement in spec.program.statements:
+        ends[statement.line] = max(ends.get(statement.line, 0), statement.end_line)
+    for start in sorted(ends, reverse=True):
+        kind = declared.get(start)
+        if kind is None:
+            continue
+        first, last = start - 1, ends[start]
+        builtin = getattr(builtins, kind, None)
+        if isinstance(builtin, type) and issubclass(builtin, BaseException):
+            handler = f"except {kind} as {name}:  # the spec declares this {kind}"
+        else:  # a PyTorch-specific class the snippet's namespace does not name
+            handler = f"except Exception as {name}:  # the spec declares {kind}"
+        lines[first:last] = ["try:", *("    " + line if line.strip() else line
+                                       for line in lines[first:last]),
+                             handler, f"    print(type({name}).__name__, {name})"]
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
 def _inputs(inputs: dict[str, np.ndarray] | None) -> dict | None:
@@ -198,8 +238,8 @@ def failure_text(record: dict) -> str:
         line = record["program_line"] + f["statement_line"] - 1
     lines = [f"{record['file']}:{line}: {record['outcome'].upper()} ({f['kind']}): {f['message']}"]
     for d in f["discrepancies"]:
-        where = f"{d['variable']}.{d['field']}" if d["variable"] else d["field"]
-        lines.append(f"  line {d['statement_line']} `{d['statement']}`: {where}")
+        where = observed(d["variable"], d["field"])
+        lines.append(f"  line {d['statement_line']} `{first_line(d['statement'])}`: {where}")
         lines.append("    torch : " + d["torch"].replace("\n", "\n            "))
         lines.append("    engine: " + d["engine"].replace("\n", "\n            "))
         if d["detail"]:

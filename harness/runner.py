@@ -33,8 +33,9 @@ XFAILED, XPASSED = "xfailed", "xpassed"
 class Mismatch(AssertionError):
     """The engine's trace differs from PyTorch's."""
 
-    def __init__(self, discrepancies: list[Discrepancy]):
+    def __init__(self, discrepancies: list[Discrepancy], raised_line: int | None = None):
         self.discrepancies = discrepancies
+        self.raised_line = raised_line  # for an exception discrepancy: the line that raised
         super().__init__("\n".join(d.describe() for d in discrepancies))
 
 
@@ -85,7 +86,7 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
     oracle, engine = backends or torch_and_engine()
     requires_grad = {n: d.requires_grad for n, d in spec.model.inputs.items()}
     expected_lines = {r.line for r in spec.model.raises}
-    comparator = Comparator(spec.tolerances())
+    comparator = Comparator(spec.tolerances(), spec.program)
     exercised: set[str] = set()
     grad_fns: set[str] = set()
     examples = 0
@@ -98,7 +99,8 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
             raise timed_out  # every later example fails at once: no second wait, fast shrink
         try:
             with time_limit(time_limit_s):
-                return traces.run(spec.program, backend, inputs, requires_grad, expected_lines)
+                return traces.run(spec.program, backend, inputs, requires_grad, expected_lines,
+                                  grad_ops=backend is oracle)
         except ProgramTimeout:
             who = "PyTorch" if backend is oracle else "the engine"
             timed_out = (BrokenSpec if backend is oracle else EngineTimeout)(
@@ -120,7 +122,7 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
             found = comparator.compare(expected, actual)
             target(min(comparator.worst_ratio, 1e12), label="error / tolerance")
             if found:
-                raise Mismatch(found)
+                raise Mismatch(found, _raised_line(found[0], expected, actual))
         except BaseException:
             last_failing = inputs
             raise
@@ -146,8 +148,8 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
     except Mismatch as exc:
         result.outcome, result.kind = FAILED, "mismatch"
         result.discrepancies = exc.discrepancies
-        result.statement_line = exc.discrepancies[0].statement_line
-        result.message = _summary(exc.discrepancies)
+        result.statement_line = exc.raised_line or exc.discrepancies[0].statement_line
+        result.message = _summary(exc.discrepancies, exc.raised_line)
     except EngineTimeout as exc:
         result.outcome, result.kind, result.message = FAILED, "timeout", str(exc)
     except BrokenSpec as exc:
@@ -223,7 +225,9 @@ class EngineTimeout(Exception):
 
 
 def _scan(trace: traces.Trace, exercised: set[str], grad_fns: set[str]) -> None:
-    """Which check categories PyTorch's trace exercised, and the grad_fn classes it produced."""
+    """Which check categories PyTorch's trace exercised, and the grad_fn classes it produced
+    (those of its variables, and those its backward passes went through)."""
+    grad_fns.update(trace.backward_nodes)
     for step in trace.steps:
         if step.stdout:
             exercised.add("prints")
@@ -271,24 +275,53 @@ def check_declared_errors(spec: Spec, oracle: traces.Trace) -> None:
     declared = {r.line: r for r in spec.model.raises}
     for step in oracle.steps:
         exc, want = step.exception, declared.pop(step.line, None)
+        raised = (exc.line if exc else None) or step.line  # inside a loop, a block, a def
+        inside = f" (in the statement at line {step.line})" if raised != step.line else ""
         if exc and not want:
             raise BrokenSpec(f"PyTorch raised {exc.type}: {exc.message} at program line "
-                             f"{step.line}, but the spec declares no error there", step.line)
+                             f"{raised}{inside}, but the spec declares no error there", raised)
         if want and not exc:
             raise BrokenSpec(f"the spec says line {step.line} raises {want.type}, "
                              "but PyTorch raised nothing", step.line)
         if want and (exc.type != want.type or not re.search(want.match, exc.message)):
+            at = f" at line {raised}" if raised != step.line else ""
             raise BrokenSpec(f"the spec says line {step.line} raises {want.type} matching "
-                             f"{want.match!r}, but PyTorch raised {exc.type}: {exc.message}",
-                             step.line)
+                             f"{want.match!r}, but PyTorch raised {exc.type}{at}: {exc.message}",
+                             raised)
     if declared:
         line = min(declared)
         raise BrokenSpec(f"the spec says line {line} raises {declared[line].type}, "
                          "but PyTorch never ran it", line)
 
 
-def _summary(found: list[Discrepancy]) -> str:
+def _summary(found: list[Discrepancy], raised_line: int | None = None) -> str:
     first = found[0]
-    where = f"{first.variable}.{first.field}" if first.variable else first.field
+    where = observed(first.variable, first.field)
     more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
-    return f"line {first.statement_line} `{first.statement}`: {where} differs{more}"
+    raised = f" (raised at line {raised_line})" \
+        if raised_line and raised_line != first.statement_line else ""
+    return (f"line {first.statement_line} `{first_line(first.statement)}`: {where} differs"
+            f"{raised}{more}")
+
+
+def observed(variable: str | None, field: str) -> str:
+    """What differs, as the program would spell it: `x.grad`, `ws[0].grad`, `d['y'].values`."""
+    return f"{variable}.{field}".replace(".[", "[") if variable else field
+
+
+def first_line(statement: str) -> str:
+    """A statement as a one-line message shows it: its first line, then "…" if there is more."""
+    head, _, rest = statement.strip().partition("\n")
+    return f"{head.rstrip()} …" if rest.strip() else head
+
+
+def _raised_line(first: Discrepancy, expected: traces.Trace, actual: traces.Trace) -> int | None:
+    """For an exception discrepancy, the program line that raised: the engine's if it raised,
+    else PyTorch's (so the line PyTorch raised at and the engine did not)."""
+    if first.field != "exception":
+        return None
+    for trace in (actual, expected):
+        for step in trace.steps:
+            if step.line == first.statement_line and step.exception is not None:
+                return step.exception.line or step.line
+    return None

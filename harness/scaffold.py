@@ -51,8 +51,22 @@ def spec_path(target: str, root: Path) -> tuple[Path, str, str]:
     return root / "specs" / Path(*parts[:-1]) / f"{parts[-1]}.yaml", "/".join(parts[:-1]), parts[-1]
 
 
-def new_spec(target: str, root: Path = Path(".")) -> Path:
-    """Write the skeleton; never overwrites an existing file."""
+def project_root(start: Path | None = None) -> Path:
+    """The folder whose specs/ `parity new` writes to, from wherever it is run: above the
+    innermost `specs` folder around `start` (preferring one beside a pyproject.toml), else the
+    nearest folder from `start` up that holds specs/, else `start` (the current folder)."""
+    start = (start or Path.cwd()).resolve()
+    folders = [start, *start.parents]
+    around = [f.parent for f in folders if f.name == "specs"]  # inside specs/: its parent
+    beside_pyproject = [f for f in around if (f / "pyproject.toml").is_file()]
+    if beside_pyproject or around:
+        return (beside_pyproject or around)[0]
+    return next((f for f in folders if (f / "specs").is_dir()), start)
+
+
+def new_spec(target: str, root: Path | None = None) -> Path:
+    """Write the skeleton under `root` (default: project_root()); never overwrites a file."""
+    root = project_root() if root is None else root
     path, area, name = spec_path(target, root)
     if path.exists():
         raise ScaffoldError(f"{path} already exists")

@@ -3,7 +3,9 @@ in some setups, where SIGALRM is unavailable).
 
 One daemon watchdog thread per process checks the armed deadline; when it passes, it raises
 `ProgramTimeout` asynchronously in the thread that armed it (`PyThreadState_SetAsyncExc`). The
-exception arrives between bytecodes, so Python loops stop; a single long C call finishes first.
+exception arrives between bytecodes, so Python loops stop; a single long C call finishes first
+(the builtins that could loop in C for long are capped: harness.program.MAX_ITEMS; `parity
+validate` also runs its dry runs in a child process that it kills: harness.dryrun).
 `ProgramTimeout` derives from BaseException so that a spec's own `except Exception:` cannot swallow
 it. Arming costs an attribute write, not a thread start.
 """
@@ -11,6 +13,7 @@ it. Arming costs an attribute write, not a thread start.
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -57,6 +60,16 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (harness.dryrun) has no watchdog thread, and the lock may have been held
+    by it at the fork: start afresh."""
+    _watchdog.__init__()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @contextmanager

@@ -9,6 +9,7 @@ are normalised here, so the comparison never sees them.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import types
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from harness import attribution
 from harness import program as programs
 from harness.backends import Backend
 
@@ -78,6 +80,9 @@ class WarningRecord:
 class ExceptionRecord:
     type: str
     message: str
+    # the innermost program line in the traceback (inside a loop, a `with` block, a function the
+    # program defines), None if no program frame: where to point, never part of the comparison
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -88,29 +93,48 @@ class Step:
     warnings: tuple[WarningRecord, ...] = ()
     exception: ExceptionRecord | None = None
     state: dict[str, object] = field(default_factory=dict)
+    #: "x.grad" -> the backward ops that fed x's .grad so far, "g" -> those that computed a
+    #: torch.autograd.grad result bound to g (PyTorch's trace, when recorded:
+    #: harness.attribution); not an observation, so never compared
+    autograd_ops: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
 class Trace:
     backend: str
     steps: list[Step] = field(default_factory=list)
+    #: grad_fn classes of the nodes the backward passes went through (when recorded)
+    backward_nodes: set[str] = field(default_factory=set, compare=False, repr=False)
 
 
 def run(program: programs.Program, backend: Backend, inputs: dict[str, np.ndarray],
-        requires_grad: dict[str, bool], expected_errors: set[int] = frozenset()) -> Trace:
-    """Run every statement; stop after an exception unless the spec expects one on that line."""
+        requires_grad: dict[str, bool], expected_errors: set[int] = frozenset(),
+        grad_ops: bool = False) -> Trace:
+    """Run every statement; stop after an exception unless the spec expects one on that line.
+
+    With `grad_ops` (PyTorch's run), each step also carries which backward ops produced each
+    gradient (`Step.autograd_ops`), for the margins."""
     namespace = programs.namespace(backend.module, backend.functional)
     trace = Trace(backend.name)
+    recording = attribution.recording(backend.module, namespace) if grad_ops \
+        else contextlib.nullcontext()
     try:
         trace.steps.append(_make_inputs(namespace, backend, inputs, requires_grad))
         if trace.steps[0].exception:
             return trace
-        for statement in program.statements:
-            step = _run_statement(statement, namespace)
-            step.state = observe_namespace(namespace, backend)
-            trace.steps.append(step)
-            if step.exception and statement.line not in expected_errors:
-                break
+        with recording as recorder:
+            ops: dict[str, str] = {}
+            for statement in program.statements:
+                step = _run_statement(statement, namespace)
+                step.state = observe_namespace(namespace, backend)
+                if recorder is not None and recorder.changed:
+                    ops = recorder.ops()
+                step.autograd_ops = ops
+                trace.steps.append(step)
+                if step.exception and statement.line not in expected_errors:
+                    break
+            if recorder is not None:
+                trace.backward_nodes = recorder.classes
     finally:
         backend.reset()
     return trace
@@ -143,7 +167,8 @@ def _run_statement(statement: programs.Statement, namespace: dict) -> Step:
         try:
             exec(statement.code, namespace)
         except Exception as exc:  # the program's own exception is an observation
-            step.exception = ExceptionRecord(type(exc).__name__, normalise(str(exc)))
+            step.exception = ExceptionRecord(type(exc).__name__, normalise(str(exc)),
+                                             raised_at(exc))
     printed = out.getvalue()
     step.stdout = normalise(printed) if printed else ""
     step.warnings = tuple(
@@ -155,6 +180,16 @@ def _run_statement(statement: programs.Statement, namespace: dict) -> Step:
         for w in caught
     )
     return step
+
+
+def raised_at(exc: BaseException) -> int | None:
+    """The innermost frame of the program (its filename) in the exception's traceback."""
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == programs.FILENAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def observe_namespace(namespace: dict, backend: Backend) -> dict[str, object]:

@@ -48,11 +48,14 @@ def validate(paths: Iterable[str | Path], root: Path | None = None, run: bool = 
     paths = list(paths)
     outcome = Outcome()
     ids: dict[str, set[str]] = {}  # file -> the item ids of its good specs
-    for path in spec_files(paths):
+    loaded = [load_file(path, root=root).entries for path in spec_files(paths)]
+    # checked together: the dry runs share one child process and its warm caches
+    good = [e for entries in loaded for e in entries if not isinstance(e, SpecError)]
+    found = dict(zip(map(id, good), check_specs(good, run, time_limit), strict=True))
+    for entries in loaded:
         outcome.files += 1
-        entries = load_file(path, root=root).entries
         for entry in entries:
-            problem = entry if isinstance(entry, SpecError) else check_spec(entry, run, time_limit)
+            problem = entry if isinstance(entry, SpecError) else found[id(entry)]
             if problem:
                 outcome.problems.append(problem)
             else:
@@ -89,20 +92,45 @@ def item_ids(spec: Spec) -> set[str]:
 def check_spec(spec: Spec, run: bool = True,
                time_limit: float = DEFAULT_LIMIT_S) -> SpecError | None:
     """The first problem of a loaded spec: an unknown PyTorch name, then the dry run."""
-    where = f"specs[{spec.index}].program"
+    return check_specs([spec], run, time_limit)[0]
+
+
+def check_specs(specs: list[Spec], run: bool = True,
+                time_limit: float = DEFAULT_LIMIT_S) -> list[SpecError | None]:
+    """check_spec for each spec; the dry runs share one child process (harness.dryrun), and
+    whatever goes wrong becomes that spec's problem, never an exception."""
+    out: list[SpecError | None] = []
+    for spec in specs:
+        try:
+            out.append(_name_problem(spec))
+        except Exception as exc:  # a harness bug: still one line about this spec
+            out.append(_error(spec, 1, 1, f"the harness failed checking names "
+                                          f"({type(exc).__name__}: {exc})"))
+    to_run = [i for i, problem in enumerate(out) if problem is None] if run else []
+    try:
+        found = dryrun.dry_runs([specs[i] for i in to_run], time_limit)
+    except Exception as exc:
+        found = [(None, f"the harness failed ({type(exc).__name__}: {exc})")] * len(to_run)
+    for i, problem in zip(to_run, found, strict=True):
+        if problem is not None:
+            line, message = problem
+            out[i] = _error(specs[i], line or 1, 1, f"dry run on PyTorch: {message}")
+    return out
+
+
+def _name_problem(spec: Spec) -> SpecError | None:
     tree = ast.parse(spec.program.text)
     declared = {r.line for r in spec.model.raises}
     found = api_names.check(tree, set(spec.model.inputs), declared)
     if found:
         line, col, message = found
-        return SpecError(spec.path, *spec.file_position(line, col), where, message, spec.name)
-    if run:
-        failed = dryrun.dry_run(spec, time_limit)
-        if failed:
-            line, message = failed
-            return SpecError(spec.path, *spec.file_position(line), where,
-                             f"dry run on PyTorch: {message}", spec.name)
+        return _error(spec, line, col, message)
     return None
+
+
+def _error(spec: Spec, line: int, col: int, message: str) -> SpecError:
+    return SpecError(spec.path, *spec.file_position(line, col), f"specs[{spec.index}].program",
+                     message, spec.name)
 
 
 def check_expectations(path: Path, ids: dict[str, set[str]]) -> list[SpecError]:
@@ -114,6 +142,9 @@ def check_expectations(path: Path, ids: dict[str, set[str]]) -> list[SpecError]:
         if not m:
             return [SpecError(str(path), 1, 1, "", str(exc))]
         return [SpecError(m[1], int(m[2]), int(m[3]), "", m[4])]
+    except Exception as exc:  # aliases expanding too far (harness.spec.plain), and the like
+        return [SpecError(str(path), 1, 1, "", f"cannot load expectations: "
+                                             f"{type(exc).__name__}: {exc}")]
     problems = []
     for entry in entries.values():
         file = entry.id.split("::")[0]

@@ -166,6 +166,15 @@
     set(long);
   });
 
+  // --- a snippet whose program the card shows already gets it back from there (page size)
+  $$("pre.snippet span.then").forEach(function (then) {
+    var program = $("pre.program", then.closest(".card"));
+    if (!program) return;
+    var copy = program.cloneNode(true);
+    $$(".ln, .mk", copy).forEach(function (el) { el.remove(); });
+    then.replaceWith(document.createTextNode(copy.textContent));
+  });
+
   // --- copy buttons for commands and snippets
   $$("pre.copy").forEach(function (pre) {
     var wrap = document.createElement("div");

@@ -21,6 +21,7 @@ CORPUS = Path(__file__).parents[1] / "broken_specs"
 FILES = sorted(CORPUS.glob("*.yaml"))
 EXPECT = re.compile(rb"# expect: (\d+):(\d+) (\S+) \| (.*)")
 TIME_LIMIT = 1.0
+TWINS = {"duplicate_spec_name.yaml", "duplicate_name_broken_twin.yaml"}  # good spec + broken
 GOOD = """\
 specs:
   - name: double
@@ -82,6 +83,8 @@ def test_a_run_with_the_corpus_runs_the_rest_and_reports_errors(pytester):
     specs = pytester.path / "specs"
     shutil.copytree(CORPUS, specs / "broken")
     (specs / "good.yaml").write_text(GOOD)
+    (specs / "broken" / "empty.yaml").write_bytes(b"")
+    (specs / "broken" / "huge.yaml").write_text(GOOD + "# " + "x" * 10_000_000 + "\n")
     result = pytester.runpytest("specs", "--parity-engine", "torch", "--parity-max-examples", "3",
                                 "--parity-time-limit", str(TIME_LIMIT), "-p", "no:cacheprovider")
     data = json.loads((pytester.path / "reports" / "results.json").read_text())
@@ -89,8 +92,13 @@ def test_a_run_with_the_corpus_runs_the_rest_and_reports_errors(pytester):
     for record in data["results"]:
         outcomes.setdefault(record["id"].split("::")[0], set()).add(record["outcome"])
     assert outcomes.pop("specs/good.yaml") == {"passed"}
-    # duplicate_spec_name.yaml holds a good spec and its broken twin
-    assert outcomes.pop("specs/broken/duplicate_spec_name.yaml") == {"passed", "error"}
-    assert outcomes == {f"specs/broken/{f.name}": {"error"} for f in FILES
-                        if f.name != "duplicate_spec_name.yaml"}
+    for name in TWINS:  # a good spec, and a broken one with the same name
+        assert outcomes.pop(f"specs/broken/{name}") == {"passed", "error"}
+    assert outcomes == {f"specs/broken/{name}": {"error"}
+                        for name in [f.name for f in FILES] + ["empty.yaml", "huge.yaml"]
+                        if name not in TWINS}
+    # every item has a record of its own: none is lost to another item with the same id
+    counts = result.parseoutcomes()
+    ran = counts["passed"] + counts["errors"] + counts.get("failed", 0)  # failed: at run time
+    assert len(data["results"]) == ran == len(FILES) + 5
     assert result.ret == 1

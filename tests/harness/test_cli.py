@@ -49,6 +49,23 @@ def test_new_never_overwrites_and_checks_the_name(project, capsys):
     assert "expected AREA/NAME" in capsys.readouterr().err
 
 
+def test_new_writes_to_the_projects_specs_from_any_folder(project, monkeypatch, capsys):
+    """Run inside specs/ops, `parity new ops/x` once wrote specs/ops/specs/ops/x.yaml."""
+    (project / "pyproject.toml").write_text("")
+    (project / "specs" / "ops").mkdir(parents=True)
+    monkeypatch.chdir(project / "specs" / "ops")
+    assert main(["new", "ops/from_inside"]) == 0
+    assert (project / "specs" / "ops" / "from_inside.yaml").exists()
+    out = capsys.readouterr()
+    assert out.out.strip() == "from_inside.yaml"  # relative to where the user is
+    assert f"specs/ folder: {project.resolve() / 'specs'}" in out.err
+    (project / "docs").mkdir()
+    monkeypatch.chdir(project / "docs")  # beside specs/: the folder that holds specs/
+    assert main(["new", "ops/from_docs"]) == 0
+    assert capsys.readouterr().out.strip() == str(Path("../specs/ops/from_docs.yaml"))
+    assert not (project / "docs" / "specs").exists()
+
+
 def test_new_skeleton_passes_on_the_engine(pytester):
     pytester.chdir()
     assert main(["new", "smoke/skeleton"]) == 0
@@ -69,6 +86,20 @@ def test_validate_prints_one_line_per_problem(project, capsys):
         "specs/bad.yaml:4:5: specs[0].programm: unknown field (did you mean 'program'?)",
     ]
     assert "0 specs valid, 2 problems (2 files)" in out.err
+
+
+def test_validate_says_which_files_a_run_would_not_collect(project, capsys):
+    good = BROKEN.replace("programm", "program")
+    (project / "specs").mkdir()
+    (project / "specs" / "a.yaml").write_text(good)
+    (project / "elsewhere").mkdir()
+    (project / "elsewhere" / "b.yaml").write_text(good)
+    assert main(["validate", "--no-run", "specs"]) == 0
+    assert "note:" not in capsys.readouterr().err
+    assert main(["validate", "--no-run", "specs", "elsewhere"]) == 0
+    err = capsys.readouterr().err
+    assert ("note: `parity run` does not collect 1 of these files (it takes *.yaml under a folder "
+            f"named specs/): {Path('elsewhere/b.yaml')}") in err
 
 
 def test_validate_without_files_is_an_error(project, capsys):
@@ -134,6 +165,30 @@ def test_run_passes_pytest_options_through(project):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "[100%]" in out.stdout  # pytest's progress
     assert "parity: 1 passed" in out.stdout and "index.html" in out.stdout
+
+
+def test_run_never_takes_an_option_value_for_a_path(pytester, capsys):
+    """`--parity-report reports` with an existing reports/ ran pytest's testpaths (the unit
+    tests) instead of specs/: the value of an option is no path."""
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ntestpaths = ["tests"]\n')
+    pytester.makepyfile(**{"tests/test_unit": "def test_unit():\n    assert False\n"})
+    (pytester.path / "specs").mkdir()
+    (pytester.path / "specs" / "s.yaml").write_text(
+        "specs:\n  - name: ok\n    description: d\n    inputs: {x: {shape: [2]}}\n"
+        "    program: y = x * 2\n")
+    (pytester.path / "reports").mkdir()
+    pytester.chdir()
+    options = ["--parity-engine", "torch", "--parity-max-examples", "2", "-p", "no:cacheprovider"]
+    assert main(["run", "--parity-report", "reports", *options]) == 0
+    data = json.loads((pytester.path / "reports" / "results.json").read_text())
+    assert [r["id"] for r in data["results"]] == ["specs/s.yaml::ok"]
+    os.chdir(pytester.path / "specs")  # from inside specs/ too: specs/, once
+    assert main(["run", "-k", "ok", "--parity-report", "../reports", *options]) == 0
+    data = json.loads((pytester.path / "reports" / "results.json").read_text())
+    assert [r["id"] for r in data["results"]] == ["specs/s.yaml::ok"]
+    pytester.chdir()
+    assert main(["run", "tests", "--parity-report", "", *options]) == 1  # a path: as given
+    capsys.readouterr()
 
 
 def cookbook() -> list[str]:

@@ -136,3 +136,34 @@ def test_warnings_compare_category_text_and_line():
 def test_missing_variable_is_reported():
     [d] = compare(Trace("t", [step(state={"y": 1})]), Trace("e", [step(state={})]))
     assert d.field == "variables"
+
+
+@pytest.mark.parametrize("wrap, variable, field", [
+    (lambda t: t, "x", "values"),
+    (lambda t: (tensor([0.0]), t), "ws", "[1].values"),
+    (lambda t: ((t,),), "ws", "[0].[0].values"),
+    (lambda t: MappingState((("y", t),)), "d", "['y'].values"),
+    (lambda t: (MappingState((("y", t),)),), "d", "[0].['y'].values"),
+])
+def test_float_mismatches_inside_containers_carry_their_measure(wrap, variable, field):
+    """The abs/rel/ULP numbers and the differing elements reach the discrepancy wherever the
+    tensor sits: a list element (`ws[0].grad`), a dict entry (`d['y']`), nested."""
+    def trace(values):
+        return Trace("t", [Step(1, "y = x", state={variable: wrap(tensor(values))})])
+
+    [d] = compare(trace([1.0, 2.0]), trace([1.0, 2.5]))
+    assert (d.variable, d.field) == (variable, field)
+    assert d.measure is not None
+    assert d.measure["mismatched"] == 1
+    assert d.measure["elements"] == [{"index": [1], "torch": 2.0, "engine": 2.5}]
+
+
+def test_list_element_grad_mismatch_carries_a_measure():
+    def trace(grad):
+        ws = (tensor([1.0], requires_grad=True, grad=ArrayState(np.float32([grad]), "float32",
+                                                                 (1,))),)
+        return Trace("t", [Step(2, "loss.backward()", state={"ws": ws})])
+
+    [d] = compare(trace(1.0), trace(3.0))
+    assert (d.variable, d.field) == ("ws", "[0].grad")
+    assert d.measure is not None and d.measure["max_abs"] == 2.0

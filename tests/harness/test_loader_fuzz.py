@@ -6,6 +6,7 @@ mutations of real spec files (every spec under specs/ and the broken-spec corpus
 """
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,42 @@ def test_mutated_real_specs(workdir, data):
     assert_answers(workdir, data)
 
 
+ALIAS_FIELDS = ["description", "examples", "program", "raises", "dims", "inputs", "tolerance",
+                "name", "bogus"]
+
+
+@st.composite
+def alias_heavy(draw) -> str:
+    """A spec whose field is the top of a tower of anchors, each level `fanout` aliases of the
+    one below (lists, mappings, merge keys): up to 12**12 values from a few KB of text."""
+    levels, fanout = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    lines = ["specs:", "  - name: a", "    description: d", "    program: y = 1",
+             "    defs:", "      l0: &l0 [x, 1, .nan]"]
+    for level in range(1, levels + 1):
+        kind = draw(st.sampled_from(["list", "map", "merge", "nested"]))
+        below = f"*l{level - 1}"
+        if kind == "list":
+            body = "[" + ", ".join([below] * fanout) + "]"
+        elif kind == "map":
+            body = "{" + ", ".join(f"k{i}: {below}" for i in range(fanout)) + "}"
+        elif kind == "merge":
+            body = "{<<: {k: " + below + "}, " + ", ".join(f"m{i}: {below}"
+                                                         for i in range(fanout)) + "}"
+        else:
+            body = "[[" + ", ".join([below] * fanout) + "], {k: " + below + "}]"
+        lines.append(f"      l{level}: &l{level} {body}")
+    lines.append(f"    {draw(st.sampled_from(ALIAS_FIELDS))}: *l{levels}")
+    return "\n".join(lines) + "\n"
+
+
+@settings(SETTINGS, max_examples=60)
+@given(text=alias_heavy())
+def test_alias_heavy_documents_answer_quickly(workdir, text):
+    start = time.perf_counter()
+    assert_answers(workdir, text.encode())
+    assert time.perf_counter() - start < 5, "an alias tower must be refused, not expanded"
+
+
 # Inputs the fuzzers found (or that were tried by hand), kept as regressions.
 FOUND = {
     "control character": "specs:\x1b\n",
@@ -119,6 +156,15 @@ FOUND = {
     "compiler-only syntax error": "specs:\n  - name: a\n    description: d\n"
                                   "    program: '*a, = [1]; y = *a'\n",
     "null byte in program": 'specs:\n  - name: a\n    description: d\n    program: "y = \'\\0\'"\n',
+    "alias bomb": "specs:\n  - name: a\n    description: d\n    program: y = 1\n    x:\n"
+                  + "".join(f"      l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n"
+                            for i in range(1, 10)).replace("*l0", "0")
+                  + "    examples: [*l9]\n",
+    "alias bomb as a duplicate key's value": "specs:\n  - name: a\n    description: d\n"
+                  + "    program: y = 1\n    x:\n"
+                  + "".join(f"      l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n"
+                            for i in range(1, 10)).replace("*l0", "0")
+                  + "    description: *l9\n",
 }
 
 

@@ -61,6 +61,23 @@ def test_broken_spec_fails_alone_and_is_reported(project):
     assert outcomes == {"specs/good.yaml::double": "passed", "specs/bad.yaml::double": "error"}
 
 
+def test_specs_sharing_a_name_each_keep_their_result(project):
+    """Results are stored by item id: a broken spec named like another must not replace it."""
+    (project.path / "specs" / "dups.yaml").write_text(
+        GOOD.replace("name: double", "name: foo")
+        + "  - name: foo\n    description: broken twin of a good spec\n    programm: y = 1\n"
+        + "  - name: bar\n    description: broken\n    programm: y = 1\n"
+        + "  - name: bar\n    description: broken too\n    program: y = nothing\n"
+        + "  - {name: baz, description: d, program: y = 1}\n"
+        + "  - {name: baz, description: d, program: y = 1}\n")
+    result, data = run(project)
+    result.assert_outcomes(passed=2, errors=4)
+    ids = {r["id"]: r["outcome"] for r in data["results"]}
+    assert ids == {"specs/dups.yaml::foo": "passed", "specs/dups.yaml::foo@9": "error",
+                   "specs/dups.yaml::bar": "error", "specs/dups.yaml::bar@15": "error",
+                   "specs/dups.yaml::baz": "passed", "specs/dups.yaml::baz@19": "error"}
+
+
 def test_spec_contradicted_by_pytorch_is_a_broken_spec(project):
     spec = GOOD.replace("      y.sum().backward()\n", "      y.sum().backward()\n"
                         "    raises: [{line: 2, type: RuntimeError}]\n")

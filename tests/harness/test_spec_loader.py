@@ -105,3 +105,54 @@ def test_variants_are_the_product_of_dtype_lists(tmp_path):
     text = GOOD.replace("requires_grad: true", "dtype: [float32, float64]")
     [spec] = load(tmp_path, text)
     assert [spec.variant_id(v) for v in spec.variants()] == ["float32", "float64"]
+
+
+def test_every_spec_keeps_an_id_of_its_own(tmp_path):
+    """A spec named like an earlier one, good or broken, is known as `name@line`."""
+    broken = "  - name: {}\n    description: d\n    programm: y = 1\n"
+    entries = load(tmp_path, GOOD + broken.format("ok") + broken.format("b") + broken.format("b")
+                   + GOOD.split("\n", 1)[1].replace("name: ok", "name: b"))
+    names = [e.name if isinstance(e, Spec) else e.spec_name for e in entries]
+    assert names == ["ok", "ok@8", "b", "b@14", "b@17"]
+    assert entries[1].message.endswith("also, the name 'ok' is already used at line 2")
+    assert "duplicate spec name 'b' (first at line 11)" in entries[4].message
+
+
+@pytest.mark.parametrize("value, message", [
+    ('"5"', "valid integer"), ("5.0", "valid integer"), ("true", "valid integer")])
+def test_numbers_are_strict_like_the_schema(tmp_path, value, message):
+    """A quoted number or a boolean is refused, not silently converted (the schema agrees)."""
+    error = only_error(load(tmp_path, GOOD + f"    max_examples: {value}\n"))
+    assert error.where == "specs[0].max_examples" and message in error.message
+
+
+@pytest.mark.parametrize("field, value", [("fill", "true"), ("range", '["-1", 1]')])
+def test_float_fields_refuse_strings_and_booleans(tmp_path, field, value):
+    text = GOOD.replace("requires_grad: true", f"{field}: {value}")
+    assert "valid number" in only_error(load(tmp_path, text)).message
+
+
+@pytest.mark.parametrize("text, where, hint", [
+    ("    tolerance: {reson: r}\n", "specs[0].tolerance.reson", "'reason'"),
+    ("    tolerance: {reason: r, float32: {rtl: 0.1, atol: 0}}\n",
+     "specs[0].tolerance.float32.rtl", "'rtol'"),
+    ("    broadcast: {input: [x, x]}\n", "specs[0].broadcast.input", "'inputs'"),
+    ("    raises: [{lin: 1, type: E}]\n", "specs[0].raises[0].lin", "'line'"),
+])
+def test_did_you_mean_in_nested_mappings(tmp_path, text, where, hint):
+    error = only_error(load(tmp_path, GOOD + text))
+    assert error.where == where and error.message == f"unknown field (did you mean {hint}?)"
+
+
+def test_a_typo_in_a_dtype_list_points_at_the_element(tmp_path):
+    text = GOOD.replace("requires_grad: true", "dtype: [float32, flaot64]")
+    error = only_error(load(tmp_path, text))
+    assert (error.line, error.col, error.where) == (5, 40, "specs[0].inputs.x.dtype[1]")
+    assert error.message.endswith("(did you mean 'float64'?)")
+    error = only_error(load(tmp_path, GOOD.replace("requires_grad: true", "dtype: double")))
+    assert error.message.endswith("(did you mean 'float64'?)")
+
+
+def test_an_error_prints_on_one_line():
+    error = SpecError("s.yaml", 3, 5, "specs[0].program", "PyTorch raised E:\n  first\n\n  second")
+    assert str(error) == "s.yaml:3:5: specs[0].program: PyTorch raised E: first second"
