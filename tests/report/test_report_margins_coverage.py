@@ -31,12 +31,23 @@ def test_chart_labels_fit_their_column_and_long_ones_are_cut_with_a_tooltip():
                                         margin("torch.exp", 0.0)]
     html = section(render_html(results), "margins")
     labels = re.findall(r'<text class="op" x="([\d.]+)"[^>]*>([^<]*)</text>', html)
-    assert [text for _, text in labels] == [LONG[:MARGIN_LABEL_CHARS - 1] + "…", "MulBackward0",
-                                            "torch.exp"]
+    assert [text for _, text in labels] == [LONG[:MARGIN_LABEL_CHARS - 1] + "…", "MulBackward0"]
     label_right = float(labels[0][0])  # labels end 8 units left of the plot
     assert label_right >= math.ceil(MARGIN_LABEL_CHARS * MARGIN_CHAR_W)
     assert f"<title>{LONG}: ratio" in html  # the full op in the bar's tooltip
     assert f"<code>{LONG}</code>" in html  # and in the table of numbers
+
+
+def test_exact_ops_take_one_line_and_expected_failures_are_left_out():
+    results = make_results()
+    results["results"][0]["margins"] = [margin("MulBackward0", 0.1), margin("torch.exp", 0.0),
+                                        margin("Tensor.sum", 0.0)]
+    results["results"][1].update(outcome="xfailed", margins=[margin("StdBackward0", 1e4)])
+    html = section(render_html(results), "margins")
+    assert re.findall(r'<text class="op"[^>]*>([^<]*)</text>', html) == ["MulBackward0"]
+    assert "exactly on every example (2): <code>Tensor.sum</code>, <code>torch.exp</code>" in html
+    assert "StdBackward0" not in html and "1 over tolerance." not in html
+    assert "the 1 expected failures" in html
 
 
 def test_short_labels_keep_a_narrow_column():

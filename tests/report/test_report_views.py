@@ -283,8 +283,9 @@ def test_coverage_lists_unexercised_engine_api_and_missing_names(rich):
 def test_margins_chart_worst_first(rich):
     html = section(render_html(rich), "margins")
     ops = re.findall(r'<text class="op"[^>]*>([^<]*)</text>', html)
-    assert ops == ["(leaf)", "AddBackward0", "MulBackward0"]
-    assert re.findall(r'<g class="bar z-(\w+)">', html) == ["over", "near", "ok"]
+    assert ops == ["(leaf)", "AddBackward0"]  # MulBackward0 matched exactly: listed, no bar
+    assert re.findall(r'<g class="bar z-(\w+)">', html) == ["over", "near"]
+    assert "exactly on every example (1): <code>MulBackward0</code>" in html
     assert "1 over tolerance." in html
 
 
