@@ -40,10 +40,21 @@ class Discrepancy:
     measure: dict | None = None  # for float arrays: the numbers behind `detail` (results.md)
 
     def describe(self) -> str:
-        where = f"{self.variable}.{self.field}" if self.variable else self.field
-        text = (f"line {self.statement_line} `{self.statement}`: {where} differs\n"
+        where = observed(self.variable, self.field)
+        text = (f"line {self.statement_line} `{first_line(self.statement)}`: {where} differs\n"
                 f"    torch : {_indent(self.torch)}\n    engine: {_indent(self.engine)}")
         return text + (f"\n    {self.detail}" if self.detail else "")
+
+
+def observed(variable: str | None, field: str) -> str:
+    """What differs, as the program would spell it: `x.grad`, `ws[0].grad`, `d['y'].values`."""
+    return f"{variable}.{field}".replace(".[", "[") if variable else field
+
+
+def first_line(statement: str) -> str:
+    """A statement as a one-line message shows it: its first line, then "…" if there is more."""
+    head, _, rest = statement.strip().partition("\n")
+    return f"{head.rstrip()} …" if rest.strip() else head
 
 
 def _indent(text: str) -> str:

@@ -25,6 +25,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from harness.compare import first_line
+
 SCHEMA_VERSION = 1
 #: Display order for counts: outcomes that need a person's attention come first.
 OUTCOMES = ("failed", "error", "xpassed", "xfailed", "passed")
@@ -361,7 +363,7 @@ def _discrepancy_view(d: dict, program_line: int | None, dtype: str | None) -> d
     more = int(mismatched) - len(elements) if mismatched is not None else 0
     return {
         "file_line": _file_line(program_line, d.get("statement_line")),
-        "statement": _text(d.get("statement"), empty=""),
+        "statement": first_line(_text(d.get("statement"), empty="")),
         "variable": _text(d.get("variable"), empty=""),
         "field": _text(d.get("field"), empty=""),
         "torch": _clip(_value(d.get("torch"))),

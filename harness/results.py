@@ -18,7 +18,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from harness.runner import SpecResult, first_line, observed
+from harness.compare import first_line, observed
+from harness.runner import SpecResult
 from harness.spec import Spec, SpecError
 
 SCHEMA_VERSION = 1

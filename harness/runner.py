@@ -21,7 +21,7 @@ from harness import oracle as gradient_oracle
 from harness import strategies
 from harness import trace as traces
 from harness.backends import Backend, torch_and_engine
-from harness.compare import Comparator, Discrepancy, Margin
+from harness.compare import Comparator, Discrepancy, Margin, first_line, observed
 from harness.expectations import Expectation
 from harness.spec import Spec
 from harness.timeout import DEFAULT_LIMIT_S, ProgramTimeout, time_limit
@@ -302,17 +302,6 @@ def _summary(found: list[Discrepancy], raised_line: int | None = None) -> str:
         if raised_line and raised_line != first.statement_line else ""
     return (f"line {first.statement_line} `{first_line(first.statement)}`: {where} differs"
             f"{raised}{more}")
-
-
-def observed(variable: str | None, field: str) -> str:
-    """What differs, as the program would spell it: `x.grad`, `ws[0].grad`, `d['y'].values`."""
-    return f"{variable}.{field}".replace(".[", "[") if variable else field
-
-
-def first_line(statement: str) -> str:
-    """A statement as a one-line message shows it: its first line, then "…" if there is more."""
-    head, _, rest = statement.strip().partition("\n")
-    return f"{head.rstrip()} …" if rest.strip() else head
 
 
 def _raised_line(first: Discrepancy, expected: traces.Trace, actual: traces.Trace) -> int | None:

@@ -327,3 +327,11 @@ def test_any_spec_text_stays_text(name, program, line, value):
     assert page.errors == []
     assert {tag for tag, _ in page.tags} <= TEMPLATE_TAGS
     assert [t for t, _ in page.tags].count("mark") == 1 + (line <= len(program) + 1)
+
+
+def test_a_multi_line_statement_shows_its_first_line_in_the_card(results):
+    d = results["results"][2 - 1]["failure"]["discrepancies"][0]
+    d["statement"] = "for i in range(3):\n    y = x * 3\n    y.sum().backward()"
+    html = render_html(results)
+    assert "<code>for i in range(3): …</code>" in html
+    assert "<code>for i in range(3):\n" not in html
