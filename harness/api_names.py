@@ -139,13 +139,13 @@ class _Finder:
         if node.attr in self.stored_attrs:
             return None
         if self.is_tensor(node.value):
-            if node.attr in _tensor_attrs():
+            if node.attr in tensor_attrs():
                 return None
             return f"torch.Tensor has no attribute {node.attr!r}" + _hint(node.attr,
-                                                                         _tensor_attrs())
-        chain = _chain(node)
-        if chain and chain[0] in self.roots:
-            return _resolve(self.roots[chain[0]], chain)
+                                                                         tensor_attrs())
+        parts = chain(node)
+        if parts and parts[0] in self.roots:
+            return _resolve(self.roots[parts[0]], parts)
         return None
 
 
@@ -155,7 +155,7 @@ def _is_number(e: ast.expr) -> bool:
     return isinstance(e, ast.Constant) and type(e.value) in (int, float, bool)
 
 
-def _chain(node: ast.Attribute) -> list[str] | None:
+def chain(node: ast.expr) -> list[str] | None:
     """`torch.nn.functional.relu` -> ['torch', 'nn', 'functional', 'relu']; None if not a chain."""
     parts = []
     e: ast.expr = node
@@ -195,7 +195,7 @@ def _hint(name: str, names) -> str:
 
 
 @cache
-def _tensor_attrs() -> frozenset[str]:
+def tensor_attrs() -> frozenset[str]:
     import torch
 
     return frozenset(dir(torch.Tensor))

@@ -23,6 +23,8 @@ import weakref
 from contextlib import contextmanager
 from functools import cache
 
+from harness.api_names import chain as attribute_chain
+
 INPUT = "(input)"
 AUTOGRAD_GRAD = "torch.autograd.grad"
 UNATTRIBUTED = "(unattributed)"
@@ -149,7 +151,7 @@ class _Ops:
         if not (isinstance(func, ast.Attribute) and func.attr.endswith("_")
                 and not func.attr.startswith("_") and func.attr not in _KEEPS_VALUES):
             return
-        chain = _chain(func)
+        chain = attribute_chain(func)
         if chain and chain[0] in PROVIDED_ROOTS:
             if call.args and _root_key(call.args[0]):
                 self._bind(_root_key(call.args[0]), self.op(call))
@@ -172,7 +174,7 @@ class _Ops:
             picked = self._tuple_source(e.value)
             return picked if picked is not None else "[]"
         if isinstance(e, ast.Attribute):
-            chain = _chain(e)
+            chain = attribute_chain(e)
             if chain and chain[0] in PROVIDED_ROOTS:
                 return None  # a constant such as torch.pi
             fields = self._fields(e.value)
@@ -192,7 +194,7 @@ class _Ops:
     def _call(self, call: ast.Call) -> str | None:
         func = call.func
         if isinstance(func, ast.Attribute):
-            chain = _chain(func)
+            chain = attribute_chain(func)
             if chain and chain[0] in PROVIDED_ROOTS:
                 dotted = ".".join(chain)
                 return "F." + dotted[len("torch.nn.functional."):] \
@@ -227,13 +229,6 @@ class _Ops:
             return self.op(e)
         return None
 
-
-def _chain(node: ast.expr) -> list[str] | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
 
 
 def _root_key(target: ast.expr) -> str | None:

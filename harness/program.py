@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from harness import attribution
+from harness.api_names import chain as attribute_chain
 
 FILENAME = "<spec program>"
 PROVIDED = ("torch", "F", "math")
@@ -289,16 +290,12 @@ def _check_chains(tree: ast.AST) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute) or id(node) in inner:
             continue
-        parts, base = [], node
-        while isinstance(base, ast.Attribute):
-            parts.append(base.attr)
-            base = base.value
-        if not (isinstance(base, ast.Name) and base.id in PROVIDED):
+        chain = tuple(attribute_chain(node) or ())
+        if not chain or chain[0] not in PROVIDED:
             continue
-        chain = (base.id, *reversed(parts))
         if not isinstance(node.ctx, ast.Load):
             raise ProgramError(*_pos(node), f"assigning to {'.'.join(chain)} would change "
-                               f"{base.id} for every later spec and is not allowed")
+                               f"{chain[0]} for every later spec and is not allowed")
         outside = _outside_namespaces(chain)
         if outside:
             raise ProgramError(*_pos(node), outside)

@@ -20,7 +20,8 @@ import types
 import warnings
 from functools import cache
 
-from harness.api_names import roots
+from harness.api_names import chain as attribute_chain
+from harness.api_names import roots, tensor_attrs
 from harness.attribution import TUPLE_RETURNING, return_type_fields
 
 _LITERALS = (ast.Constant, ast.JoinedStr, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.ListComp,
@@ -148,18 +149,18 @@ def api_usage(tree: ast.AST) -> tuple[frozenset[str], frozenset[str]]:
     functions, methods = set(), set()
     inner = {id(n.value) for n in ast.walk(tree)
              if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute)}
-    tensor_attrs = _tensor_attrs()
+    on_tensor = tensor_attrs()
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute):
             continue
-        chain = _chain(node)
+        chain = attribute_chain(node)
         if chain and chain[0] in ("torch", "F", "math") and chain[0] not in scopes.names:
             if id(node) not in inner and chain[0] != "math":
                 name = function_name(tuple(chain))
                 if name:
                     functions.add(name)
             continue
-        if node.attr not in tensor_attrs:
+        if node.attr not in on_tensor:
             continue
         kind = kinds.of(node.value)
         if kind in (None, _RECURSIVE) or (isinstance(kind, frozenset) and node.attr not in kind):
@@ -197,19 +198,6 @@ def _is_dtype(obj) -> bool:
     return isinstance(obj, torch.dtype)
 
 
-@cache
-def _tensor_attrs() -> frozenset[str]:
-    import torch
-
-    return frozenset(dir(torch.Tensor))
-
-
-def _chain(node: ast.expr) -> list[str] | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else None
 
 
 class _Kinds:
@@ -295,7 +283,7 @@ class _Kinds:
     def _attribute(self, e: ast.Attribute):
         if e.attr == "grad_fn":
             return NODE
-        chain = _chain(e)
+        chain = attribute_chain(e)
         if chain and chain[0] in ("torch", "F", "math") and chain[0] not in self.bound:
             return OTHER
         inside = self.of(e.value)
@@ -321,7 +309,7 @@ class _Kinds:
         fields = return_type_fields().get(func.attr)
         if fields is not None:
             return fields
-        chain = _chain(func)
+        chain = attribute_chain(func)
         if chain and chain[0] in ("torch", "F") and chain[0] not in self.bound:
             return OTHER if func.attr in TUPLE_RETURNING else None
         inside = self.of(func.value)
