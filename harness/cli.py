@@ -58,10 +58,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(pytest_args: list[str]) -> int:
-    """pytest over `specs/` unless a path is given; pytest's progress, then the report path."""
+    """pytest over `specs/` unless a path is given; a progress bar (pytest's per-item lines with
+    `-v`), pytest's summary, then the report path."""
     import pytest
 
-    return int(pytest.main(pytest_args, plugins=[_SpecsUnlessAPathIsGiven()]))
+    from harness.progress import ProgressBar
+
+    verbosity_given = any(a in ("-v", "-vv", "-q", "-qq", "--verbose", "--quiet")
+                          or a.startswith("--verbosity") for a in pytest_args)
+    quiet = [] if verbosity_given else ["-q", "-o", "console_output_style=classic"]
+    return int(pytest.main([*quiet, *pytest_args],
+                           plugins=[_SpecsUnlessAPathIsGiven(), ProgressBar()]))
 
 
 class _SpecsUnlessAPathIsGiven:

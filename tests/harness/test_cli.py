@@ -1,11 +1,13 @@
 """The `parity` command as a user types it: new, validate, schema, run."""
 
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch  # noqa: F401  imported here so pytester's in-process runs never re-import it
@@ -153,18 +155,41 @@ def test_schema_is_committed_and_up_to_date(capsys):
     assert spec["additionalProperties"] is False
 
 
-def test_run_passes_pytest_options_through(project):
+def test_run_passes_pytest_options_through_and_shows_a_progress_bar(project):
     (project / "specs").mkdir()
     (project / "specs" / "s.yaml").write_text(
         "specs:\n  - name: ok\n    description: d\n    inputs: {x: {shape: [2]}}\n"
-        "    program: y = x * 2\n")
+        "    program: y = x * 2\n"
+        "  - name: broken\n    description: d\n    program: y = torch.onez(2)\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--parity-engine", "torch",
-                          "--parity-max-examples", "3", "-p", "no:cacheprovider"],
-                         capture_output=True, text=True, env=env, timeout=300)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert "[100%]" in out.stdout  # pytest's progress
-    assert "parity: 1 passed" in out.stdout and "index.html" in out.stdout
+    command = [sys.executable, "-m", "harness.cli", "run", "--parity-engine", "torch",
+               "--parity-max-examples", "3", "-p", "no:cacheprovider", "-n", "2"]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr  # the broken spec
+    assert "[####################################] 2/2   1 failed" in out.stdout
+    assert "[100%]" not in out.stdout and "s.yaml .E" not in out.stdout  # no rows of dots
+    assert "parity: 1 passed, 1 error" in out.stdout and "index.html" in out.stdout
+    verbose = subprocess.run([*command, "-v"], capture_output=True, text=True, env=env,
+                             timeout=300)
+    assert "PASSED" in verbose.stdout and "[####" not in verbose.stdout  # -v: pytest's lines
+
+
+def test_progress_bar_redraws_one_line_on_a_terminal():
+    from harness.progress import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    bar = ProgressBar(Terminal())
+    bar.active, bar.total = True, 4
+    for when, failed in (("call", False), ("setup", True), ("call", True), ("call", False)):
+        bar.pytest_runtest_logreport(SimpleNamespace(when=when, passed=not failed, failed=failed))
+    bar.pytest_sessionfinish()
+    text = bar.stream.getvalue()
+    assert text.count("\r") == 5 and text.endswith("\n") and text.count("\n") == 1
+    assert "[#########...........................] 1/4   nothing unexpected" in text
+    assert "] 4/4   1 failed, 1 error   0:00\n" in text
 
 
 def test_run_never_takes_an_option_value_for_a_path(pytester, capsys):
