@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from harness.spec import plain
+from harness.spec import AliasError, plain, yaml_parser
 
 FILENAME = "expectations.yaml"
 
@@ -54,12 +53,16 @@ def load(path: Path) -> dict[str, Expectation]:
     if not path.exists():
         return {}
     try:
-        doc = YAML(typ="rt").load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml_parser().load(path.read_text(encoding="utf-8")) or {}
         entries = _File.model_validate(plain(doc)).expectations
     except MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}"
         raise ExpectationsError(f"{where}: {exc.problem}") from None
+    except AliasError as exc:  # an alias bomb: refused at the alias, never expanded
+        loc = ".".join(str(p) for p in exc.loc)
+        raise ExpectationsError(f"{path}:{_line_of(doc, exc.loc)}:1: {loc}: {exc.message}") \
+            from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])

@@ -216,8 +216,14 @@ class _Constructor(RoundTripConstructor):
         return super().check_mapping_key(node, key_node, mapping, key, value)
 
 
-_yaml = YAML(typ="rt")
-_yaml.Constructor = _Constructor
+def yaml_parser() -> YAML:
+    """YAML 1.2 with positions kept, duplicate keys refused and never printed in full."""
+    parser = YAML(typ="rt")
+    parser.Constructor = _Constructor
+    return parser
+
+
+_yaml = yaml_parser()
 MAX_FILE_BYTES = 1_000_000  # a spec file is a few KB; refuse anything that is clearly not one
 MAX_ELEMENTS = 100_000  # per input, with every dim at its high end
 MAX_NESTING = 100  # ruamel's scanner is quadratic in bracket depth: refuse before it stalls
