@@ -24,7 +24,7 @@ from harness.backends import Backend
 from harness.backends import load as load_backend
 from harness.runner import PASSED, XFAILED, XPASSED, SpecResult, check
 from harness.spec import Spec, SpecError, load_file
-from harness.timeout import DEFAULT_LIMIT_S
+from harness.timeout import DEFAULT_LIMIT_S, HARD_EXIT_GRACE_S
 
 PROPERTY = "parity"
 
@@ -218,7 +218,9 @@ class ParityPlugin:
             # The item's worker died (pytest-xdist reports a crash): keep an ERROR for it.
             message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else ""
             self.records[report.nodeid] = results_mod.record_for_crash(
-                report.nodeid, f"the run of this spec crashed: {message}")
+                report.nodeid, f"the run of this spec crashed: {message} (a worker ends when a "
+                "program stays in one C call past --parity-time-limit + "
+                f"{HARD_EXIT_GRACE_S:g} s, or runs out of memory)")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):

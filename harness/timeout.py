@@ -5,7 +5,11 @@ One daemon watchdog thread per process checks the armed deadline; when it passes
 `ProgramTimeout` asynchronously in the thread that armed it (`PyThreadState_SetAsyncExc`). The
 exception arrives between bytecodes, so Python loops stop; a single long C call finishes first
 (the builtins that could loop in C for long are capped: harness.program.MAX_ITEMS; `parity
-validate` also runs its dry runs in a child process that it kills: harness.dryrun).
+validate` also runs its dry runs in a child process that it kills: harness.dryrun). A C call
+that holds the GIL keeps even the watchdog from running, so in a pytest-xdist worker the kernel
+is the last resort: an interval timer whose SIGALRM (default action: terminate) ends the worker
+`HARD_EXIT_GRACE_S` after the limit. xdist replaces the worker and the plugin records that spec
+as crashed (ERROR); the run goes on and the report is written. Without workers it waits.
 `ProgramTimeout` derives from BaseException so that a spec's own `except Exception:` cannot swallow
 it. Arming costs an attribute write, not a thread start.
 """
@@ -14,11 +18,14 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import threading
 import time
 from contextlib import contextmanager
 
 DEFAULT_LIMIT_S = 10.0
+#: How long past its limit a worker's program may stay in one C call before the worker ends.
+HARD_EXIT_GRACE_S = 5.0
 
 
 class ProgramTimeout(BaseException):
@@ -79,7 +86,18 @@ def time_limit(seconds: float | None):
         yield
         return
     token = _watchdog.arm(seconds)
+    hard = _in_worker() and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    if hard:
+        signal.setitimer(signal.ITIMER_REAL, seconds + HARD_EXIT_GRACE_S)
     try:
         yield
     finally:
+        if hard:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         _watchdog.disarm(token)
+
+
+def _in_worker() -> bool:
+    """A pytest-xdist worker whose SIGALRM still terminates: xdist replaces it if it ends."""
+    return bool(os.environ.get("PYTEST_XDIST_WORKER")) and hasattr(signal, "setitimer") \
+        and signal.getsignal(signal.SIGALRM) == signal.SIG_DFL

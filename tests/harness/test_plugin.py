@@ -157,6 +157,22 @@ def test_endless_loop_is_a_clear_error_not_a_hang(project):
     assert "did not finish within 0.5 s on PyTorch" in record["failure"]["message"]
 
 
+def test_one_c_call_stuck_past_the_limit_ends_its_worker_not_the_run(project):
+    """math.factorial(2_000_000) holds the GIL for ~14 s: the watchdog cannot interrupt it, so
+    the worker ends (harness.timeout's SIGALRM) and the spec is an ERROR; the others still run.
+    Without the hard exit the record would say 'did not finish within 1 s' after the call."""
+    (project.path / "specs" / "s.yaml").write_text(
+        "specs:\n  - name: stuck_in_c\n    description: d\n    inputs: {x: {shape: [2]}}\n"
+        "    program: |\n      y = x * 2\n      v = math.factorial(2000000)\n" + GOOD[7:])
+    result, data = run(project, "-n", "1", "--parity-time-limit", "1")
+    records = {r["id"]: r for r in data["results"]}
+    assert records["specs/s.yaml::double"]["outcome"] == "passed"
+    stuck = records["specs/s.yaml::stuck_in_c"]
+    assert stuck["outcome"] == "error"
+    assert "crashed" in stuck["failure"]["message"]
+    assert "C call" in stuck["failure"]["message"]  # says what usually causes it
+
+
 def test_engine_that_hangs_fails_with_timeout(project):
     hanging_engine(project)
     (project.path / "specs" / "s.yaml").write_text(
