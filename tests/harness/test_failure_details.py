@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, find, settings
 from hypothesis import settings as hypothesis_settings
+from test_plugin import engine_package
 
 import engine
 from engine import _node
@@ -206,12 +207,7 @@ def restore_hypothesis_profile():
 
 
 def test_reproduce_command_carries_non_default_options(pytester, restore_hypothesis_profile):
-    pytester.syspathinsert()
-    package = pytester.path / "wrongexp"
-    (package / "nn").mkdir(parents=True)
-    (package / "__init__.py").write_text(WRONG_EXP)
-    (package / "nn" / "__init__.py").write_text("")
-    (package / "nn" / "functional.py").write_text("from torch.nn.functional import *  # noqa\n")
+    engine_package(pytester, "wrongexp", WRONG_EXP)
     (pytester.path / "specs").mkdir()
     (pytester.path / "specs" / "s.yaml").write_text(EXP_SPEC)
     (pytester.path / "none.yaml").write_text("expectations: []\n")

@@ -117,14 +117,19 @@ def ones(*args, **kwargs):
 """
 
 
-def hanging_engine(pytester):
-    """A package `hangtorch`: PyTorch, except that ones() never returns."""
+def engine_package(pytester, name: str, source: str) -> None:
+    """A package `name` usable as --parity-engine: `source` as its module, PyTorch's F."""
     pytester.syspathinsert()
-    package = pytester.path / "hangtorch"
+    package = pytester.path / name
     (package / "nn").mkdir(parents=True)
-    (package / "__init__.py").write_text(HANGING_ENGINE)
+    (package / "__init__.py").write_text(source)
     (package / "nn" / "__init__.py").write_text("")
     (package / "nn" / "functional.py").write_text("from torch.nn.functional import *  # noqa\n")
+
+
+def hanging_engine(pytester):
+    """A package `hangtorch`: PyTorch, except that ones() never returns."""
+    engine_package(pytester, "hangtorch", HANGING_ENGINE)
 
 
 def test_expected_divergence_is_xfail_and_a_pass_is_strict_xpass(project):
