@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from harness.timeout import DEFAULT_LIMIT_S
+from harness.run.timeout import DEFAULT_LIMIT_S
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,7 +62,7 @@ def _run(pytest_args: list[str]) -> int:
     `-v`), pytest's summary, then the report path."""
     import pytest
 
-    from harness.progress import ProgressBar
+    from harness.run.progress import ProgressBar
 
     verbosity_given = any(a in ("-v", "-vv", "-q", "-qq", "--verbose", "--quiet")
                           or a.startswith("--verbosity") for a in pytest_args)
@@ -107,14 +107,14 @@ def _validate(args) -> int:
 
 def _not_collected_by_run(paths: list[str]) -> list[Path]:
     """Files `parity validate` checks that the pytest plugin would not collect."""
-    from harness.plugin import is_collected
+    from harness.run.plugin import is_collected
     from harness.validate import spec_files
 
     return [f for f in spec_files(paths) if not is_collected(f.resolve())]
 
 
 def _new(args) -> int:
-    from harness.scaffold import ScaffoldError, new_spec, project_root
+    from harness.spec.scaffold import ScaffoldError, new_spec, project_root
 
     root = project_root()
     try:
@@ -130,14 +130,14 @@ def _new(args) -> int:
 
 
 def _schema(args) -> int:
-    from harness.schema import schema_text
+    from harness.spec.schema import schema_text
 
     sys.stdout.write(schema_text())
     return 0
 
 
 def _report(args) -> int:
-    from harness.report import load_results, write_report
+    from harness.report.html import load_results, write_report
 
     try:
         data = load_results(args.results)
@@ -153,8 +153,8 @@ def _report(args) -> int:
 
 def _merge(args) -> int:
     """Shards of one run (`pytest --shard i/N`) become one report."""
-    from harness.report import load_results, write_report
-    from harness.results import MergeError, merge
+    from harness.report.html import load_results, write_report
+    from harness.report.results import MergeError, merge
 
     try:
         merged = merge([(path, load_results(path)) for path in args.results])

@@ -1,23 +1,23 @@
 """`parity validate`: every check a spec can get without the engine, one error per broken spec.
 
-Loading gives YAML, schema and allow-list errors (harness.spec); on top of that every name the
-program takes from PyTorch must exist (harness.api_names), and the pinned examples plus one drawn
-example must run on PyTorch as the spec declares, within the time limit (harness.dryrun). Problems
-are `SpecError`s, so they print as `file:line:col: field: what is wrong`, like the loader's.
+It combines stages, as the CLI does: loading gives YAML, schema and allow-list errors
+(harness.spec); on top of that every name the program takes from PyTorch must exist
+(harness.spec.api_names), and the pinned examples plus one drawn example must run on PyTorch as
+the spec declares, within the time limit (harness.run.dryrun). Problems are `SpecError`s, so
+they print as `file:line:col: field: what is wrong`, like the loader's.
 An `expectations.yaml` found in a validated directory must load, and name specs that exist.
 """
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import api_names, dryrun, expectations
-from harness.spec import Spec, SpecError, load_file
-from harness.timeout import DEFAULT_LIMIT_S
+from harness.run import dryrun
+from harness.run.timeout import DEFAULT_LIMIT_S
+from harness.spec import Spec, SpecError, api_names, expectations, load_file
 
 
 @dataclass
@@ -89,16 +89,11 @@ def item_ids(spec: Spec) -> set[str]:
     return out
 
 
-def check_spec(spec: Spec, run: bool = True,
-               time_limit: float = DEFAULT_LIMIT_S) -> SpecError | None:
-    """The first problem of a loaded spec: an unknown PyTorch name, then the dry run."""
-    return check_specs([spec], run, time_limit)[0]
-
-
 def check_specs(specs: list[Spec], run: bool = True,
                 time_limit: float = DEFAULT_LIMIT_S) -> list[SpecError | None]:
-    """check_spec for each spec; the dry runs share one child process (harness.dryrun), and
-    whatever goes wrong becomes that spec's problem, never an exception."""
+    """The first problem of each loaded spec: an unknown PyTorch name, then the dry run. The dry
+    runs share one child process (harness.run.dryrun), and whatever goes wrong becomes that
+    spec's problem, never an exception."""
     out: list[SpecError | None] = []
     for spec in specs:
         try:
@@ -119,7 +114,7 @@ def check_specs(specs: list[Spec], run: bool = True,
 
 
 def _name_problem(spec: Spec) -> SpecError | None:
-    tree = ast.parse(spec.program.text)
+    tree = spec.program.tree
     declared = {r.line for r in spec.model.raises}
     found = api_names.check(tree, set(spec.model.inputs), declared)
     if found:

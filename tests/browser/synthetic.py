@@ -8,7 +8,7 @@ had 258 of 634), and a failure carries payloads the size real ones have — one 
 discrepancies with both values printed as the harness prints them (numpy, 8 digits, up to 200
 elements), the measured errors and up to 20 differing elements, the falsifying inputs drawn to
 the spec's declared shapes and dtypes, the standalone snippet with those inputs inlined (the
-format of ``harness.results.snippet``), margins per variable and, for errors, tracebacks.
+format of ``harness.run.records.snippet``), margins per variable and, for errors, tracebacks.
 The shape of the dict follows docs/results.md.
 """
 
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.backends import load as load_backend
+from harness.run.backends import load as load_backend
+from harness.run.usage import api_usage
 from harness.spec import Spec, SpecError, load_file
 
 XSS = "<script>alert(1)</script>"
@@ -38,11 +39,11 @@ OUTCOMES = {"failed": 258, "error": 6, "xfailed": 10, "xpassed": 3}
 #: assert_close's default (rtol, atol) per dtype, as compare.py uses them.
 TOL = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
 TRACEBACK = '''Traceback (most recent call last):
-  File "/work/main/harness/runner.py", line 151, in one_example
+  File "/work/main/harness/run/runner.py", line 151, in one_example
     engine_trace = trace.run(spec.program, engine, inputs, time_limit_s)
-  File "/work/main/harness/trace.py", line 112, in run
+  File "/work/main/harness/run/trace.py", line 112, in run
     step = _run_statement(statement, namespace)
-  File "/work/main/harness/trace.py", line 141, in _run_statement
+  File "/work/main/harness/run/trace.py", line 141, in _run_statement
     exec(statement.code, namespace)
   File "<spec program>", line {line}, in <module>
   File "/work/main/engine/_tensor.py", line 412, in backward
@@ -155,10 +156,11 @@ def _result(rng: random.Random, item: Item, outcome: str, api: dict) -> dict:
     spec = item.spec
     program = spec.program
     grad_inputs = [n for n, d in spec.model.inputs.items() if d.requires_grad]
-    grad_fns = _grad_fns(program, api)
+    functions, methods = api_usage(program.tree)
+    grad_fns = _grad_fns(functions | methods, api)
     checks = {
         "values": "pass",
-        "grads": "pass" if grad_inputs or "backward" in program.methods else "n/a",
+        "grads": "pass" if grad_inputs or "backward" in methods else "n/a",
         "none_grads": "pass" if ".grad" in program.text else "n/a",
         "flags": "pass",
         "errors": "pass" if spec.model.raises else "n/a",
@@ -188,16 +190,16 @@ def _result(rng: random.Random, item: Item, outcome: str, api: dict) -> dict:
         "program": program.text, "program_line": spec.program_line, "failure": failure,
         "variant": item.variant_id or None, "area": _area(spec.path), "checks": checks,
         "margins": _margins(rng, item, inputs, grad_fns, broken),
-        "coverage": {"functions": sorted(program.functions), "methods": sorted(program.methods),
+        "coverage": {"functions": sorted(functions), "methods": sorted(methods),
                      "grad_fns": grad_fns},
         "expectation": expectation,
     }
 
 
-def _grad_fns(program, api: dict) -> list[str]:
+def _grad_fns(used: frozenset[str], api: dict) -> list[str]:
     """grad_fn classes the program's calls plausibly make, from the engine's own list."""
     known = set(api.get("grad_fns") or [])
-    names = {n.rpartition(".")[2] for n in program.functions | program.methods}
+    names = {n.rpartition(".")[2] for n in used}
     found = {f"{''.join(p.capitalize() for p in n.split('_'))}Backward0" for n in names}
     return sorted(found & known)
 
@@ -246,7 +248,7 @@ def _show(values: np.ndarray, dtype: str) -> str:
 
 
 def _snippet(spec: Spec, inputs: dict[str, np.ndarray]) -> str:
-    """The format of harness.results.snippet."""
+    """The format of harness.run.records.snippet."""
     lines = ["import math", "", "import numpy as np", "",
              "import torch  # or: import engine as torch",
              "import torch.nn.functional as F  # or: import engine.nn.functional as F", ""]

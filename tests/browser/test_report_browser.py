@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from synthetic import XSS, make_baseline, make_results
 
-from harness.report import write_report
+from harness.report.html import write_report
 
 REQUIRED = bool(os.environ.get("PARITY_BROWSER_REQUIRED"))
 CHROMIUM = os.environ.get("PARITY_CHROMIUM", "/usr/bin/chromium")

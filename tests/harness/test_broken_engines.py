@@ -12,7 +12,7 @@ import pytest
 
 import engine
 from engine import _derivatives, _node, _tensor
-from harness.runner import FAILED, PASSED, check
+from harness.run.runner import FAILED, PASSED, check
 from harness.spec import Spec, load_file
 
 TUTORIAL = Path(__file__).parents[2] / "specs" / "tutorial"

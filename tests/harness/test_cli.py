@@ -13,7 +13,7 @@ import pytest
 import torch  # noqa: F401  imported here so pytester's in-process runs never re-import it
 
 from harness.cli import main
-from harness.schema import SCHEMA_PATH, schema_text
+from harness.spec.schema import SCHEMA_PATH, schema_text
 from harness.validate import validate
 
 ROOT = Path(__file__).parents[2]
@@ -175,7 +175,7 @@ def test_run_passes_pytest_options_through_and_shows_a_progress_bar(project):
 
 
 def test_progress_bar_redraws_one_line_on_a_terminal():
-    from harness.progress import ProgressBar
+    from harness.run.progress import ProgressBar
 
     class Terminal(io.StringIO):
         def isatty(self):

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from engine_stub import engine_package
 from hypothesis import HealthCheck, find, settings
 from hypothesis import settings as hypothesis_settings
-from test_plugin import engine_package
 
 import engine
 from engine import _node
-from harness import strategies
-from harness.results import record_for_spec, snippet
-from harness.runner import ERROR, FAILED, check
+from harness.run import strategies
+from harness.run.records import record_for_spec, snippet
+from harness.run.runner import ERROR, FAILED, check
 from harness.spec import Spec, load_file
 
 SPECS = Path(__file__).parents[2] / "specs"

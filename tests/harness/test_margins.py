@@ -1,4 +1,4 @@
-"""Margins are attributed to the op that produced the compared number (harness.attribution).
+"""Margins are attributed to the op that produced the compared number (harness.run.attribution).
 
 Values: the grad_fn class, else the function, method or operator the program applied last.
 Gradients: the backward nodes that fed them in PyTorch's graph. Never "(leaf)", never the text
@@ -15,13 +15,13 @@ import pytest
 import torch
 
 from engine import _derivatives
-from harness import attribution
-from harness import trace as traces
-from harness.backends import load
-from harness.compare import Comparator
-from harness.program import parse
-from harness.runner import FAILED, PASSED, check
+from harness.run import attribution
+from harness.run import trace as traces
+from harness.run.backends import load
+from harness.run.compare import Comparator
+from harness.run.runner import FAILED, PASSED, check
 from harness.spec import Spec, load_file
+from harness.spec.program import parse
 
 
 def spec_from(tmp_path, inputs: dict, program: str) -> Spec:
@@ -102,8 +102,8 @@ m = F.relu(x)
 n = torch.nn.functional.relu(x)
 """, {"x"})
     ops: dict = {}
-    for statement in program.statements:
-        attribution.update(ops, statement.ops)
+    for statement_ops in attribution.program_ops(program.tree, program.inputs):
+        attribution.update(ops, statement_ops)
     lookup = {name: attribution.lookup(ops, name) for name in
               ("a", "b", "c", "d", "e", "f", "g", "h[0]", "h[1]", "k", "x", "m", "n")}
     assert lookup == {"a": "+=", "b": "Tensor.mul_", "c": "@", "d": "unary -", "e": "[]",

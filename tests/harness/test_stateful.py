@@ -1,4 +1,4 @@
-"""Stateful differential testing of autograd (harness/stateful.py): the machine passes on the
+"""Stateful differential testing of autograd (harness/run/stateful.py): the machine passes on the
 engine as it is, and fails, naming the field, on an engine broken on purpose."""
 
 from types import SimpleNamespace
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from engine import _derivatives, _tensor
-from harness.stateful import AutogradMachine
+from harness.run.stateful import AutogradMachine
 
 TestAutogradStateMachine = AutogradMachine.TestCase
 TestAutogradStateMachine.settings = settings(

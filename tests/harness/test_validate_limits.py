@@ -12,9 +12,10 @@ import time
 import pytest
 import torch  # noqa: F401  imported once here, not inside a timed test
 
-from harness import api_names, dryrun, strategies
-from harness import program as programs
-from harness.spec import MAX_FILE_BYTES, Spec, SpecError, load_file
+from harness.run import dryrun, strategies
+from harness.spec import Spec, SpecError, api_names, load_file
+from harness.spec import program as programs
+from harness.spec.loader import MAX_FILE_BYTES
 from harness.validate import validate
 
 GOOD = """\

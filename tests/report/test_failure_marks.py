@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from test_report import Page
+from report_page import Page
 
 from engine import _node
-from harness.report import render_html
-from harness.results import build, record_for_spec
-from harness.runner import check
+from harness.report.html import render_html
+from harness.report.results import build
+from harness.run.records import record_for_spec
+from harness.run.runner import check
 from harness.spec import Spec, load_file
 
 PROGRAM = """\

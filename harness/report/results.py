@@ -1,0 +1,119 @@
+"""results.json: a run's records with its metadata and counts; shards merged; a record as text.
+
+The records themselves are built where the items ran (harness.run.records); this module only
+combines, counts, writes and reads them (docs/results.md), so it needs nothing but the records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import time
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+from harness.contract import OUTCOMES, SCHEMA_VERSION, first_line, observed
+
+_STARTED = time.time()
+
+
+def summarise(records: list[dict]) -> dict[str, int]:
+    counts = {outcome: 0 for outcome in reversed(OUTCOMES)}
+    for r in records:
+        counts[r["outcome"]] += 1
+    counts["total"] = len(records)
+    return counts
+
+
+def build(records: list[dict], meta: dict) -> dict:
+    order = {o: i for i, o in enumerate(OUTCOMES)}
+    records = sorted(records, key=lambda r: (order[r["outcome"]], r["id"]))
+    meta = dict(meta, examples=sum(r["examples"] for r in records))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "metadata": meta,
+        "summary": summarise(records),
+        "results": records,
+    }
+
+
+class MergeError(Exception):
+    """Results files that cannot be combined."""
+
+
+def merge(files: list[tuple[Path, dict]]) -> dict:
+    """One results dict from several shards: every record once, metadata of the first file.
+
+    A spec id that appears in two files with different outcomes means the files are not shards
+    of one run (or the suite is flaky): that is an error, not something to paper over.
+    """
+    records: dict[str, dict] = {}
+    for path, data in files:
+        for record in data["results"]:
+            seen = records.get(record["id"])
+            if seen is not None and seen["outcome"] != record["outcome"]:
+                raise MergeError(f"{record['id']} is {seen['outcome']} in one file and "
+                                 f"{record['outcome']} in {path}")
+            records[record["id"]] = record
+    first = files[0][1]["metadata"]
+    meta = dict(first, duration_s=round(sum(d["metadata"].get("duration_s", 0)
+                                            for _, d in files), 2))
+    meta["shards"] = [{"file": str(path), "shard": d["metadata"].get("shard"),
+                       "created": d.get("created"), "git_commit": d["metadata"].get("git_commit")}
+                      for path, d in files]
+    return build(list(records.values()), meta)
+
+
+def write_json(data: dict, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "results.json"
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def metadata(profile: str, seed, git_commit: str | None, engine: str = "engine",
+             engine_api: dict | None = None, shard: tuple[int, int] | None = None) -> dict:
+    return {"engine_api": engine_api or {}, "shard": "/".join(map(str, shard)) if shard else None,
+        "engine": engine, "python": platform.python_version(), "platform": platform.platform(),
+        "torch": _version("torch"), "numpy": _version("numpy"),
+        "hypothesis": _version("hypothesis"), "parity": _version("parity"),
+        "git_commit": git_commit, "hypothesis_profile": profile, "seed": str(seed),
+        "duration_s": round(time.time() - _STARTED, 2),
+    }
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib_metadata.version(dist)
+    except importlib_metadata.PackageNotFoundError:
+        return None
+
+
+def failure_text(record: dict) -> str:
+    """What the terminal shows for a failing item: the discrepancies, inputs and a repro."""
+    f = record["failure"]
+    line = record["line"]
+    if f["statement_line"] and record["program_line"]:
+        line = record["program_line"] + f["statement_line"] - 1
+    lines = [f"{record['file']}:{line}: {record['outcome'].upper()} ({f['kind']}): {f['message']}"]
+    for d in f["discrepancies"]:
+        where = observed(d["variable"], d["field"])
+        lines.append(f"  line {d['statement_line']} `{first_line(d['statement'])}`: {where}")
+        lines.append("    torch : " + d["torch"].replace("\n", "\n            "))
+        lines.append("    engine: " + d["engine"].replace("\n", "\n            "))
+        if d["detail"]:
+            lines.append(f"    {d['detail']}")
+    if f["inputs"]:
+        lines.append("Falsifying inputs:")
+        for name, value in f["inputs"].items():
+            lines.append(f"  {name} = np.array({value['values']!r}, dtype={value['dtype']!r})")
+    if f["traceback"]:
+        lines.append(f["traceback"])
+    if f["reproduce"]:
+        lines.append(f"Reproduce: {f['reproduce']}")
+    if f.get("snippet"):
+        lines.append("Standalone snippet (PyTorch; swap the import for the engine):")
+        lines.append(f["snippet"])
+    return "\n".join(lines)

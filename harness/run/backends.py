@@ -1,0 +1,108 @@
+"""The two bindings of `torch` a program runs with: PyTorch itself (the oracle) and our engine.
+
+Both are imported lazily and once per process (`import torch` costs about a second).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+
+import numpy as np
+
+_GRAD_FN = re.compile(r"(Backward\d*|Backwards|^AccumulateGrad)$")
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # "torch" or "engine"
+    module: ModuleType  # what the program sees as `torch`
+    functional: ModuleType  # what the program sees as `F`
+
+    @property
+    def tensor_type(self) -> type:
+        return self.module.Tensor
+
+    def make_input(self, array: np.ndarray, requires_grad: bool):
+        """A leaf tensor holding a copy of the drawn array."""
+        return self.module.tensor(array.copy(), requires_grad=requires_grad)
+
+    def api(self) -> dict[str, list[str]]:
+        """The API the backend offers, named as programs name it, for the report's coverage.
+
+        - functions: the ops of every namespace a program may use (`torch`, `torch.linalg`,
+          `torch.autograd`, `torch.autograd.graph`, ..., `F`): functions and context managers
+          (`torch.no_grad`);
+        - types: the classes and dtypes under the same names (`torch.float32`, `torch.Size`,
+          `torch.autograd.graph.Node`): a program may use them, but they are not ops;
+        - methods: Tensor methods and attributes (with the private ones programs may read,
+          `_version`, `_base`, `_is_view`);
+        - grad_fns: the graph node classes (`MulBackward0`, `AccumulateGrad`, `CopySlices`).
+
+        Only names PyTorch has too are listed (a backend's own helpers are not API).
+        """
+        from harness.spec.api_names import roots
+        from harness.spec.program import _PRIVATE_ALLOWED, PUBLIC_NAMESPACES
+
+        reference = roots()["torch"]
+        dtype = type(self.module.float32)
+        functions, types_ = set(), set()
+        for namespace in sorted(PUBLIC_NAMESPACES):
+            if namespace == "torch.nn.functional":
+                prefix, module, ref = "F", self.functional, roots()["F"]
+            elif namespace.startswith("torch"):
+                prefix, module, ref = namespace, self.module, reference
+                for part in namespace.split(".")[1:]:
+                    module, ref = getattr(module, part, None), getattr(ref, part, None)
+            else:
+                continue
+            if not isinstance(module, ModuleType) or ref is None:
+                continue
+            for name, value in list(vars(module).items()):
+                if name.startswith("_") or isinstance(value, ModuleType) \
+                        or not hasattr(ref, name):
+                    continue
+                if isinstance(value, dtype) or (isinstance(value, type)
+                                                and not hasattr(value, "__enter__")):
+                    types_.add(f"{prefix}.{name}")
+                elif callable(value):
+                    functions.add(f"{prefix}.{name}")
+        tensor_attrs = set(dir(reference.Tensor))
+        methods = {n for n in dir(self.tensor_type)
+                   if (not n.startswith("_") or n in _PRIVATE_ALLOWED) and n in tensor_attrs}
+        grad_fns = {
+            value.__name__
+            for name, module in list(sys.modules.items())
+            if module is not None and (name == self.name or name.startswith(self.name + "."))
+            for value in list(vars(module).values())
+            if isinstance(value, type) and not value.__name__.startswith("_")
+            and value.__name__ != "Node"
+            and (_GRAD_FN.search(value.__name__) or hasattr(value, "next_functions"))
+        }
+        return {"functions": sorted(functions), "types": sorted(types_),
+                "methods": sorted(methods), "grad_fns": sorted(grad_fns)}
+
+    def reset(self) -> None:
+        """Undo global state a program may leave behind (grad mode)."""
+        self.module.set_grad_enabled(True)
+
+
+@cache
+def load(name: str) -> Backend:
+    """Import a backend and make it single-threaded: parallelism comes from pytest-xdist
+    workers (threads inside each would fight over the cores), and a value never depends on
+    how many workers ran it (a reduction split over threads rounds differently)."""
+    module = importlib.import_module(name)
+    functional = importlib.import_module(f"{name}.nn.functional")
+    set_threads = getattr(module, "set_num_threads", None)
+    if set_threads is not None:
+        set_threads(1)
+    return Backend(name, module, functional)
+
+
+def torch_and_engine() -> tuple[Backend, Backend]:
+    return load("torch"), load("engine")

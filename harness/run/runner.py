@@ -1,0 +1,302 @@
+"""Check one spec (one dtype variant) as a Hypothesis property: PyTorch first, then the engine.
+
+PyTorch is the oracle twice over: its trace is what the engine must reproduce, and it must agree
+with what the spec itself declares (which statements raise). When PyTorch contradicts the spec, the
+spec is broken, not the engine, and the result says so.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import traceback
+import zlib
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, given, seed, settings, target
+from hypothesis import example as hypothesis_example
+
+from harness.contract import (
+    CHECKS,
+    ERROR,
+    FAILED,
+    ONE_SIDE_NONE,
+    PASSED,
+    XFAILED,
+    XPASSED,
+    check_of,
+    first_line,
+    observed,
+)
+from harness.run import finite_differences, strategies
+from harness.run import trace as traces
+from harness.run.backends import Backend, torch_and_engine
+from harness.run.compare import Comparator, Discrepancy, Margin
+from harness.run.timeout import DEFAULT_LIMIT_S, ProgramTimeout, time_limit
+from harness.spec import Spec
+from harness.spec.expectations import Expectation
+
+
+class Mismatch(AssertionError):
+    """The engine's trace differs from PyTorch's."""
+
+    def __init__(self, discrepancies: list[Discrepancy], raised_line: int | None = None):
+        self.discrepancies = discrepancies
+        self.raised_line = raised_line  # for an exception discrepancy: the line that raised
+        super().__init__("\n".join(d.describe() for d in discrepancies))
+
+
+class BrokenSpec(Exception):
+    """PyTorch itself contradicts what the spec declares."""
+
+    def __init__(self, message: str, line: int | None):
+        self.line = line
+        super().__init__(message)
+
+
+@dataclass
+class SpecResult:
+    outcome: str
+    examples: int = 0
+    duration_s: float = 0.0
+    seed: int | None = None
+    kind: str | None = None  # mismatch, broken_spec, timeout, harness_error
+    message: str = ""
+    statement_line: int | None = None
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    inputs: dict[str, np.ndarray] | None = None
+    traceback: str | None = None
+    checks: dict[str, str] = field(default_factory=dict)
+    margins: list[Margin] = field(default_factory=list)
+    grad_fns: list[str] = field(default_factory=list)
+    expectation: Expectation | None = None
+
+
+def item_seed(session_seed: int | str, spec_id: str) -> int:
+    """Each item's own seed, derived from the session seed so one number reproduces the run."""
+    return zlib.crc32(f"{session_seed}:{spec_id}".encode())
+
+
+def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int | str = 0,
+          max_examples: int | None = None,
+          backends: tuple[Backend, Backend] | None = None,
+          expectation: Expectation | None = None,
+          time_limit_s: float | None = DEFAULT_LIMIT_S) -> SpecResult:
+    """Run the property; never raises for a failing engine or a broken spec.
+
+    With an expectation (a known divergence), the shrink phase is skipped: the failure is known,
+    so minimising it would only cost time. The outcome then becomes xfailed or xpassed.
+    """
+    oracle, engine = backends or torch_and_engine()
+    requires_grad = {n: d.requires_grad for n, d in spec.model.inputs.items()}
+    expected_lines = {r.line for r in spec.model.raises}
+    comparator = Comparator(spec.tolerances(), spec.program)
+    exercised: set[str] = set()
+    grad_fns: set[str] = set()
+    examples = 0
+    last_failing: dict[str, np.ndarray] | None = None
+    timed_out: BaseException | None = None
+
+    def run(backend, inputs):
+        nonlocal timed_out
+        if timed_out is not None:
+            raise timed_out  # every later example fails at once: no second wait, fast shrink
+        try:
+            with time_limit(time_limit_s):
+                return traces.run(spec.program, backend, inputs, requires_grad, expected_lines,
+                                  grad_ops=backend is oracle)
+        except ProgramTimeout:
+            who = "PyTorch" if backend is oracle else "the engine"
+            timed_out = (BrokenSpec if backend is oracle else EngineTimeout)(
+                f"the program did not finish within {time_limit_s:g} s on {who}", None)
+            raise timed_out from None
+
+    def one_example(inputs: dict[str, np.ndarray]) -> None:
+        nonlocal examples, last_failing
+        examples += 1
+        try:
+            expected = run(oracle, inputs)
+            check_declared_errors(spec, expected)
+            if spec.model.gradcheck:
+                problem = finite_differences.gradcheck_problem(spec, oracle, inputs)
+                if problem:
+                    raise BrokenSpec(problem, None)
+            _scan(expected, exercised, grad_fns)
+            actual = run(engine, inputs)
+            found = comparator.compare(expected, actual)
+            target(min(comparator.worst_ratio, 1e12), label="error / tolerance")
+            if found:
+                raise Mismatch(found, _raised_line(found[0], expected, actual))
+        except BaseException:
+            last_failing = inputs
+            raise
+
+    # Each item gets its own example-database key and its own seed (see docs/architecture.md).
+    one_example._hypothesis_internal_add_digest = spec_id.encode()
+    item = item_seed(session_seed, spec_id)
+    options = {"deadline": None, "report_multiple_bugs": False,
+               "suppress_health_check": [HealthCheck.too_slow, HealthCheck.differing_executors]}
+    if max_examples or spec.model.max_examples:
+        options["max_examples"] = max_examples or spec.model.max_examples
+    if expectation is not None:
+        options["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
+    prop = given(strategies.inputs(spec, variant))(one_example)
+    for example in strategies.pinned_examples(spec, variant):
+        prop = hypothesis_example(example)(prop)
+    prop = seed(item)(settings(**options)(prop))
+
+    start = time.perf_counter()
+    result = SpecResult(PASSED, seed=item, expectation=expectation)
+    try:
+        prop()
+    except Mismatch as exc:
+        result.outcome, result.kind = FAILED, "mismatch"
+        result.discrepancies = exc.discrepancies
+        result.statement_line = exc.raised_line or exc.discrepancies[0].statement_line
+        result.message = _summary(exc.discrepancies, exc.raised_line)
+    except EngineTimeout as exc:
+        result.outcome, result.kind, result.message = FAILED, "timeout", str(exc)
+    except BrokenSpec as exc:
+        result.outcome, result.kind, result.message = ERROR, "broken_spec", str(exc)
+        result.statement_line = exc.line
+    except Exception as exc:  # a bug in the harness (or in the strategies): an ERROR of this spec
+        result.outcome, result.kind = ERROR, "harness_error"
+        result.message = f"{type(exc).__name__}: {exc}"
+        result.traceback = "".join(traceback.format_exception(exc))
+    if result.kind == "mismatch" and last_failing is not None:
+        result.discrepancies = _with_gradient_verdicts(
+            spec, oracle, engine, last_failing, requires_grad, expected_lines,
+            result.discrepancies)
+    result.duration_s = time.perf_counter() - start
+    result.examples = examples
+    result.margins = sorted(comparator.margins.values(), key=lambda m: -m.ratio)
+    result.grad_fns = sorted(grad_fns)
+    failing = {check_of(d.field, d.detail) for d in result.discrepancies}
+    if result.kind == "timeout":
+        failing.add("errors")
+    result.checks = {c: "fail" if c in failing else "pass" if c in exercised else "n/a"
+                     for c in CHECKS}
+    if result.outcome != PASSED:
+        result.inputs = last_failing
+    if expectation is not None and result.outcome in (PASSED, FAILED):
+        result.outcome = XPASSED if result.outcome == PASSED else XFAILED
+        if result.outcome == XFAILED:
+            result.checks = {c: "xfail" if v == "fail" else v for c, v in result.checks.items()}
+    return result
+
+
+def _with_gradient_verdicts(spec, oracle, engine, inputs, requires_grad, expected_lines,
+                            found: list[Discrepancy]) -> list[Discrepancy]:
+    """Add the finite-difference verdict to each leaf-grad discrepancy right after a backward."""
+    out = []
+    traces_ = None
+    for d in found:
+        decl = spec.model.inputs.get(d.variable or "")
+        if d.field == "grad" and d.detail != ONE_SIDE_NONE and decl and decl.requires_grad:
+            if traces_ is None:
+                traces_ = [traces.run(spec.program, b, inputs, requires_grad, expected_lines)
+                           for b in (oracle, engine)]
+            grads = [_grad_change(t, d.statement_line, d.variable) for t in traces_]
+            if all(g is not None for g in grads):
+                said = finite_differences.verdict(spec, oracle, d.statement_line, inputs,
+                                               d.variable, *grads)
+                if said:
+                    d = replace(d, detail=f"{d.detail}; {said}")
+        out.append(d)
+    return out
+
+
+def _grad_change(trace: traces.Trace, line: int, name: str) -> np.ndarray | None:
+    """What the statement at `line` added to `name`.grad (grads accumulate across backwards)."""
+    before = after = None
+    for step in trace.steps:
+        state = step.state.get(name)
+        grad = state.grad.values if isinstance(state, traces.TensorState) and state.grad else None
+        if step.line == line:
+            after = grad
+            break
+        before = grad
+    if after is None:
+        return None
+    return after if before is None else after.astype(np.float64) - before
+
+
+class EngineTimeout(Exception):
+    """The engine did not finish a program that PyTorch finished."""
+
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+
+
+def _scan(trace: traces.Trace, exercised: set[str], grad_fns: set[str]) -> None:
+    """Which check categories PyTorch's trace exercised, and the grad_fn classes it produced
+    (those of its variables, and those its backward passes went through)."""
+    grad_fns.update(trace.backward_nodes)
+    for step in trace.steps:
+        if step.stdout:
+            exercised.add("prints")
+        if step.exception:
+            exercised.add("errors")
+        if step.warnings:
+            exercised.add("none_grads")
+        for value in step.state.values():
+            if isinstance(value, traces.TensorState):
+                exercised.update(("values", "flags"))
+                if value.grad is not None:
+                    exercised.add("grads")
+                if value.grad_warnings or (value.requires_grad and not value.is_leaf):
+                    exercised.add("none_grads")
+                if value.grad_fn and not value.grad_fn.startswith("raises "):
+                    grad_fns.add(value.grad_fn)
+            elif isinstance(value, traces.Opaque):
+                if value.kind == "grad_fn":
+                    grad_fns.add(value.text)
+            elif value is not None:
+                exercised.add("values")
+
+
+def check_declared_errors(spec: Spec, oracle: traces.Trace) -> None:
+    """PyTorch must raise exactly where the spec says, with the declared type and message."""
+    declared = {r.line: r for r in spec.model.raises}
+    for step in oracle.steps:
+        exc, want = step.exception, declared.pop(step.line, None)
+        raised = (exc.line if exc else None) or step.line  # inside a loop, a block, a def
+        inside = f" (in the statement at line {step.line})" if raised != step.line else ""
+        if exc and not want:
+            raise BrokenSpec(f"PyTorch raised {exc.type}: {exc.message} at program line "
+                             f"{raised}{inside}, but the spec declares no error there", raised)
+        if want and not exc:
+            raise BrokenSpec(f"the spec says line {step.line} raises {want.type}, "
+                             "but PyTorch raised nothing", step.line)
+        if want and (exc.type != want.type or not re.search(want.match, exc.message)):
+            at = f" at line {raised}" if raised != step.line else ""
+            raise BrokenSpec(f"the spec says line {step.line} raises {want.type} matching "
+                             f"{want.match!r}, but PyTorch raised {exc.type}{at}: {exc.message}",
+                             raised)
+    if declared:
+        line = min(declared)
+        raise BrokenSpec(f"the spec says line {line} raises {declared[line].type}, "
+                         "but PyTorch never ran it", line)
+
+
+def _summary(found: list[Discrepancy], raised_line: int | None = None) -> str:
+    first = found[0]
+    where = observed(first.variable, first.field)
+    more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+    raised = f" (raised at line {raised_line})" \
+        if raised_line and raised_line != first.statement_line else ""
+    return (f"line {first.statement_line} `{first_line(first.statement)}`: {where} differs"
+            f"{raised}{more}")
+
+
+def _raised_line(first: Discrepancy, expected: traces.Trace, actual: traces.Trace) -> int | None:
+    """For an exception discrepancy, the program line that raised: the engine's if it raised,
+    else PyTorch's (so the line PyTorch raised at and the engine did not)."""
+    if first.field != "exception":
+        return None
+    for trace in (actual, expected):
+        for step in trace.steps:
+            if step.line == first.statement_line and step.exception is not None:
+                return step.exception.line or step.line
+    return None
