@@ -1,0 +1,73 @@
+"""``torch.nn.Parameter`` and ``torch.nn.Buffer``: tensors a Module registers by assignment.
+
+A Parameter shares its storage and version counter with the tensor it wraps (torch's
+``Tensor._make_subclass``) and prints as ``Parameter containing:`` followed by the tensor.
+The engine's Tensor keeps its state in slots and offers no ``_make_subclass`` yet, so
+``_make_subclass`` here copies a detached alias's slots into a new instance of the subclass.
+"""
+
+from __future__ import annotations
+
+import engine
+from engine import Tensor
+
+__all__ = ["Buffer", "Parameter"]
+
+
+def _make_subclass(cls, data, requires_grad):
+    """A ``cls`` instance aliasing ``data`` (same storage and version counter), a leaf."""
+    alias = data.detach()
+    out = object.__new__(cls)
+    for klass in type(alias).__mro__:
+        for slot in getattr(klass, "__slots__", ()):
+            if slot != "__weakref__" and hasattr(alias, slot):
+                object.__setattr__(out, slot, object.__getattribute__(alias, slot))
+    out.requires_grad_(requires_grad)
+    return out
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module lists among its parameters when assigned as an attribute."""
+
+    __module__ = "torch.nn.parameter"
+
+    def __new__(cls, data=None, requires_grad=True):
+        if data is None:
+            data = engine.empty(0)
+        return _make_subclass(cls, data, requires_grad)
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(self.data.clone(), self.requires_grad)
+        memo[id(self)] = result
+        return result
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    __str__ = __repr__
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self.detach().numpy(), self.requires_grad))
+
+
+def _rebuild_parameter(array, requires_grad):
+    return Parameter(engine.tensor(array), requires_grad)
+
+
+class Buffer(Tensor):
+    """A Tensor that a Module registers as a buffer when assigned as an attribute.
+
+    torch returns a plain Tensor marked ``_is_buffer``; the engine's Tensor takes no new
+    attributes, so here the marked tensor is an instance of this subclass (``type()``
+    differs from torch's, the values, flags and registration do not)."""
+
+    __module__ = "torch.nn.parameter"
+
+    def __new__(cls, data=None, *, persistent=True):
+        if data is None:
+            data = engine.empty(0)
+        out = _make_subclass(cls, data, data.requires_grad)
+        out.persistent = persistent
+        return out
