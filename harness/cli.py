@@ -137,7 +137,8 @@ def _schema(args) -> int:
 
 
 def _report(args) -> int:
-    from harness.report.html import load_results, write_report
+    from harness.report.html import write_report
+    from harness.report.results import load_results
 
     try:
         data = load_results(args.results)
@@ -153,8 +154,8 @@ def _report(args) -> int:
 
 def _merge(args) -> int:
     """Shards of one run (`pytest --shard i/N`) become one report."""
-    from harness.report.html import load_results, write_report
-    from harness.report.results import MergeError, merge
+    from harness.report.html import write_report
+    from harness.report.results import MergeError, load_results, merge
 
     try:
         merged = merge([(path, load_results(path)) for path in args.results])

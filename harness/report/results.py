@@ -12,6 +12,7 @@ import platform
 import time
 from importlib import metadata as importlib_metadata
 from pathlib import Path
+from typing import Any
 
 from harness.contract import OUTCOMES, SCHEMA_VERSION, first_line, observed
 
@@ -117,3 +118,25 @@ def failure_text(record: dict) -> str:
         lines.append("Standalone snippet (PyTorch; swap the import for the engine):")
         lines.append(f["snippet"])
     return "\n".join(lines)
+
+
+def load_results(path) -> dict:
+    """Read a results.json, refusing any schema this code does not understand."""
+    path = Path(path)
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a results file, invalid JSON: {exc}") from exc
+    check_schema(results, source=str(path))
+    return results
+
+
+def check_schema(results: Any, source: str = "results") -> None:
+    """Raise ValueError unless results is a dict with schema_version 1."""
+    version = results.get("schema_version") if isinstance(results, dict) else None
+    # `type(...) is int` because True == 1 in Python and must not pass as version 1.
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise ValueError(
+            f"{source}: unsupported results schema_version {version!r}; "
+            f"this version of Parity reads schema_version {SCHEMA_VERSION}"
+        )

@@ -39,12 +39,18 @@ class Discrepancy:
     engine: str
     detail: str = ""
     measure: dict | None = None  # for float arrays: the numbers behind `detail` (results.md)
+    note: str = ""  # what is known beyond the comparison: the finite-difference verdict
+
+    @property
+    def full_detail(self) -> str:
+        """The detail with the note, as the terminal and results.json's `detail` show it."""
+        return "; ".join(part for part in (self.detail, self.note) if part)
 
     def describe(self) -> str:
         where = observed(self.variable, self.field)
         text = (f"line {self.statement_line} `{first_line(self.statement)}`: {where} differs\n"
                 f"    torch : {_indent(self.torch)}\n    engine: {_indent(self.engine)}")
-        return text + (f"\n    {self.detail}" if self.detail else "")
+        return text + (f"\n    {self.full_detail}" if self.full_detail else "")
 
 
 def _indent(text: str) -> str:

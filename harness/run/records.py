@@ -45,7 +45,8 @@ def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
             "discrepancies": [
                 {"statement_line": d.statement_line, "statement": d.statement,
                  "variable": d.variable, "field": d.field, "torch": d.torch,
-                 "engine": d.engine, "detail": d.detail, "measure": d.measure}
+                 "engine": d.engine, "detail": d.full_detail, "note": d.note,
+                 "measure": d.measure}
                 for d in result.discrepancies
             ],
             "inputs": _inputs(result.inputs),

@@ -88,68 +88,104 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
     With an expectation (a known divergence), the shrink phase is skipped: the failure is known,
     so minimising it would only cost time. The outcome then becomes xfailed or xpassed.
     """
-    oracle, engine = backends or torch_and_engine()
-    requires_grad = {n: d.requires_grad for n, d in spec.model.inputs.items()}
-    expected_lines = {r.line for r in spec.model.raises}
-    comparator = Comparator(spec.tolerances(), spec.program)
-    exercised: set[str] = set()
-    grad_fns: set[str] = set()
-    examples = 0
-    last_failing: dict[str, np.ndarray] | None = None
-    timed_out: BaseException | None = None
+    item = _Item(spec, *(backends or torch_and_engine()), time_limit_s)
+    seed_value = item_seed(session_seed, spec_id)
+    test = _hypothesis_test(item, variant, spec_id, seed_value,
+                            max_examples or spec.model.max_examples,
+                            shrink=expectation is None)
+    start = time.perf_counter()
+    result = _run(test)
+    if result.kind == "mismatch" and item.last_failing is not None:
+        result.discrepancies = _with_gradient_verdicts(item, result.discrepancies)
+    result.duration_s = time.perf_counter() - start
+    result.seed, result.expectation = seed_value, expectation
+    _fill_in(result, item)
+    if expectation is not None:
+        _as_expected(result)
+    return result
 
-    def run(backend, inputs):
-        nonlocal timed_out
-        if timed_out is not None:
-            raise timed_out  # every later example fails at once: no second wait, fast shrink
+
+class _Item:
+    """One item's property: the spec on its two backends, the comparator, and what the examples
+    saw (how many ran, which checks PyTorch's traces exercised, the last failing inputs)."""
+
+    def __init__(self, spec: Spec, oracle: Backend, engine: Backend, time_limit_s: float | None):
+        self.spec, self.oracle, self.engine, self.time_limit_s = spec, oracle, engine, time_limit_s
+        self.requires_grad = {n: d.requires_grad for n, d in spec.model.inputs.items()}
+        self.expected_lines = {r.line for r in spec.model.raises}
+        self.comparator = Comparator(spec.tolerances(), spec.program)
+        self.exercised: set[str] = set()
+        self.grad_fns: set[str] = set()
+        self.examples = 0
+        self.last_failing: dict[str, np.ndarray] | None = None
+        self._timed_out: BaseException | None = None
+
+    def trace(self, backend: Backend, inputs: dict[str, np.ndarray],
+              limit: bool = True) -> traces.Trace:
+        """The program's trace on one backend, within the time limit (once one run timed out,
+        every later one fails at once: no second wait, a fast shrink)."""
+        if not limit:
+            return traces.run(self.spec.program, backend, inputs, self.requires_grad,
+                              self.expected_lines)
+        if self._timed_out is not None:
+            raise self._timed_out
         try:
-            with time_limit(time_limit_s):
-                return traces.run(spec.program, backend, inputs, requires_grad, expected_lines,
-                                  grad_ops=backend is oracle)
+            with time_limit(self.time_limit_s):
+                return traces.run(self.spec.program, backend, inputs, self.requires_grad,
+                                  self.expected_lines, grad_ops=backend is self.oracle)
         except ProgramTimeout:
-            who = "PyTorch" if backend is oracle else "the engine"
-            timed_out = (BrokenSpec if backend is oracle else EngineTimeout)(
-                f"the program did not finish within {time_limit_s:g} s on {who}", None)
-            raise timed_out from None
+            on_oracle = backend is self.oracle
+            who = "PyTorch" if on_oracle else "the engine"
+            self._timed_out = (BrokenSpec if on_oracle else EngineTimeout)(
+                f"the program did not finish within {self.time_limit_s:g} s on {who}", None)
+            raise self._timed_out from None
 
-    def one_example(inputs: dict[str, np.ndarray]) -> None:
-        nonlocal examples, last_failing
-        examples += 1
+    def example(self, inputs: dict[str, np.ndarray]) -> None:
+        """One example: PyTorch as the spec declares it, then the engine as PyTorch."""
+        self.examples += 1
         try:
-            expected = run(oracle, inputs)
-            check_declared_errors(spec, expected)
-            if spec.model.gradcheck:
-                problem = finite_differences.gradcheck_problem(spec, oracle, inputs)
+            expected = self.trace(self.oracle, inputs)
+            check_declared_errors(self.spec, expected)
+            if self.spec.model.gradcheck:
+                problem = finite_differences.gradcheck_problem(self.spec, self.oracle, inputs)
                 if problem:
                     raise BrokenSpec(problem, None)
-            _scan(expected, exercised, grad_fns)
-            actual = run(engine, inputs)
-            found = comparator.compare(expected, actual)
-            target(min(comparator.worst_ratio, 1e12), label="error / tolerance")
+            _scan(expected, self.exercised, self.grad_fns)
+            actual = self.trace(self.engine, inputs)
+            found = self.comparator.compare(expected, actual)
+            target(min(self.comparator.worst_ratio, 1e12), label="error / tolerance")
             if found:
                 raise Mismatch(found, _raised_line(found[0], expected, actual))
         except BaseException:
-            last_failing = inputs
+            self.last_failing = inputs
             raise
+
+
+def _hypothesis_test(item: _Item, variant: dict[str, str], spec_id: str, seed_value: int,
+                     max_examples: int | None, shrink: bool):
+    """The item as a Hypothesis test: the spec's pinned examples first, then drawn ones."""
+    def one_example(inputs: dict[str, np.ndarray]) -> None:
+        item.example(inputs)
 
     # Each item gets its own example-database key and its own seed (see docs/architecture.md).
     one_example._hypothesis_internal_add_digest = spec_id.encode()
-    item = item_seed(session_seed, spec_id)
     options = {"deadline": None, "report_multiple_bugs": False,
                "suppress_health_check": [HealthCheck.too_slow, HealthCheck.differing_executors]}
-    if max_examples or spec.model.max_examples:
-        options["max_examples"] = max_examples or spec.model.max_examples
-    if expectation is not None:
+    if max_examples:
+        options["max_examples"] = max_examples
+    if not shrink:
         options["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
-    prop = given(strategies.inputs(spec, variant))(one_example)
-    for example in strategies.pinned_examples(spec, variant):
-        prop = hypothesis_example(example)(prop)
-    prop = seed(item)(settings(**options)(prop))
+    test = given(strategies.inputs(item.spec, variant))(one_example)
+    for example in strategies.pinned_examples(item.spec, variant):
+        test = hypothesis_example(example)(test)
+    return seed(seed_value)(settings(**options)(test))
 
-    start = time.perf_counter()
-    result = SpecResult(PASSED, seed=item, expectation=expectation)
+
+def _run(test) -> SpecResult:
+    """The outcome of running the test: what it raised, as a result."""
+    result = SpecResult(PASSED)
     try:
-        prop()
+        test()
     except Mismatch as exc:
         result.outcome, result.kind = FAILED, "mismatch"
         result.discrepancies = exc.discrepancies
@@ -164,45 +200,47 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
         result.outcome, result.kind = ERROR, "harness_error"
         result.message = f"{type(exc).__name__}: {exc}"
         result.traceback = "".join(traceback.format_exception(exc))
-    if result.kind == "mismatch" and last_failing is not None:
-        result.discrepancies = _with_gradient_verdicts(
-            spec, oracle, engine, last_failing, requires_grad, expected_lines,
-            result.discrepancies)
-    result.duration_s = time.perf_counter() - start
-    result.examples = examples
-    result.margins = sorted(comparator.margins.values(), key=lambda m: -m.ratio)
-    result.grad_fns = sorted(grad_fns)
-    failing = {check_of(d.field, d.detail) for d in result.discrepancies}
-    if result.kind == "timeout":
-        failing.add("errors")
-    result.checks = {c: "fail" if c in failing else "pass" if c in exercised else "n/a"
-                     for c in CHECKS}
-    if result.outcome != PASSED:
-        result.inputs = last_failing
-    if expectation is not None and result.outcome in (PASSED, FAILED):
-        result.outcome = XPASSED if result.outcome == PASSED else XFAILED
-        if result.outcome == XFAILED:
-            result.checks = {c: "xfail" if v == "fail" else v for c, v in result.checks.items()}
     return result
 
 
-def _with_gradient_verdicts(spec, oracle, engine, inputs, requires_grad, expected_lines,
-                            found: list[Discrepancy]) -> list[Discrepancy]:
-    """Add the finite-difference verdict to each leaf-grad discrepancy right after a backward."""
+def _fill_in(result: SpecResult, item: _Item) -> None:
+    """What the examples saw: their count, margins, grad_fns, each check's state, the inputs."""
+    result.examples = item.examples
+    result.margins = sorted(item.comparator.margins.values(), key=lambda m: -m.ratio)
+    result.grad_fns = sorted(item.grad_fns)
+    failing = {check_of(d.field, d.detail) for d in result.discrepancies}
+    if result.kind == "timeout":
+        failing.add("errors")
+    result.checks = {c: "fail" if c in failing else "pass" if c in item.exercised else "n/a"
+                     for c in CHECKS}
+    if result.outcome != PASSED:
+        result.inputs = item.last_failing
+
+
+def _as_expected(result: SpecResult) -> None:
+    """Under a declared divergence, a pass is an XPASS and a failure an XFAIL."""
+    if result.outcome in (PASSED, FAILED):
+        result.outcome = XPASSED if result.outcome == PASSED else XFAILED
+        if result.outcome == XFAILED:
+            result.checks = {c: "xfail" if v == "fail" else v for c, v in result.checks.items()}
+
+
+def _with_gradient_verdicts(item: _Item, found: list[Discrepancy]) -> list[Discrepancy]:
+    """Note the finite-difference verdict on each leaf-grad discrepancy right after a backward."""
+    spec, inputs = item.spec, item.last_failing
     out = []
     traces_ = None
     for d in found:
         decl = spec.model.inputs.get(d.variable or "")
         if d.field == "grad" and d.detail != ONE_SIDE_NONE and decl and decl.requires_grad:
             if traces_ is None:
-                traces_ = [traces.run(spec.program, b, inputs, requires_grad, expected_lines)
-                           for b in (oracle, engine)]
+                traces_ = [item.trace(b, inputs, limit=False) for b in (item.oracle, item.engine)]
             grads = [_grad_change(t, d.statement_line, d.variable) for t in traces_]
             if all(g is not None for g in grads):
-                said = finite_differences.verdict(spec, oracle, d.statement_line, inputs,
-                                               d.variable, *grads)
+                said = finite_differences.verdict(spec, item.oracle, d.statement_line, inputs,
+                                                  d.variable, *grads)
                 if said:
-                    d = replace(d, detail=f"{d.detail}; {said}")
+                    d = replace(d, note=said)
         out.append(d)
     return out
 

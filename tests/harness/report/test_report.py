@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from report_page import TEMPLATE_TAGS, XSS, Page, make_results, table_tags
 
-from harness.report.html import load_results, render_html, write_report
+from harness.report.html import render_html, write_report
+from harness.report.results import load_results
 
 
 @pytest.fixture

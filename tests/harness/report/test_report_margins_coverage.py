@@ -8,7 +8,8 @@ import re
 
 from report_page import make_results
 
-from harness.report.html import MARGIN_CHAR_W, MARGIN_LABEL_CHARS, render_html
+from harness.report.html import render_html
+from harness.report.margins import MARGIN_CHAR_W, MARGIN_LABEL_CHARS
 
 
 def section(html: str, name: str) -> str:

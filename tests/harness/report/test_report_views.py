@@ -14,7 +14,8 @@ import pytest
 from report_page import XSS, Page, make_results
 
 from harness import cli
-from harness.report.html import _family, render_html, write_report
+from harness.report.html import render_html, write_report
+from harness.report.matrix import _family
 
 CHECKS = {"values": "pass", "grads": "fail", "none_grads": "pass", "flags": "pass",
           "errors": "n/a", "prints": "pass"}
@@ -50,6 +51,11 @@ def rich() -> dict:
         "2 of 4 elements outside rtol=1.3e-06, atol=1e-05; worst at (0, 0); max abs 2, "
         "max rel 0.667, max ULP 8388608; differing (torch vs engine): "
         "(0, 0): np.float64(3.0) vs np.float64(1.0), (1, 1): np.float64(3.0) vs np.float64(1.0)")
+    failing["failure"]["discrepancies"][0]["measure"] = {
+        "mismatched": 2, "numel": 4, "rtol": 1.3e-06, "atol": 1e-05, "max_abs": 2.0,
+        "max_rel": 0.667, "max_ulp": 8388608, "worst_index": [0, 0],
+        "elements": [{"index": [0, 0], "torch": 3.0, "engine": 1.0},
+                     {"index": [1, 1], "torch": 3.0, "engine": 1.0}]}
     results["metadata"]["engine_api"] = {"functions": ["ones", "zeros", "exp"],
                                          "methods": ["sum", "backward", "mean"],
                                          "grad_fns": ["AddBackward0", "MulBackward0"]}
@@ -202,6 +208,14 @@ def test_structured_measure_wins_over_detail_text(rich):
     assert "worst at (1, 0)" in " ".join(page.text("stats"))
 
 
+def test_detail_text_is_shown_as_given_never_parsed(rich):
+    d = rich["results"][1]["failure"]["discrepancies"][0]
+    del d["measure"]  # a discrepancy without numbers (an integer array, an older record)
+    page = Page(render_html(rich))
+    assert not page.text("elements") and not page.text("stats")
+    assert d["detail"] in render_html(rich)
+
+
 def test_card_lists_8_elements_and_counts_the_rest(rich):
     d = rich["results"][1]["failure"]["discrepancies"][0]
     d["measure"] = {"mismatched": 30, "numel": 40, "max_abs": 2, "max_rel": 0.5, "max_ulp": 7,
@@ -217,7 +231,8 @@ def test_card_lists_8_elements_and_counts_the_rest(rich):
 def test_long_values_are_cut_and_only_new_detail_is_repeated(rich):
     d = rich["results"][1]["failure"]["discrepancies"][0]
     d["torch"] = "[" + ",\n ".join(["1.0, 2.0, 3.0"] * 400) + "] (float32)"
-    d["detail"] += "; finite differences (float64, h=1e-06) support PyTorch"
+    d["note"] = "finite differences (float64, h=1e-06) support PyTorch"
+    d["detail"] += "; " + d["note"]  # the detail holds it too, for the terminal
     html = render_html(rich)
     torch_side = re.search(r'<div class="side torch">.*?</pre>', html, re.S).group(0)
     assert len(torch_side) < 1500
