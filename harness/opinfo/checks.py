@@ -244,9 +244,9 @@ def _compare_tensor(t, e, at: str, dtype: str, random: bool, add) -> None:
     if tuple(t.shape) != tuple(e.shape):
         add("shape", at, str(tuple(t.shape)), str(tuple(e.shape)), "shape differs")
     elif not random and t_dtype == e_dtype:
-        difference = array_difference(_numpy(t), _numpy(e), t_dtype)
-        if difference:
-            add("values", at, _show(t), _show(e), "values differ", *difference)
+        detail, measured = array_difference(_numpy(t), _numpy(e), t_dtype)
+        if detail:
+            add("values", at, _show(t), _show(e), "values differ", detail, measured)
     if bool(t.requires_grad) != bool(e.requires_grad):
         add("requires_grad", at, repr(bool(t.requires_grad)), repr(bool(e.requires_grad)),
             "requires_grad differs")
@@ -304,7 +304,10 @@ def _grad_fn(t) -> str | None:
 
 
 def _numpy(t) -> np.ndarray:
-    return np.array(t.detach().numpy(), copy=True)
+    try:
+        return np.array(t.detach().numpy(), copy=True)
+    except RuntimeError:  # PyTorch's ZeroTensor (a grad known to be zero) needs force=True
+        return np.array(t.detach().numpy(force=True), copy=True)
 
 
 def _show(t) -> str:
@@ -516,6 +519,16 @@ def _gradgrad(ctx: Context, sample, form: Form, result: SampleResult, random: bo
     chosen = [i for i, g in enumerate(t_first.grads) if g is not None and g.requires_grad]
     if not chosen:
         return
+    result.ran("gradgrad")
+    for i in chosen:
+        eg = e_first.grads[i] if i < len(e_first.grads) else None
+        if not (_is_tensor(eg) and eg.requires_grad):
+            result.add(Finding("gradgrad", form.spelling, f"grad t{wanted[i]}",
+                               "requires_grad True (create_graph=True)",
+                               "None" if eg is None else f"requires_grad {eg.requires_grad}",
+                               kind="create_graph grad does not require grad"))
+    if result.checks["gradgrad"] == FAIL:
+        return
     second = [cotangent(seed_for(str(ctx.seed), sample.label, form.spelling, f"gg{i}"),
                         tuple(t_first.grads[i].shape), _dtype_name(t_first.grads[i].dtype))
               for i in chosen]
@@ -524,7 +537,6 @@ def _gradgrad(ctx: Context, sample, form: Form, result: SampleResult, random: bo
     e_grads = [e_first.grads[i] if i < len(e_first.grads) else None for i in chosen]
     e_prod = _product(ctx.engine, e_grads, e_in + e_cots,
                       [ctx.engine.tensor(a) for a in second])
-    result.ran("gradgrad")
     names = [f"t{i}" for i in wanted] + [f"cotangent {p}" for p in paths]
     _compare_products(ctx, form, t_prod, e_prod, wanted, "gradgrad", result, "gradgrad",
                       "gradgrad", random, names)

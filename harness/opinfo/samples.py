@@ -143,6 +143,8 @@ def _tensor_value(t) -> TensorValue:
     if t.is_complex() or t.dtype == torch.bfloat16 or not t.is_leaf:
         reason = "a non-leaf tensor" if not t.is_leaf else f"a {t.dtype} tensor"
         raise NotLiteral(f"{reason} cannot be written as a literal")
+    if t.dim() > 32:  # numpy's limit is 64 dims; error inputs probe torch's with more
+        raise NotLiteral(f"a {t.dim()}-dimensional tensor cannot be written as a literal")
     values = np.array(t.detach().numpy(), copy=True)
     dtype = str(t.dtype).removeprefix("torch.")
     return TensorValue(values, dtype, bool(t.requires_grad), layout_of(tuple(t.shape),

@@ -1,5 +1,7 @@
-"""A per-example time limit that works in any thread (pytest-xdist runs items off the main thread
-in some setups, where SIGALRM is unavailable).
+"""The per-example time limit: a watchdog thread that raises into the running program.
+
+It works in any thread (pytest-xdist runs items off the main thread in some setups, where
+SIGALRM is unavailable).
 
 One daemon watchdog thread per process checks the armed deadline; when it passes, it raises
 `ProgramTimeout` asynchronously in the thread that armed it (`PyThreadState_SetAsyncExc`). The

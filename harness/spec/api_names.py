@@ -1,7 +1,10 @@
-"""Names a program uses that PyTorch does not have (`torch.foo_bar`, `x.not_a_method`).
+"""PyTorch's names as a program reaches them, and the names it uses that PyTorch does not have.
 
-A typo in an API name would otherwise surface as an AttributeError from PyTorch at run time, far
-from the line that has it. The check is sound: it reports a name only when the program would
+The helpers (`chain`, `roots`, `tensor_attrs`) are shared by the allow-list (harness.spec.program)
+and by the later analyses of a program (harness.run.attribution, .usage). The check finds names a
+program uses that PyTorch does not have (`torch.foo_bar`, `x.not_a_method`): a typo in an API
+name would otherwise surface as an AttributeError from PyTorch at run time, far from the line
+that has it. The check is sound: it reports a name only when the program would
 certainly raise AttributeError on it. `torch.X.Y` chains (and `F.*`, `math.*`) are looked up on
 the real modules; `recv.name` is checked against `torch.Tensor` only when `recv` is clearly a
 tensor (an input, a tensor factory, arithmetic on tensors...) or None. Statements a spec declares

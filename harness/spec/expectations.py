@@ -1,5 +1,6 @@
-"""Known divergences: `specs/expectations.yaml`, a side table of spec ids the engine is expected
-to fail, each with a reason.
+"""Known divergences: `specs/expectations.yaml`, spec ids the engine is expected to fail.
+
+A side table: each entry names an item and gives a reason (and maybe a link).
 
 An expected failure runs without Hypothesis's shrink phase (it is known; minimising it only costs
 time) and is reported XFAIL; one that passes is XPASS, which fails the run when the entry is strict
