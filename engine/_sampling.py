@@ -61,6 +61,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import math
+import warnings
 
 import numpy as np
 
@@ -80,6 +81,19 @@ def _libm(fn, x: np.ndarray) -> np.ndarray:
     return out.reshape(np.shape(x))
 
 
+def _log(x: float) -> float:
+    """glibc's log, which returns -inf at 0 where ``math.log`` raises."""
+    return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+
+
+def _exp(x: float) -> float:
+    """glibc's exp, which returns inf on overflow where ``math.exp`` raises."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
 def _two_sum(a, b):
     s = a + b
     bb = s - a
@@ -96,10 +110,20 @@ def _add_round_to_odd(a, b):
 
 
 def fma32(a, b, c) -> np.ndarray:
-    """float32 fused multiply-add: the product is exact in float64, the sum rounded to odd,
-    then rounded once to float32."""
-    a, b, c = (np.asarray(v, _F32).astype(_F64) for v in (a, b, c))
-    return _add_round_to_odd(a * b, c).astype(_F32)
+    """float32 fused multiply-add. The product of two floats is exact in float64 and so is,
+    nearly always, the sum; rounding that to float32 is then the FMA. It is wrong only when
+    the float64 sum was itself rounded onto a float32 halfway point: those few are nudged
+    one float64 step toward the true value first."""
+    exact = np.multiply(a, b, dtype=_F64)
+    s = np.add(exact, c, dtype=_F64)
+    bits = np.asarray(s).view(np.int64)
+    # halfway patterns, and float32-subnormal results (|s| < 2**-125, whose halfway bits
+    # sit elsewhere), take the careful path
+    suspect = ((bits & 0x1FFFFFFF) == 0x10000000) | ((bits & 0x7FF0000000000000) < 0x3820000000000000)
+    if suspect.any():
+        exact, c = np.broadcast_arrays(exact, np.asarray(c, _F64))
+        return _add_round_to_odd(exact, c).astype(_F32)
+    return s.astype(_F32)
 
 
 def fma64(a, b, c) -> np.ndarray:
@@ -120,9 +144,10 @@ def _to_dtype(values64: np.ndarray, dtype) -> np.ndarray:
     """C++ ``static_cast<scalar_t>(double)``: float16 goes through float (c10::Half has a
     float constructor only), so it rounds twice as torch does."""
     dtype = np.dtype(dtype)
-    if dtype == _F16:
-        return values64.astype(_F32).astype(_F16)
-    return values64.astype(dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow to inf, as C++ casts do
+        if dtype == _F16:
+            return values64.astype(_F32).astype(_F16)
+        return values64.astype(dtype)
 
 
 _glibc = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
@@ -167,6 +192,12 @@ def uniform(gen, shape, dtype=_F32, low=0.0, high=1.0) -> np.ndarray:
             f"uniform_ expects to return a [from, to) range, but found from={_fmt(low)} > "
             f"to={_fmt(high)}")
     n = _numel(shape)
+    if low == 0 and high == 1:  # x * 1 + 0 is x, and x < 1: skip the arithmetic
+        draw = _unit_double if dtype == _F64 else _unit_float
+        values = draw(gen, n).astype(dtype)
+        if dtype == _F16:  # a float just below 1 rounds up to half 1: that becomes 0
+            values[values == 1] = 0
+        return values.reshape(shape)
     if dtype == _F64:
         x = _unit_double(gen, n)
         values = fma64(x, high - low, low)
@@ -252,14 +283,22 @@ def _sincos256(x: np.ndarray):
     return (_bits(sine) ^ sign_sin).view(_F32), (_bits(cosine) ^ sign_cos).view(_F32)
 
 
+def _scale(values, std, mean, fma):
+    """``fma(values, std, mean)``; with std 1 and mean 0 that is ``values + 0`` (which turns
+    -0.0 into +0.0, as the fma does)."""
+    if std == 1 and mean == 0:
+        return values + values.dtype.type(0)
+    return fma(values, std, mean)
+
+
 def _box_muller16_f32(u: np.ndarray, mean, std) -> np.ndarray:
     """``NormalFill16<float>`` (AVX2) on rows of 16 float32 uniforms."""
     u1, u2 = _c32(1) - u[:, :8], u[:, 8:]
     radius = np.sqrt(_log256(u1) * _c32(-2))
     sine, cosine = _sincos256(_TWO_PI_F * u2)
     mean, std = _c32(mean), _c32(std)
-    return np.concatenate([fma32(radius * cosine, std, mean), fma32(radius * sine, std, mean)],
-                          axis=1)
+    return np.concatenate([_scale(radius * cosine, std, mean, fma32),
+                           _scale(radius * sine, std, mean, fma32)], axis=1)
 
 
 def _box_muller16_f64(u: np.ndarray, mean, std) -> np.ndarray:
@@ -267,8 +306,8 @@ def _box_muller16_f64(u: np.ndarray, mean, std) -> np.ndarray:
     u1, u2 = 1.0 - u[:, :8], u[:, 8:]
     radius = np.sqrt(-2.0 * _libm(math.log, u1))
     theta = (2.0 * math.pi) * u2
-    return np.concatenate([fma64(radius * _libm(math.cos, theta), std, mean),
-                           fma64(radius * _libm(math.sin, theta), std, mean)], axis=1)
+    return np.concatenate([_scale(radius * _libm(math.cos, theta), std, mean, fma64),
+                           _scale(radius * _libm(math.sin, theta), std, mean, fma64)], axis=1)
 
 
 def _normal_fill(gen, n: int, dtype: np.dtype, mean, std) -> np.ndarray:
@@ -284,7 +323,8 @@ def _normal_fill(gen, n: int, dtype: np.dtype, mean, std) -> np.ndarray:
     out[:blocks * 16] = box_muller(u[:blocks * 16].reshape(blocks, 16), mean, std).ravel()
     if n % 16:
         out[n - 16:] = box_muller(draw(gen, 16).reshape(1, 16), mean, std).ravel()
-    return out.astype(dtype)  # float16: computed in float32, rounded once
+    with np.errstate(over="ignore"):
+        return out.astype(dtype)  # float16: computed in float32, rounded once
 
 
 def _standard_normals(gen, n: int) -> np.ndarray:
@@ -320,7 +360,7 @@ def normal(gen, shape, dtype=_F32, mean=0.0, std=1.0, contiguous=True) -> np.nda
     if n >= 16 and contiguous:
         values = _normal_fill(gen, n, dtype, mean, std)
     else:
-        values = _to_dtype(fma64(_standard_normals(gen, n), std, mean), dtype)
+        values = _to_dtype(_scale(_standard_normals(gen, n), std, mean, fma64), dtype)
     return values.reshape(shape)
 
 
@@ -346,6 +386,35 @@ _INT_TOP = {"bool": 1, "uint8": 255, "int8": 127, "int16": 2**15 - 1, "int32": 2
             "int64": 2**63 - 1, "float16": 2**11, "float32": 2**24, "float64": 2**53}
 
 
+_C_NAME = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char",
+           "int16": "short int", "int32": "int", "int64": "long int", "float16": "c10::Half",
+           "float32": "float", "float64": "double"}
+
+
+def _check_in_range(dtype, low: int, last: int, last_name: str) -> None:
+    """ATen's check_from_to_in_range: integer dtypes must hold both ends; float dtypes warn
+    past 2**digits, where consecutive integers stop being representable."""
+    name = _C_NAME[dtype.name]
+    if dtype.kind in "biu":
+        info = (0, 1) if dtype == np.bool_ else (np.iinfo(dtype).min, np.iinfo(dtype).max)
+        for value, what in ((low, "from"), (last, last_name)):
+            if not info[0] <= value <= info[1]:
+                raise RuntimeError(f"{what} is out of bounds for {name}")
+        return
+    if dtype == _F16:
+        for value, what in ((low, "from"), (last, last_name)):
+            if not -65504 <= value <= 65504:
+                raise RuntimeError(f"{what} is out of bounds for {name}")
+    digits = {"float16": 11, "float32": 24, "float64": 53}[dtype.name]
+    for value, what in ((low, "from"), (last, last_name)):
+        if not -(2**digits) <= value <= 2**digits:
+            warnings.warn(
+                f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision "
+                f"limitations {name} can support discrete uniform distribution only within "
+                "this range. This warning will become an error in version 1.7 release, "
+                "please fix the code in advance", UserWarning, stacklevel=3)
+
+
 def random_from_to(gen, shape, dtype, low: int, high: int) -> np.ndarray:
     """``random_(from, to)`` / ``torch.randint``: ``draw % (to - from) + from``, with a
     64-bit draw when the range needs it (and the dtype is int64, float or double)."""
@@ -353,7 +422,36 @@ def random_from_to(gen, shape, dtype, low: int, high: int) -> np.ndarray:
     if low >= high:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if dtype.kind == "f":
+        low, high = _update_from(low, dtype), _update_to(high, dtype)
+    _check_in_range(dtype, low, high - 1, "to - 1")
     return _from_range(gen, shape, dtype, high - low, low)
+
+
+_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
+
+
+def _as_float_int(value: int, dtype) -> int:
+    """``static_cast<int64_t>(static_cast<scalar_t>(value))`` (float16 through float)."""
+    return int(_int_to_dtype(np.array([value], np.int64), dtype)[0])
+
+
+def _update_from(low: int, dtype) -> int:
+    """ATen moves a ``from`` that its dtype cannot hold exactly up to a representable one."""
+    plus_one = _as_float_int(low + 1, dtype)
+    if plus_one < low:
+        n = abs(low + 1).bit_length() - 1
+        low = plus_one + (1 << (n - _DIGITS[dtype.name] + 1))
+    return low
+
+
+def _update_to(high: int, dtype) -> int:
+    """ATen moves a ``to`` whose predecessor its dtype rounds up down to a representable one."""
+    minus_one = _as_float_int(high - 1, dtype)
+    if minus_one >= high:
+        n = abs(high - 1).bit_length() - 1
+        high = minus_one - (1 << (n - _DIGITS[dtype.name] + 1))
+    return high
 
 
 def _from_range(gen, shape, dtype, span: int, base: int) -> np.ndarray:
@@ -395,9 +493,10 @@ def random_(gen, shape, dtype, low=None, high=None) -> np.ndarray:
     if high is not None:
         return random_from_to(gen, shape, dtype, low, high)
     top = _INT_TOP[dtype.name]
-    if low > top:
+    if dtype.kind == "f" and low >= top:
         raise RuntimeError(f"random_ expects 'from' casted to dtype to be less than or equal "
                            f"to 'to_inc' casted to dtype, but got from={low} > to_inc={top}")
+    _check_in_range(dtype, low, top, "to_inc")
     return _from_range(gen, shape, dtype, top - low + 1, low)
 
 
@@ -405,7 +504,7 @@ def randperm(gen, n: int, dtype=np.int64) -> np.ndarray:
     """``torch.randperm(n)``: ATen's forward Fisher-Yates, swapping slot i with
     ``i + random() % (n - i)``."""
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     perm = list(range(n))
     if n > 1:
         spans = np.arange(n, 1, -1, dtype=np.uint64)
@@ -449,8 +548,12 @@ def rrelu_noise(gen, x: np.ndarray, lower: float, upper: float):
     <= 0 (in C order), none for the others; returns (output, noise)."""
     flat = x.ravel()
     negative = flat <= 0
+    # the bounds are first cast to the opmath type (float for float32/float16), then the
+    # double uniform is scaled without FMA (this kernel is not built per CPU capability)
+    opmath = _F64 if x.dtype == _F64 else _F32
+    low, high = float(opmath.type(lower)), float(opmath.type(upper))
     u = _unit_double(gen, int(negative.sum()))
-    slopes = (u * (upper - lower) + lower).astype(x.dtype)
+    slopes = (u * (high - low) + low).astype(opmath).astype(x.dtype)
     noise = np.ones_like(flat)
     noise[negative] = slopes
     out = flat.copy()
@@ -460,7 +563,11 @@ def rrelu_noise(gen, x: np.ndarray, lower: float, upper: float):
 
 def exponential(gen, shape, dtype, lambd=1.0) -> np.ndarray:
     """``Tensor.exponential_(lambd)``: ``-1/lambd * log1p(-u)`` in double."""
-    dtype = _check_float(dtype, "exponential_cpu")
+    dtype = np.dtype(dtype)
+    if dtype not in _FLOATS:
+        raise RuntimeError("Exponential distribution is a continuous probability distribution."
+                           f" dtype must be a floating point but you specified "
+                           f"{_scalar_name(dtype)}")
     if not lambd > 0:
         raise RuntimeError(
             f"exponential_ expects lambda > 0.0, but found lambda={_fmt(lambd)}")
@@ -473,7 +580,7 @@ def geometric(gen, shape, dtype, p: float) -> np.ndarray:
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={_fmt(p)}")
     u = _unit_double(gen, _numel(shape))
-    values = np.ceil(_libm(math.log, u) / math.log1p(-p))
+    values = np.ceil(_libm(_log, u) / math.log1p(-p))
     return _to_dtype(values, np.dtype(dtype)).reshape(shape)
 
 
@@ -483,12 +590,14 @@ def log_normal(gen, shape, dtype, mean=1.0, std=2.0) -> np.ndarray:
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={_fmt(std)}")
     z = fma64(_standard_normals(gen, _numel(shape)), std, mean)
-    return _to_dtype(_libm(math.exp, z), dtype).reshape(shape)
+    return _to_dtype(_libm(_exp, z), dtype).reshape(shape)
 
 
 def cauchy(gen, shape, dtype, median=0.0, sigma=1.0) -> np.ndarray:
     """``Tensor.cauchy_(median, sigma)``: ``median + sigma * tan(pi * (u - 0.5))``."""
     dtype = _check_float(dtype, "cauchy_cpu")
+    if not sigma > 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={_fmt(sigma)}")
     u = _unit_double(gen, _numel(shape))
     values = fma64(sigma, _libm(math.tan, math.pi * (u - 0.5)), median)
     return _to_dtype(values, dtype).reshape(shape)
@@ -553,7 +662,7 @@ def _poisson_one(lam: float, uniform) -> int:
                 return k
             if k < 0 or (us < 0.013 and v > us):
                 continue
-            if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+            if (_log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
                     <= -lam + k * loglam - _lgamma(k + 1.0)):
                 return k
     if lam == 0:
