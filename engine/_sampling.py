@@ -119,7 +119,8 @@ def fma32(a, b, c) -> np.ndarray:
     bits = np.asarray(s).view(np.int64)
     # halfway patterns, and float32-subnormal results (|s| < 2**-125, whose halfway bits
     # sit elsewhere), take the careful path
-    suspect = ((bits & 0x1FFFFFFF) == 0x10000000) | ((bits & 0x7FF0000000000000) < 0x3820000000000000)
+    exponent = bits & 0x7FF0000000000000
+    suspect = ((bits & 0x1FFFFFFF) == 0x10000000) | (exponent < 0x3820000000000000)
     if suspect.any():
         exact, c = np.broadcast_arrays(exact, np.asarray(c, _F64))
         return _add_round_to_odd(exact, c).astype(_F32)
