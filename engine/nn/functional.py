@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import _ops
 from .._functions import _type_error
 from .._tensor import Tensor
+from ..ops import operands as _ops
 
 
 def relu(input, inplace=False):
@@ -15,7 +15,7 @@ def relu(input, inplace=False):
     return _ops.relu(input)
 
 
-from .._ops_nn import (  # noqa: E402 - the op families' functional forms
+from ..ops.nn import (  # noqa: E402 - the op families' functional forms
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,

@@ -76,8 +76,13 @@ def _arrays(self, *others):
     return a, out
 
 
+def _number(value):
+    """A 0-d tensor scalar as the Python number torch's Scalar conversion takes from it."""
+    return value.item() if isinstance(value, engine.Tensor) else value
+
+
 def _scalar(value, dtype):
-    return np.asarray(value, dtype=dtype)[()]
+    return np.asarray(_number(value), dtype=dtype)[()]
 
 
 def _differentiable(*tensors) -> bool:
@@ -103,6 +108,7 @@ def _add_values(self, other, alpha):
 
 def add(self, other, alpha=1):
     """``self.add(other, alpha=alpha)`` as torch rounds it (out of place)."""
+    alpha = _number(alpha)
     if alpha == 1 or _differentiable(self, other):
         return self.add(other, alpha=alpha)
     return _new(_add_values(self, other, alpha))
@@ -110,6 +116,7 @@ def add(self, other, alpha=1):
 
 def add_(self, other, alpha=1):
     """``self.add_(other, alpha=alpha)`` as torch rounds it."""
+    alpha = _number(alpha)
     if alpha == 1 or _differentiable(self, other):
         return self.add_(other, alpha=alpha)
     return _write(self, _add_values(self, other, alpha))

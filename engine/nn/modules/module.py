@@ -129,6 +129,13 @@ class _BackwardHookState:
                     grads = tuple(new) if isinstance(new, (tuple, list)) else (new,)
             self.grad_outputs = grads
             if not self.input_positions:
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients. See "
+                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                    "#torch.nn.Module.register_full_backward_hook for more details.",
+                    stacklevel=5,
+                )
                 grad_inputs = (None,) * self.n_args
                 for user_hook in self.hooks:
                     res = user_hook(self.module, grad_inputs, self.grad_outputs)
