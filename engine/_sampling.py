@@ -23,37 +23,56 @@ order a contiguous output is filled). What "exactly" took:
   ``np.log`` & co differ from glibc in the last bit, so the glibc ones are mapped over the
   elements (the cost of exactness: about 50 ns per element and function).
 
-Integration (which public op needs which sampler; nothing is wired yet):
+Integration (which public op needs which sampler; nothing is wired yet). ``gen`` is the
+``generator=`` argument or ``engine.random.default_generator``; shapes are tuples, dtypes
+numpy dtypes; every sampler returns a fresh C-ordered array of that shape and dtype.
 
-* ``torch.rand(*size, dtype, generator)``, ``rand_like``: ``uniform(gen, shape, dtype)``.
-  ``Tensor.uniform_(a, b)``: ``uniform(gen, x.shape, x.dtype, a, b)``.
-* ``torch.randn``, ``randn_like``: ``normal(gen, shape, dtype)``. ``Tensor.normal_(m, s)``:
-  ``normal(gen, x.shape, x.dtype, m, s, contiguous=x.is_contiguous())``.
-  ``torch.normal(mean, std, size)`` with floats: same as ``normal_``.
-  ``torch.normal(Tensor, Tensor | float)``/``(float, Tensor)``: ``normal_tensor(gen, mean,
-  std, dtype)``.
-* ``torch.randint(low, high, size, dtype=int64)``, ``randint_like``: ``random_from_to(gen,
-  shape, dtype, low, high)``. ``Tensor.random_(from, to)``/``random_(to)``/``random_()``:
-  ``random_(gen, x.shape, x.dtype, from_, to)`` (``to=None``: the dtype's top).
+* ``engine.random`` replaces ``_creation.Generator``/``default_generator``/``manual_seed``/
+  ``initial_seed``; ``engine/__init__`` should also export ``seed``, ``get_rng_state``,
+  ``set_rng_state`` and ``import engine.random as random`` (``torch.random.fork_rng``).
+* ``torch.rand(*size)``, ``rand_like``: ``uniform(gen, shape, dtype)``.
+  ``Tensor.uniform_(a, b)`` (and ``nn.init.uniform_``, ``kaiming_uniform_``, ``xavier_uniform_``,
+  ``nn.Linear``'s init, which all call it): ``uniform(gen, x.shape, x.dtype, a, b)``.
+* ``torch.randn``, ``randn_like``: ``normal(gen, shape, dtype)``. ``Tensor.normal_(m, s)``
+  (``nn.init.normal_``, ``xavier_normal_``, ``kaiming_normal_``) and ``torch.normal(m, s,
+  size)`` with floats: ``normal(gen, x.shape, x.dtype, m, s, contiguous=x.is_contiguous())``.
+  ``torch.normal(Tensor, Tensor | float)`` / ``(float, Tensor)``: ``normal_tensor(gen, mean,
+  std)`` (arrays or floats).
+* ``torch.randint(low=0, high, size, dtype=int64)``, ``randint_like(x, low, high)``:
+  ``random_from_to(gen, shape, dtype, low, high)``. ``Tensor.random_()``, ``random_(to)``,
+  ``random_(from, to)``, ``random_(from, None)``: ``random_(gen, x.shape, x.dtype, from_, to)``
+  with ``from_=None, to=None`` / ``None, to`` / ``from_, to`` / ``from_, None``.
 * ``torch.randperm(n, dtype=int64)``: ``randperm(gen, n, dtype)``.
-* ``torch.bernoulli(p_tensor)``: ``bernoulli_tensor(gen, p, p.dtype)``;
-  ``torch.bernoulli(x, p=float)`` and ``Tensor.bernoulli_(float)``: ``bernoulli_scalar(gen,
-  x.shape, x.dtype, p)``; ``Tensor.bernoulli_(p_tensor)``: ``bernoulli_tensor(gen, p,
-  x.dtype)`` (p broadcast to x's shape first).
-* ``F.dropout(x, p, training=True)`` (and ``nn.Dropout``): torch draws ``noise =
-  empty_like(x).bernoulli_(1 - p)`` in x's dtype, then ``noise.div_(1 - p)`` and returns
-  ``x * noise`` (grad_fn ``MulBackward0``): ``dropout_noise(gen, x.shape, x.dtype, p)``
-  returns that divided noise. p == 0, p == 1 and training=False draw nothing. Feature
-  dropout (dropout1d/2d/3d): the same with shape ``(N, C, 1, ..., 1)``.
-* ``F.rrelu(x, lower, upper, training=True)``: ``rrelu_noise(gen, x, lower, upper)``
-  returns (output, noise) as ``rrelu_with_noise`` computes them.
+* ``torch.bernoulli(p_tensor)``: ``bernoulli_tensor(gen, p)``; ``torch.bernoulli(x, p=0.3)``
+  and ``Tensor.bernoulli_(0.3)``: ``bernoulli_scalar(gen, x.shape, x.dtype, 0.3)``;
+  ``Tensor.bernoulli_(p_tensor)``: ``bernoulli_tensor(gen, broadcast_to(p, x.shape),
+  x.dtype)`` (p's dtype picks the precision: float64 p draws 64 bits, others 32).
+* ``F.dropout(x, p, training=True)`` / ``nn.Dropout``: torch computes ``noise =
+  empty_like(x).bernoulli_(1 - p); noise.div_(1 - p); x * noise`` (grad_fn ``MulBackward0``;
+  ``inplace=True`` does ``x.mul_(noise)``): ``noise = dropout_noise(gen, x.shape, x.dtype,
+  p)``. p == 0, p == 1 and training=False draw nothing. ``dropout1d/2d/3d`` (feature
+  dropout): the same with shape ``(N, C, 1, ..., 1)`` broadcast over x. ``alpha_dropout``:
+  ``noise = bernoulli_scalar(gen, x.shape, x.dtype, 1 - p)``, then with alpha =
+  1.7580993408473766 and ``a = 1 / sqrt((alpha**2 * p + 1) * (1 - p))``: ``b = (noise - 1) *
+  (alpha * a) + alpha * a * p``; ``x * (noise * a) + b`` (checked bit-exact in float64).
+* ``F.rrelu(x, lower, upper, training=True)`` (grad_fn ``RreluWithNoiseBackward0``):
+  ``output, noise = rrelu_noise(gen, x, lower, upper)``; float16 is not implemented by torch.
 * ``torch.multinomial(probs, n, replacement)``: ``multinomial(gen, probs, n, replacement)``.
 * ``torch.poisson(rates)``: ``poisson(gen, rates)``.
 * ``Tensor.exponential_(l)``, ``geometric_(p)``, ``log_normal_(m, s)``, ``cauchy_(m, s)``:
-  the samplers of the same names with ``(gen, x.shape, x.dtype, ...)``.
+  ``exponential``/``geometric``/``log_normal``/``cauchy(gen, x.shape, x.dtype, ...)``.
+* DataLoader: every ``iter(loader)`` draws its base seed with
+  ``torch.empty((), dtype=torch.int64).random_()`` from the default generator; with
+  ``shuffle=True`` the RandomSampler then draws one more such int64, seeds a fresh Generator
+  with it and yields ``randperm(n)`` of that generator (checked against torch 2.13).
 * In-place samplers on a non-contiguous tensor fill it in memory order (TensorIterator
-  walks the output by increasing stride): assign ``values`` through
-  ``memory_order_view(x_array)``.
+  walks the output by increasing stride): assign the values through
+  ``memory_order_view(x_array)``, and pass ``contiguous=False`` to ``normal``.
+
+Scope: torch 2.13's x86-64 CPU build on a CPU with AVX2 (its distribution kernels have no
+AVX512 variant, so AVX2 and AVX512 machines draw alike). A torch running its DEFAULT
+(non-AVX2) kernels, or on ARM, computes float32 normals with other math functions.
+bfloat16 is not supported (numpy has no bfloat16).
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ import os
 
 import numpy as np
 
-__all__ = ["set_rng_state", "get_rng_state", "manual_seed", "seed", "initial_seed", "fork_rng"]
+__all__ = ["set_rng_state", "get_rng_state", "manual_seed", "seed", "initial_seed", "fork_rng",
+           "thread_safe_generator"]
 
 _N = 624  # words of mt19937 state
 _DEFAULT_SEED = 67280421310721  # c10's default seed of a new torch.Generator()
@@ -239,3 +240,9 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
         yield
     finally:
         default_generator._set_state_bytes(saved)
+
+
+def thread_safe_generator():
+    """torch returns a DataLoader thread worker's own generator here, and None elsewhere;
+    the engine has no DataLoader workers, so always None (use the default generator)."""
+    return None
