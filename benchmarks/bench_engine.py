@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 import engine
-from engine import _parallel
+from engine.runtime import parallel as _parallel
 
 
 def tutorial_graph(lib):

@@ -8,29 +8,11 @@ Autograd semantics: _inplace (in-place ops, __setitem__, CopySlices), _hooks (re
 retain_grad), autograd (torch.autograd.grad/backward/graph).
 """
 
+from . import autograd as autograd  # first: it loads the ops (until the layers are untangled)
+
+# isort: split
 from . import _dtype, nn
-from . import _inplace as _inplace  # binds add_, +=, __setitem__ ... onto Tensor
 from . import _methods as _methods  # binds the ops onto Tensor as methods and operators
-from . import autograd as autograd  # torch.autograd.grad, .backward, .graph
-from ._blas import get_num_threads, set_num_threads
-from ._creation import LEGACY_TYPES as _LEGACY_TYPES
-from ._creation import (
-    Generator,
-    arange,
-    default_generator,
-    empty,
-    full,
-    full_like,
-    initial_seed,
-    manual_seed,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    tensor,
-    zeros,
-    zeros_like,
-)
 from ._device import device
 from ._dtype import (
     dtype,
@@ -70,10 +52,30 @@ from ._functions import (
     sum,
     where,
 )
-from ._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._size import Size
-from ._surface import FUNCTIONS as _SURFACE
 from ._tensor import Tensor
+from .autograd import inplace as _inplace  # noqa: F401 - binds add_, +=, __setitem__ ... onto Tensor
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops.creation import LEGACY_TYPES as _LEGACY_TYPES
+from .ops.creation import (
+    Generator,
+    arange,
+    default_generator,
+    empty,
+    full,
+    full_like,
+    initial_seed,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .ops.surface import FUNCTIONS as _SURFACE
+from .runtime.blas import get_num_threads, set_num_threads
 
 globals().update(_SURFACE)  # the op families' torch.* functions (sqrt, clamp, cat, matmul ...)
 

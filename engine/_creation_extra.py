@@ -7,9 +7,9 @@ import operator
 
 import numpy as np
 
-from ._creation import _finish, _size, default_generator, empty, rand, randn, tensor
 from ._dtype import FROM_NUMPY, get_default_dtype, int64
 from ._tensor import Tensor, make
+from .ops.creation import _finish, _size, default_generator, empty, rand, randn, tensor
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
@@ -103,7 +103,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
         if dtype is None or data._data.dtype == dtype.np:
             return data
-        from ._ops import to
+        from .ops.operands import to
 
         return to(data, dtype)
     if isinstance(data, np.ndarray) and data.dtype in FROM_NUMPY:

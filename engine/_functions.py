@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import functools
 
-from . import _ops as O
 from ._tensor import Tensor
+from .ops import operands as O
 
 
 def _type_error(name, position, param, expected, value):

@@ -8,8 +8,8 @@ operators use the op whose grad_fn torch records for them, e.g. ``2 - x`` is rsu
 from __future__ import annotations
 
 from . import _functions as F
-from . import _ops as O
 from ._tensor import Tensor
+from .ops import operands as O
 
 
 def _pos(self):

@@ -14,8 +14,8 @@ import numpy as np
 
 from ._device import CPU
 from ._dtype import FROM_NUMPY, float32
-from ._grad_mode import state as _grad_mode
 from ._size import Size
+from .autograd.grad_mode import state as _grad_mode
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -67,7 +67,7 @@ class Tensor:
 
     def __new__(cls, *args):
         """The legacy constructor: ``Tensor([1, 2])`` (float32 data) or ``Tensor(2, 3)``."""
-        from ._creation import legacy_new
+        from .ops.creation import legacy_new
 
         return legacy_new(cls, float32, args)
 
@@ -106,7 +106,7 @@ class Tensor:
     @property
     def grad_fn(self):
         if self._view_of is not None and self._vc.value != self._view_version:
-            from ._inplace import refresh_view
+            from .autograd.inplace import refresh_view
 
             refresh_view(self)
         return self._grad_fn
@@ -189,17 +189,17 @@ class Tensor:
         return self._retains_grad
 
     def retain_grad(self):
-        from ._hooks import retain_grad
+        from .autograd.hooks import retain_grad
 
         retain_grad(self)
 
     def register_hook(self, hook):
-        from ._hooks import register_hook
+        from .autograd.hooks import register_hook
 
         return register_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from ._autograd import backward
+        from .autograd.engine import backward
 
         backward(self, gradient, retain_graph, create_graph, inputs)
 

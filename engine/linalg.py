@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ._functions import _unary
-from ._ops import vector_norm as _vector_norm
-from ._ops_linalg import matmul as _matmul
+from .ops.linalg import matmul as _matmul
+from .ops.operands import vector_norm as _vector_norm
 
 
 def _norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch's name

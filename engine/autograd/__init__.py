@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import _autograd
-from .._grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import engine as _autograd
 from . import graph
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,

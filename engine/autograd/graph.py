@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .._node import Node
+from .node import Node
 
 __all__ = ["Node"]

@@ -128,7 +128,7 @@ def test_transposed_weight_grad_is_stolen_not_copied():
     """``x @ w.t()`` hands ``w`` a view of a fresh product: nothing else holds it, so it
     becomes ``w.grad`` without a copy (torch steals it too); a hook keeping the intermediate
     grad shares that memory, so then the grad is copied."""
-    from engine import _autograd
+    from engine.autograd import engine as _autograd
 
     stolen = []
     accumulate = _autograd._accumulate

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine
-from engine import _parallel
+from engine.runtime import parallel as _parallel
 
 BIG = 3 * _parallel.GRAIN + 17  # three grains and a ragged end
 

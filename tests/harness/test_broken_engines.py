@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 import engine
-from engine import _derivatives, _node, _tensor
+from engine import _tensor
+from engine.autograd import node as _node
+from engine.ops import formulas as _derivatives
 from harness.run.runner import FAILED, PASSED, check
 from harness.spec import Spec, load_file
 

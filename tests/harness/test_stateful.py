@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from engine import _derivatives, _tensor
+from engine import _tensor
+from engine.ops import formulas as _derivatives
 from harness.run.stateful import AutogradMachine
 
 TestAutogradStateMachine = AutogradMachine.TestCase

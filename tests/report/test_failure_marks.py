@@ -6,7 +6,7 @@ import json
 
 from report_page import Page
 
-from engine import _node
+from engine.autograd import node as _node
 from harness.report.html import render_html
 from harness.report.results import build
 from harness.run.records import record_for_spec

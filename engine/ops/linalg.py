@@ -14,12 +14,12 @@ import string
 
 import numpy as np
 
-from . import _blas as _blas  # noqa: F401 - BLAS threads as torch's
-from . import _ops as O
-from . import _ops_shape as S
-from ._grad_mode import state as _grad_mode
-from ._node import Node, attach
-from ._tensor import Tensor, make
+from .._tensor import Tensor, make
+from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.node import Node, attach
+from ..runtime import blas as _blas  # noqa: F401 - BLAS threads as torch's
+from . import operands as O
+from . import shape as S
 
 
 # ================================================================= backward nodes

@@ -8,18 +8,18 @@ hot path has no wrapper frame.
 
 from __future__ import annotations
 
-from . import _creation_extra as C
-from . import _functions as F
-from . import _indexing as I
-from . import _ops as O
-from . import _ops_linalg as L
-from . import _ops_math as M
-from . import _ops_nn as N
-from . import _ops_reduce as R
-from . import _ops_shape as S
-from . import linalg
-from ._functions import _unary
-from ._tensor import Tensor
+from .. import _creation_extra as C
+from .. import _functions as F
+from .. import linalg
+from .._functions import _unary
+from .._tensor import Tensor
+from . import elementwise as M
+from . import indexing as I
+from . import linalg as L
+from . import nn as N
+from . import operands as O
+from . import reductions as R
+from . import shape as S
 
 
 def _method_binary(op, name):
@@ -202,7 +202,7 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         return S.legacy_type_name(self)
     if isinstance(dtype, str):
-        from ._creation import LEGACY_TYPES
+        from .creation import LEGACY_TYPES
 
         name = dtype.removeprefix("torch.")
         if name not in LEGACY_TYPES:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import weakref
 
-from ._tensor import Tensor
+from .._tensor import Tensor
 
 _next_id = itertools.count()
 
@@ -62,7 +62,7 @@ class NodeHooks:
         if self.retain is not None:
             tensor = self.retain()
             if tensor is not None:
-                from ._autograd import retain
+                from .engine import retain
 
                 retain(tensor, grad, create_graph)
         return grad

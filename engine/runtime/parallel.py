@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import _blas
+from . import blas as _blas
 
 GRAIN = 1 << 16  # elements per thread, at least (torch's grain is 32768)
 MIN_SIZE = 2 * GRAIN

@@ -13,12 +13,12 @@ import math
 
 import numpy as np
 
-from . import _ops as O
-from . import _parallel
-from ._dtype import FROM_NUMPY, bool_, result_type
-from ._grad_mode import state as _grad_mode
-from ._node import Node, attach
-from ._tensor import Tensor, make
+from .._dtype import FROM_NUMPY, bool_, result_type
+from .._tensor import Tensor, make
+from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.node import Node, attach
+from ..runtime import parallel as _parallel
+from . import operands as O
 
 _LN2 = math.log(2.0)
 

@@ -14,7 +14,7 @@ import itertools
 import sys
 import weakref
 
-from ._tensor import Tensor, as_view, make
+from .._tensor import Tensor, as_view, make
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -96,7 +96,7 @@ class Node:
 
 def _modified_error(shape, np_dtype, fn, version, expected) -> RuntimeError:
     """torch's SavedVariable error; it names the grad_fn without "Backward"/"Backward0"."""
-    from ._dtype import FROM_NUMPY
+    from .._dtype import FROM_NUMPY
 
     which = ""
     if fn is not None:
@@ -268,7 +268,7 @@ def attach(node: Node, data, inputs) -> Tensor:
 
 
 def _refresh_view(t):
-    from ._inplace import refresh_view
+    from .inplace import refresh_view
 
     refresh_view(t)
 

@@ -18,11 +18,11 @@ import warnings
 
 import numpy as np
 
-from . import _ops as O
-from ._dtype import result_type
-from ._grad_mode import state as _grad_mode
-from ._node import Node, attach, link_view
-from ._tensor import as_view, make, mark_multi_output, wrap_dim
+from .._dtype import result_type
+from .._tensor import as_view, make, mark_multi_output, wrap_dim
+from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.node import Node, attach, link_view
+from . import operands as O
 
 VIEW_ERROR = (
     "view size is not compatible with input tensor's size and stride (at least one dimension "
@@ -300,7 +300,7 @@ def _try_view(data, shape):
 
 def legacy_type_name(input):
     """``torch.FloatTensor`` & co, as torch's messages and ``x.type()`` name a tensor."""
-    from ._creation import _LEGACY
+    from .creation import _LEGACY
 
     for name, dtype_name in _LEGACY.items():
         if dtype_name == input.dtype.name:
@@ -327,7 +327,7 @@ def contiguous(input, memory_format=None):
 # ================================================================= views
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        from ._dtype import dtype as _dtype
+        from .._dtype import dtype as _dtype
 
         if isinstance(shape[0], _dtype):
             raise NotImplementedError("engine does not implement view(dtype)")

@@ -26,11 +26,11 @@ import warnings
 
 import numpy as np
 
-from . import _ops as O
-from ._dtype import FROM_NUMPY
-from ._grad_mode import state as _grad_mode
-from ._node import AccumulateGrad, accumulator
-from ._tensor import Tensor, as_view, make, version_counter
+from .._dtype import FROM_NUMPY
+from .._tensor import Tensor, as_view, make, version_counter
+from ..ops import operands as O
+from .grad_mode import state as _grad_mode
+from .node import AccumulateGrad, accumulator
 
 CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "
@@ -378,7 +378,7 @@ def _validate(grad, meta):
 
 
 def _run_hooks(hooks, grad):
-    from ._hooks import run_tensor_hooks
+    from .hooks import run_tensor_hooks
 
     return run_tensor_hooks(hooks, grad)
 

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from ._dtype import (
+from .._dtype import (
     BY_NAME,
     FROM_NUMPY,
     bool_,
@@ -23,8 +23,8 @@ from ._dtype import (
     int64,
     promote_types,
 )
-from ._size import Size
-from ._tensor import Tensor, make
+from .._size import Size
+from .._tensor import Tensor, make
 
 _COPY_CONSTRUCT_WARNING = (
     "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "

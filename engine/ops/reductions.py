@@ -14,14 +14,14 @@ import warnings
 
 import numpy as np
 
-from . import _ops as O
-from ._dtype import FROM_NUMPY
-from ._grad_mode import state as _grad_mode
-from ._node import Node, attach
-from ._ops import _NO_DIM, keepdim_shape, reduction_dims
-from ._ops_shape import cat, contiguous, flip, narrow, unsqueeze, view, view_as
-from ._return_types import return_type
-from ._tensor import Tensor, make, wrap_dim
+from .._dtype import FROM_NUMPY
+from .._return_types import return_type
+from .._tensor import Tensor, make, wrap_dim
+from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.node import Node, attach
+from . import operands as O
+from .operands import _NO_DIM, keepdim_shape, reduction_dims
+from .shape import cat, contiguous, flip, narrow, unsqueeze, view, view_as
 
 
 def _restore(grad, shape, dims, keepdim):
@@ -430,13 +430,13 @@ def _nan_argmin(data, axis, keepdims):
 
 
 def _maximum(input, other):
-    from ._ops_math import maximum
+    from .elementwise import maximum
 
     return maximum(input, other)
 
 
 def _minimum(input, other):
-    from ._ops_math import minimum
+    from .elementwise import minimum
 
     return minimum(input, other)
 

@@ -17,11 +17,11 @@ import warnings
 
 import numpy as np
 
-from . import _ops as O
-from . import _ops_shape as S
-from ._grad_mode import state as _grad_mode
-from ._node import Node, attach, link_view
-from ._tensor import Tensor, make, wrap_dim
+from .._tensor import Tensor, make, wrap_dim
+from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.node import Node, attach, link_view
+from . import operands as O
+from . import shape as S
 
 
 # ================================================================= backward nodes

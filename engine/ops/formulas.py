@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _ops as O
-from ._grad_mode import no_grad
-from ._grad_mode import state as _grad_mode
-from ._node import Node, attach
-from ._tensor import Tensor, make
+from .._tensor import Tensor, make
+from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.node import Node, attach
+from . import operands as O
 
 
 def _maybe_multiply(grad, alpha):
@@ -357,7 +357,7 @@ def masked_fill(t, mask, value):
 def unsqueeze_multiple(t, dims):
     """torch's unsqueeze_multiple: put the reduced ``dims`` back as size 1, one unsqueeze
     (UnsqueezeBackward0) per dim, in increasing order."""
-    from ._ops_shape import unsqueeze  # here: _ops_shape imports _ops, which imports us
+    from .shape import unsqueeze  # here: _ops_shape imports _ops, which imports us
 
     for d in sorted(dims):
         t = unsqueeze(t, d)
@@ -577,7 +577,7 @@ class ViewBackward0(Node):
 def _reshape(grad, sizes):
     """torch's ``grad.reshape(sizes)``: a view of a contiguous grad, else ReshapeAlias or a
     copy (CloneBackward0 + UnsafeViewBackward0), which create_graph records."""
-    from ._ops_shape import reshape  # here: _ops_shape imports _ops, which imports us
+    from .shape import reshape  # here: _ops_shape imports _ops, which imports us
 
     return reshape(grad, sizes)
 

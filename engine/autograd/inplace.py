@@ -21,13 +21,13 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import _derivatives as D
-from . import _ops as O
-from ._dtype import FROM_NUMPY
-from ._grad_mode import state as _grad_mode
-from ._hooks import move_retain
-from ._node import SECOND_BACKWARD, Node, _short_name, accumulator, attach, check_saved_versions
-from ._tensor import Tensor, follow_base, make, version_counter
+from .._dtype import FROM_NUMPY
+from .._tensor import Tensor, follow_base, make, version_counter
+from ..ops import formulas as D
+from ..ops import operands as O
+from .grad_mode import state as _grad_mode
+from .hooks import move_retain
+from .node import SECOND_BACKWARD, Node, _short_name, accumulator, attach, check_saved_versions
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = (
@@ -543,7 +543,7 @@ def _source(region: Tensor, value: Tensor):
         return D.CopyBackwards, value
     if value._data.ndim == 0:
         return FillBackward3, value
-    from . import _ops_shape as S
+    from ..ops import shape as S
 
     dims = value._data.shape
     lead = 0
@@ -559,7 +559,7 @@ def setitem(self, index, value):
     """``t[index] = value``: torch indexes (a view for basic indices, unless the index
     selects the whole tensor) and copies ``value`` into it, so the base's grad_fn becomes
     CopySlices; advanced indices give ``index_put_`` (IndexPutBackward0)."""
-    from ._indexing import getitem
+    from ..ops.indexing import getitem
 
     grad_mode = _grad_mode.enabled
     _grad_mode.enabled = False
@@ -597,7 +597,7 @@ def _check_region(self, index):
     that region without a graph)."""
     root = self._view_of
     if root is not None and (self._no_grad_view or self._multi_output is not None):
-        from ._indexing import getitem
+        from ..ops.indexing import getitem
 
         # the region as torch makes it, in grad mode: its grad_fn names the error
         region = getitem(self, index)

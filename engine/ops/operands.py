@@ -17,14 +17,14 @@ import math
 
 import numpy as np
 
-from . import _derivatives as D
-from . import _malloc as _malloc  # noqa: F401 - reuse freed memory for large results
-from . import _parallel
-from ._dtype import FROM_NUMPY, bool_, float32, result_type
-from ._dtype import dtype as _dtype_class
-from ._grad_mode import state as _grad_mode
-from ._node import attach
-from ._tensor import Tensor, as_view, make, wrap_dim
+from .._dtype import FROM_NUMPY, bool_, float32, result_type
+from .._dtype import dtype as _dtype_class
+from .._tensor import Tensor, as_view, make, wrap_dim
+from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.node import attach
+from ..runtime import malloc as _malloc  # noqa: F401 - reuse freed memory for large results
+from ..runtime import parallel as _parallel
+from . import formulas as D
 
 try:  # setting numpy's error-state context variable directly costs ~70 ns, errstate ~1 us
     from numpy._core._ufunc_config import _extobj_contextvar as _np_errors
@@ -66,7 +66,7 @@ def coerce(value):
     if isinstance(value, (int, float)):
         return value
     if isinstance(value, np.ndarray):
-        from ._creation import tensor
+        from .creation import tensor
 
         return tensor(value)
     return NotImplemented

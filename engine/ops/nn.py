@@ -17,14 +17,14 @@ import warnings
 
 import numpy as np
 
-from . import _derivatives as D
-from . import _ops as O
-from . import _ops_linalg as L
-from . import _ops_math as M
-from . import _ops_shape as S
-from ._grad_mode import state as _grad_mode
-from ._node import Node, attach
-from ._tensor import Tensor, make, wrap_dim
+from .._tensor import Tensor, make, wrap_dim
+from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.node import Node, attach
+from . import elementwise as M
+from . import formulas as D
+from . import linalg as L
+from . import operands as O
+from . import shape as S
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _SQRT1_2 = math.sqrt(0.5)
@@ -348,7 +348,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1.0:
         return O.mul(input, make(np.zeros_like(input._data)))
-    from ._creation import default_generator
+    from .creation import default_generator
 
     keep = default_generator.numpy.random(input._data.shape) >= p
     mask = make((keep / (1.0 - p)).astype(input._data.dtype))

@@ -1,0 +1,1 @@
+"""The ops: forward functions, their backward nodes and formulas, one module per family."""

@@ -1,0 +1,1 @@
+"""How the engine runs numpy: BLAS threads, memory reuse, parallel unary ops."""
