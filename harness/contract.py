@@ -29,8 +29,8 @@ CHECKS = {
     "errors": "errors",
     "prints": "prints",
 }
-#: A check's state in a record's `checks`: "xfail" is a failure the expectations declare.
-CHECK_STATES = ("pass", "fail", "xfail", "n/a")
+#: A check's state in a record's `checks` is "pass", "fail", "xfail" (a failure the expectations
+#: declare) or "n/a" (PyTorch's trace never exercised it).
 
 #: The detail of a grad discrepancy where one side has a grad and the other has None.
 ONE_SIDE_NONE = "one side is None"
