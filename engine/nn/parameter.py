@@ -16,6 +16,8 @@ __all__ = ["Buffer", "Parameter"]
 
 def _make_subclass(cls, data, requires_grad):
     """A ``cls`` instance aliasing ``data`` (same storage and version counter), a leaf."""
+    if requires_grad and not data.is_floating_point():
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     alias = data.detach()
     out = object.__new__(cls)
     for klass in type(alias).__mro__:

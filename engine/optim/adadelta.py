@@ -61,6 +61,7 @@ class Adadelta(Optimizer):
         lr = _to_scalar(group["lr"])
         rho, eps = group["rho"], group["eps"]
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
+        self._check_capturable(group, xla=False)
         state["step"] += 1
         grad = param.grad if not group["maximize"] else -param.grad
         if group["weight_decay"] != 0:

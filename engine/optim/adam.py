@@ -91,6 +91,7 @@ class Adam(Optimizer):
         grad = param.grad if not group["maximize"] else -param.grad
         exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
 
+        self._check_capturable(group)
         step_t += 1
         if weight_decay != 0:
             if group["decoupled_weight_decay"]:

@@ -65,6 +65,7 @@ class Adamax(Optimizer):
         beta1, beta2 = group["betas"]
         grad = param.grad if not group["maximize"] else -param.grad
         exp_avg, exp_inf, step_t = state["exp_avg"], state["exp_inf"], state["step"]
+        self._check_capturable(group)
         step_t += 1
         if group["weight_decay"] != 0:
             grad = P.add(grad, param, group["weight_decay"])

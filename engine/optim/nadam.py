@@ -85,6 +85,7 @@ class NAdam(Optimizer):
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         mu_product, step_t = state["mu_product"], state["step"]
 
+        self._check_capturable(group, "params, mu_products and state_steps")
         step_t += 1
         step = _get_value(step_t)
         bias_correction2 = 1 - beta2**step

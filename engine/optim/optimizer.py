@@ -396,6 +396,14 @@ class Optimizer:
             raise NotImplementedError(
                 f"engine: {type(self).__name__}(differentiable=True) is not implemented")
 
+    def _check_capturable(self, group, what="params and state_steps", xla=True):
+        """``capturable=True`` needs accelerator tensors: torch refuses CPU ones at step."""
+        if group.get("capturable"):
+            devices = ["cuda", "xpu", "hpu", "privateuseone"] + (["xla"] if xla else [])
+            raise AssertionError(
+                f"If capturable=True, {what} must be on supported devices: {devices}."
+            )
+
     def _new_step(self):
         """A fresh ``step`` counter: a 0-d float tensor on the CPU, as torch keeps it."""
         return engine.tensor(0.0, dtype=_get_scalar_dtype())

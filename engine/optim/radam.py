@@ -74,6 +74,7 @@ class RAdam(Optimizer):
         grad = param.grad if not group["maximize"] else -param.grad
         exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
 
+        self._check_capturable(group)
         step_t += 1
         step = _get_value(step_t)
         if weight_decay != 0:

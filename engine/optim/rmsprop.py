@@ -71,6 +71,7 @@ class RMSprop(Optimizer):
         alpha, eps = group["alpha"], group["eps"]
         grad = param.grad if not group["maximize"] else -param.grad
         square_avg = state["square_avg"]
+        self._check_capturable(group)
         state["step"] += 1
         if group["weight_decay"] != 0:
             grad = P.add(grad, param, group["weight_decay"])

@@ -120,7 +120,8 @@ class BatchSampler(Sampler):
     def __iter__(self):
         sampler_iter = iter(self.sampler)
         if self.drop_last:
-            yield from (list(batch) for batch in zip(*[sampler_iter] * self.batch_size, strict=False))
+            groups = zip(*[sampler_iter] * self.batch_size, strict=False)  # full batches only
+            yield from (list(batch) for batch in groups)
             return
         batch = list(itertools.islice(sampler_iter, self.batch_size))
         while batch:

@@ -55,9 +55,14 @@ KWARGS = {
     "NAdam": adam_like(momentum_decay=st.sampled_from([0.0, 4e-3, 0.1]),
                        decoupled_weight_decay=st.booleans()),
     "RAdam": adam_like(decoupled_weight_decay=st.booleans()),
-    "RMSprop": st.fixed_dictionaries(dict(lr=lrs, alpha=unit, eps=eps, weight_decay=decay,
-                                          momentum=unit, centered=st.booleans(),
-                                          maximize=st.booleans())),
+    "RMSprop": st.one_of(
+        st.fixed_dictionaries(dict(lr=lrs, alpha=unit, eps=eps, weight_decay=decay,
+                                   momentum=unit, maximize=st.booleans())),
+        # centered with alpha = 0 estimates the variance as g*g - g*g: pure rounding noise,
+        # which turns torch's one-ulp sqrt differences into arbitrary ones; left out
+        st.fixed_dictionaries(dict(lr=lrs, alpha=st.sampled_from([0.5, 0.9, 0.99]), eps=eps,
+                                   weight_decay=decay, momentum=unit,
+                                   centered=st.just(True), maximize=st.booleans()))),
     "Adagrad": st.fixed_dictionaries(dict(lr=lrs, lr_decay=decay, weight_decay=decay,
                                           initial_accumulator_value=st.sampled_from([0, 0.1]),
                                           eps=st.sampled_from([1e-10, 1e-6]),
@@ -232,6 +237,11 @@ def outcome(fn):
     "o = opt.SGD([p], lr=0.1); o.load_state_dict("
     "{'state': {}, 'param_groups': [{'params': [0, 1]}]})",
     "o = opt.SGD([p], lr=0.1); o.add_param_group({'params': [('a', q)]})",
+    "p.grad = lib.ones(2); opt.Adam([p], capturable=True).step()",
+    "p.grad = lib.ones(2); opt.NAdam([p], capturable=True).step()",
+    "p.grad = lib.ones(2); opt.Adadelta([p], capturable=True).step()",
+    "p.grad = lib.ones(2); opt.RMSprop([p], capturable=True).step()",
+    "lib.nn.Parameter(lib.tensor([1, 2]))",
 ])
 def test_errors_match_torch(code):
     def run(lib, opt):
