@@ -18,8 +18,9 @@ no call sees another's graph or in-place change. What is compared, in order:
   entry's pattern, else class only, and which level matched is recorded.
 
 A float16/float32 value or grad outside tolerance is arbitrated: PyTorch recomputes it in
-float64 from the same sample, and the finding says which side is closer. Values of ops that
-draw random numbers (their values change with the seed on PyTorch) are not compared.
+float64 from the same sample, and the finding says which side is closer. Ops that draw random
+numbers run seeded alike on both sides, and their values are compared; values PyTorch's own
+tests call non-deterministic or undefined for ops that draw none (`empty`) are not.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from harness.opinfo import samples as literals
-from harness.opinfo.corpus import FLOATING, seed_for
-from harness.opinfo.resolve import FUNCTION, Form, Resolution, rebind
+from harness.opinfo.corpus import FLOATING, Entry, seed_for
+from harness.opinfo.resolve import Form, Resolution, rebind
 from harness.run.compare import PYTHON_FLOAT_TOLERANCE, TOLERANCES, measure
 from harness.run.trace import normalise
 
@@ -104,13 +105,18 @@ class Context:
     seed: int  # the item's seed: cotangents derive from it
     backward: bool = False  # the entry is differentiable in this dtype
     gradgrad: bool = False  # ... and supports double backward
+    values_unspecified: bool = False  # PyTorch's values are no contract: not compared
 
     @classmethod
-    def make(cls, torch, engine, resolution: Resolution, info, dtype: str, seed: int):
+    def make(cls, torch, engine, resolution: Resolution, entry: Entry, dtype: str, seed: int):
+        info = entry.info
         backward = bool(info.supports_autograd) and dtype in {
             _dtype_name(d) for d in info.supported_backward_dtypes("cpu")}
+        # Random ops are seeded alike on both sides (OpInfo's wrapper_set_seed): their values
+        # are compared. Uninitialised memory (`empty`) and undefined results are not.
+        unspecified = bool(entry.values_unspecified) and not resolution.seeded
         return cls(torch, engine, resolution, info, dtype, seed, backward,
-                   backward and bool(info.supports_gradgrad))
+                   backward and bool(info.supports_gradgrad), unspecified)
 
 
 @dataclass
@@ -149,7 +155,7 @@ def check_sample(ctx: Context, sample: literals.Sample) -> SampleResult:
         return result
     t_run = call(primary.torch_fn, sample, ctx.torch)
     e_run = call(primary.engine_fn, sample, ctx.engine)
-    random = ctx.resolution.seeded and _draws_random(ctx, sample, primary, t_run)
+    random = ctx.values_unspecified
     if _forward(ctx, sample, primary, t_run, e_run, result, random, FORWARD):
         _vjp(ctx, sample, primary, t_run, e_run, result, random, "vjp")
         if ctx.gradgrad:
@@ -359,9 +365,10 @@ def _exception(exc: BaseException) -> str:
 
 def _check_error_sample(ctx: Context, sample, primary: Form, result: SampleResult) -> None:
     t_run = call(primary.torch_fn, sample, ctx.torch)
-    if t_run.error is None or type(t_run.error).__name__ != sample.error_type:
+    if not isinstance(t_run.error, sample.error_type):
         got = "nothing" if t_run.error is None else _exception(t_run.error)
-        result.skipped = f"PyTorch raised {got}, not the {sample.error_type} its OpInfo expects"
+        result.skipped = (f"PyTorch raised {got}, not the {sample.error_type.__name__} its "
+                          "OpInfo expects")
         return
     e_run = call(primary.engine_fn, sample, ctx.engine)
     result.message_level = _compare_errors(
@@ -380,7 +387,7 @@ class Product:
     error: BaseException | None = None
 
 
-def _differentiable_outputs(t_out, e_out, process_t, process_e):
+def differentiable_outputs(t_out, e_out, process_t, process_e):
     """(paths, torch outputs, engine outputs) of the processed outputs PyTorch says require
     grad; the engine's are taken at the same paths (whatever they are)."""
     import torch
@@ -408,6 +415,14 @@ def cotangent(seed: int, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     return rng.standard_normal(shape).astype(np.dtype(dtype))
 
 
+def cotangents(ctx: Context, sample, form: Form, paths: list[str], tensors) -> list[np.ndarray]:
+    """The cotangent of each output (by its path) of one form on one sample: the same arrays
+    on both backends, and in a repro of the sample."""
+    return [cotangent(seed_for(str(ctx.seed), sample.label, form.spelling, path),
+                      tuple(t.shape), _dtype_name(t.dtype))
+            for path, t in zip(paths, tensors, strict=True)]
+
+
 def _product(module, outputs, inputs, cotangents, create_graph=False) -> Product:
     try:
         grads = module.autograd.grad(outputs, inputs, cotangents, allow_unused=True,
@@ -422,14 +437,12 @@ def _vjp(ctx, sample, form: Form, t_run: Run, e_run: Run, result: SampleResult, 
     if not ctx.backward:
         return
     process_e = _engine_process(ctx, sample)
-    paths, t_outs, e_outs = _differentiable_outputs(t_run.out, e_run.out, sample.process,
+    paths, t_outs, e_outs = differentiable_outputs(t_run.out, e_run.out, sample.process,
                                                     process_e)
     wanted = [i for i, t in enumerate(sample.tensors) if t.requires_grad]
     if not paths or not wanted:
         return
-    arrays = [cotangent(seed_for(str(ctx.seed), sample.label, form.spelling, p),
-                        tuple(t.shape), _dtype_name(t.dtype)) for p, t in zip(paths, t_outs,
-                                                                               strict=True)]
+    arrays = cotangents(ctx, sample, form, paths, t_outs)
     t_prod = _product(ctx.torch, t_outs, [t_run.tensors[i] for i in wanted],
                       [ctx.torch.tensor(a) for a in arrays])
     e_prod = _product(ctx.engine, e_outs, [e_run.tensors[i] for i in wanted],
@@ -498,14 +511,12 @@ def _gradgrad(ctx: Context, sample, form: Form, result: SampleResult, random: bo
     e_run = call(form.engine_fn, sample, ctx.engine)
     if t_run.error is not None or e_run.error is not None:
         return  # the forward check reported it
-    paths, t_outs, e_outs = _differentiable_outputs(t_run.out, e_run.out, sample.process,
+    paths, t_outs, e_outs = differentiable_outputs(t_run.out, e_run.out, sample.process,
                                                     _engine_process(ctx, sample))
     wanted = [i for i, t in enumerate(sample.tensors) if t.requires_grad]
     if not paths or not wanted:
         return
-    arrays = [cotangent(seed_for(str(ctx.seed), sample.label, form.spelling, p),
-                        tuple(t.shape), _dtype_name(t.dtype))
-              for p, t in zip(paths, t_outs, strict=True)]
+    arrays = cotangents(ctx, sample, form, paths, t_outs)
     sides = []
     for module, run, outs in ((ctx.torch, t_run, t_outs), (ctx.engine, e_run, e_outs)):
         cots = [module.tensor(a, requires_grad=True) for a in arrays]
@@ -529,9 +540,8 @@ def _gradgrad(ctx: Context, sample, form: Form, result: SampleResult, random: bo
                                kind="create_graph grad does not require grad"))
     if result.checks["gradgrad"] == FAIL:
         return
-    second = [cotangent(seed_for(str(ctx.seed), sample.label, form.spelling, f"gg{i}"),
-                        tuple(t_first.grads[i].shape), _dtype_name(t_first.grads[i].dtype))
-              for i in chosen]
+    second = cotangents(ctx, sample, form, [f"gg{i}" for i in chosen],
+                        [t_first.grads[i] for i in chosen])
     t_prod = _product(ctx.torch, [t_first.grads[i] for i in chosen], t_in + t_cots,
                       [ctx.torch.tensor(a) for a in second])
     e_grads = [e_first.grads[i] if i < len(e_first.grads) else None for i in chosen]
@@ -557,24 +567,6 @@ def _variant(ctx: Context, sample, form: Form, result: SampleResult, random: boo
     if _forward(ctx, sample, form, t_run, e_run, result, random, check):
         if not form.inplace or ctx.info.supports_inplace_autograd:
             _vjp(ctx, sample, form, t_run, e_run, result, random, check, None)
-
-
-# ----------------------------------------------------------------- random ops
-
-
-def _draws_random(ctx: Context, sample, form: Form, t_run: Run) -> bool:
-    """Whether the sample's values depend on the generator: PyTorch's own op run again with
-    OpInfo's seed wrapper seeding another number gives other values."""
-    import types
-
-    if form.kind != FUNCTION or not isinstance(form.torch_fn, types.FunctionType) \
-            or t_run.error is not None:
-        return False
-    again = call(rebind(form.torch_fn, ctx.torch, seed=43), sample, ctx.torch)
-    if again.error is not None:
-        return True
-    findings, _ = compare_outputs(t_run.out, again.out, ctx.dtype)
-    return any(f.check == "values" for f in findings)
 
 
 # ----------------------------------------------------------------- precision arbitration
@@ -637,11 +629,11 @@ def _arbitrate_vjp(ctx, sample, form: Form, arrays, e_prod: Product, wanted,
     run = call(form.torch_fn, sample64, ctx.torch)
     if run.error is not None:
         return
-    paths, outs, _ = _differentiable_outputs(run.out, run.out, sample64.process, None)
+    paths, outs, _ = differentiable_outputs(run.out, run.out, sample64.process, None)
     if len(paths) != len(arrays):
         return
     t_run = call(form.torch_fn, sample, ctx.torch)
-    t_paths, t_outs, _ = _differentiable_outputs(t_run.out, t_run.out, sample.process, None)
+    t_paths, t_outs, _ = differentiable_outputs(t_run.out, t_run.out, sample.process, None)
     reference = _product(ctx.torch, outs, [run.tensors[i] for i in wanted],
                          [ctx.torch.tensor(a.astype(np.float64)) for a in arrays])
     mine = _product(ctx.torch, t_outs, [t_run.tensors[i] for i in wanted],

@@ -12,7 +12,7 @@ as a copy whose globals bind `torch` to the engine: PyTorch is never called on t
 side. Before that copy is made, every `torch.X...` chain and every Tensor attribute its code
 reads is looked up on the engine, so a missing one makes the form "not offered" instead of an
 AttributeError in the middle of a run. OpInfo wraps ops that may draw random numbers in its
-`wrapper_set_seed`; on the engine that wrapper seeds the engine's own generator instead.
+`wrapper_set_seed`; on the engine that wrapper seeds the engine's own generator the same way.
 """
 
 from __future__ import annotations
@@ -262,18 +262,16 @@ def _uses_seed_wrapper(fn) -> bool:
     return code is not None and any(_SEED_WRAPPER in c.co_names for c in _code_objects(code))
 
 
-_REBOUND: dict[tuple[int, int, int], dict] = {}
+_REBOUND: dict[tuple[int, int], dict] = {}
 
 
-def rebind(fn: types.FunctionType, engine, seed: int = 42) -> types.FunctionType:
+def rebind(fn: types.FunctionType, engine) -> types.FunctionType:
     """A copy of a testing function whose globals bind `torch` (and `torch.nn.functional`
     under any name) to the engine, with the testing helpers it calls rebound the same way.
-    One rebound globals dict per (module, engine, seed), shared by the functions rebound into
-    it. `seed` is what OpInfo's `wrapper_set_seed` seeds with (42 there); rebinding PyTorch's own
-    function with another seed tells whether a sample's values depend on the generator."""
+    One rebound globals dict per (module, engine), shared by the functions rebound into it."""
     import torch
 
-    key = (id(fn.__globals__), id(engine), seed)
+    key = (id(fn.__globals__), id(engine))
     namespace = _REBOUND.get(key)
     if namespace is None:
         namespace = dict(fn.__globals__)
@@ -282,35 +280,36 @@ def rebind(fn: types.FunctionType, engine, seed: int = 42) -> types.FunctionType
                 namespace[name] = engine
             elif value is torch.nn.functional:
                 namespace[name] = engine.nn.functional
-        namespace[_SEED_WRAPPER] = _seed_wrapper(engine, seed)
+        namespace[_SEED_WRAPPER] = _seed_wrapper(engine)
         _REBOUND[key] = namespace
     for name in fn.__code__.co_names:
         value = fn.__globals__.get(name)
         if isinstance(value, types.FunctionType) and value.__module__.startswith(_TESTING) \
                 and name != _SEED_WRAPPER and namespace.get(name) is value:
-            namespace[name] = rebind(value, engine, seed)
+            namespace[name] = rebind(value, engine)
     closure = None
     if fn.__closure__:
-        closure = tuple(types.CellType(_rebound_value(c.cell_contents, engine, seed))
+        closure = tuple(types.CellType(_rebound_value(c.cell_contents, engine))
                         for c in fn.__closure__)
     copy = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, closure)
     copy.__kwdefaults__ = fn.__kwdefaults__
     return copy
 
 
-def _rebound_value(value, engine, seed: int):
+def _rebound_value(value, engine):
     if isinstance(value, types.FunctionType) and value.__module__.startswith(_TESTING):
-        return rebind(value, engine, seed)
+        return rebind(value, engine)
     if callable(value) and id(value) in torch_names():
         return lookup(engine, torch_names()[id(value)])
     return value
 
 
-def _seed_wrapper(engine, seed: int):
-    """OpInfo's `wrapper_set_seed` for the engine: seed the engine's generator, call."""
+def _seed_wrapper(engine):
+    """OpInfo's `wrapper_set_seed` for the engine: seed the engine's generator as PyTorch's
+    is seeded (42), call."""
 
     def wrapper_set_seed(op, *args, **kwargs):
-        engine.manual_seed(seed)
+        engine.manual_seed(42)
         return op(*args, **kwargs)
 
     return wrapper_set_seed

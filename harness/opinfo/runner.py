@@ -68,7 +68,7 @@ def run_item(entry: corpus.Entry, dtype: str, torch, engine, limit: int | None =
         if not result.resolution.offered:
             return result
         seed = corpus.seed_for(str(session_seed), entry.key, dtype)
-        ctx = Context.make(torch, engine, result.resolution, entry.info,
+        ctx = Context.make(torch, engine, result.resolution, entry,
                            "float32" if dtype == corpus.ERRORS else dtype, seed)
         drawn = corpus.error_samples(entry, limit) if dtype == corpus.ERRORS \
             else corpus.samples(entry, dtype, limit)

@@ -77,8 +77,8 @@ class Sample:
     kwargs: dict = field(default_factory=dict)
     broadcasts_input: bool = False
     process: Callable | None = None  # output_process_fn_grad (PyTorch's), None if identity
-    error_type: str | None = None  # error samples: the exception class PyTorch's tests expect
-    error_regex: str = ""
+    error_type: type | None = None  # error samples: the exception class PyTorch's tests expect
+    error_regex: str = ""  # (a raised subclass counts, as in their assertRaisesRegex)
 
 
 _IDENTITY = (lambda x: x).__code__
@@ -130,7 +130,7 @@ def describe(drawn: Drawn) -> Sample:
     if code is None or code.co_code != _IDENTITY.co_code or code.co_names:
         out.process = process
     if drawn.error_type is not None:
-        out.error_type = drawn.error_type.__name__
+        out.error_type = drawn.error_type
         out.error_regex = drawn.error_regex
     return out
 
@@ -364,8 +364,9 @@ def arguments(sample: Sample, with_input: bool = True) -> str:
 
 
 def function_source(fn: Callable) -> str | None:
-    """The source of a lambda (as one expression) defined in PyTorch's testing code, checked
-    against the function's own bytecode; None when it cannot be recovered."""
+    """The source of a lambda (as one expression) defined in PyTorch's testing code, found at
+    its line and checked against the function's names and arguments; None when it cannot be
+    recovered."""
     code = getattr(fn, "__code__", None)
     if code is None or code.co_name != "<lambda>":
         return None
@@ -380,6 +381,14 @@ def function_source(fn: Callable) -> str | None:
     return None
 
 
+def _same_signature(a, b) -> bool:
+    """Two code objects read the same names, take the same arguments and nest alike (bytecode
+    itself differs between a module's compilation and ours)."""
+    return (a.co_names, a.co_varnames, a.co_argcount, a.co_kwonlyargcount, a.co_flags,
+            a.co_freevars) == (b.co_names, b.co_varnames, b.co_argcount, b.co_kwonlyargcount,
+                               b.co_flags, b.co_freevars)
+
+
 def _lambda_at(text: str, code) -> str | None:
     for end in range(len(text), 6, -1):
         if text[end - 1] not in ",)\n" and end != len(text):
@@ -391,9 +400,8 @@ def _lambda_at(text: str, code) -> str | None:
             continue
         if not isinstance(tree.body, ast.Lambda):
             continue
-        compiled = compile(tree, "<lambda>", "eval")
+        compiled = compile(tree, "<lambda>", "eval", dont_inherit=True)
         inner = next((c for c in compiled.co_consts if hasattr(c, "co_code")), None)
-        if inner is not None and inner.co_code == code.co_code \
-                and inner.co_names == code.co_names:
+        if inner is not None and _same_signature(inner, code):
             return candidate
     return None
