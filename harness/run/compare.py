@@ -116,7 +116,7 @@ class Comparator:
             add(None, "stdout", t.stdout, e.stdout, detail)
         if list(t.state) != list(e.state):
             add(None, "variables", ", ".join(t.state), ", ".join(e.state))
-        for name in t.state.keys() & e.state.keys():
+        for name in [n for n in t.state if n in e.state]:  # program order, not a set's
             for field, tv, ev, detail in self.compare_values(name, t.state[name], e.state[name]):
                 add(name, field, tv, ev, detail)
         return out
