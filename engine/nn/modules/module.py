@@ -609,8 +609,11 @@ class Module:
                                   keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, local_metadata)
-            if result is not None:
-                destination = result
+            if not getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    destination = result
+            elif result is not None:
+                raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def register_state_dict_pre_hook(self, hook):
@@ -619,6 +622,7 @@ class Module:
         return handle
 
     def register_state_dict_post_hook(self, hook):
+        hook._from_public_api = True  # torch marks the hook so: it may not replace the dict
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
