@@ -8,6 +8,8 @@ The engine's Tensor keeps its state in slots and offers no ``_make_subclass`` ye
 
 from __future__ import annotations
 
+import weakref
+
 import engine
 from engine import Tensor
 
@@ -58,18 +60,44 @@ def _rebuild_parameter(array, requires_grad):
     return Parameter(engine.tensor(array), requires_grad)
 
 
-class Buffer(Tensor):
-    """A Tensor that a Module registers as a buffer when assigned as an attribute.
+_buffer_marks = {}  # id(tensor) -> (weak reference, persistent): tensors made by Buffer(...)
 
-    torch returns a plain Tensor marked ``_is_buffer``; the engine's Tensor takes no new
-    attributes, so here the marked tensor is an instance of this subclass (``type()``
-    differs from torch's, the values, flags and registration do not)."""
+
+def _buffer_mark(tensor):
+    """``(persistent,)`` if ``tensor`` came from ``Buffer(...)``, else None."""
+    entry = _buffer_marks.get(id(tensor))
+    if entry is not None and entry[0]() is tensor:
+        return (entry[1],)
+    return None
+
+
+class _BufferMeta(type):
+    """``isinstance(t, Buffer)`` asks whether ``t`` was made by ``Buffer(...)``, as torch's
+    metaclass asks for its ``_is_buffer`` flag."""
+
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor) and _buffer_mark(instance) is not None
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor to be registered as a buffer when assigned to a Module attribute.
+
+    As in torch, ``Buffer(t)`` returns a plain Tensor (``t`` detached, keeping its
+    ``requires_grad``); torch sets ``persistent``/``_is_buffer`` attributes on it, the
+    engine's Tensor takes no attributes, so the mark is kept beside it (weakly)."""
 
     __module__ = "torch.nn.parameter"
 
     def __new__(cls, data=None, *, persistent=True):
         if data is None:
             data = engine.empty(0)
-        out = _make_subclass(cls, data, data.requires_grad)
-        out.persistent = persistent
+        out = data.detach().requires_grad_(data.requires_grad)
+        key = id(out)
+        _buffer_marks[key] = (weakref.ref(out, lambda _: _buffer_marks.pop(key, None)),
+                              persistent)
         return out
+
+
+def buffer_persistent(tensor) -> bool:
+    """The ``persistent`` flag given to ``Buffer(...)`` for ``tensor``."""
+    return _buffer_mark(tensor)[0]

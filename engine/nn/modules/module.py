@@ -26,7 +26,7 @@ import engine
 from engine import Tensor
 
 from ...utils.hooks import RemovableHandle
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, buffer_persistent
 
 __all__ = ["Module"]
 
@@ -383,7 +383,7 @@ class Module:
                     "(torch.nn.Buffer, torch.Tensor or None expected)"
                 )
             if isinstance(value, Buffer):
-                persistent = value.persistent
+                persistent = buffer_persistent(value)
             else:
                 persistent = name not in self._non_persistent_buffers_set
             self.register_buffer(name, value, persistent)

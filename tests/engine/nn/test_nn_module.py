@@ -358,3 +358,16 @@ def test_type_names_match_torch():
     t, e = both(mlp)
     assert [str(type(m)) for m in e.modules()] == [str(type(m)) for m in t.modules()]
     assert re.match(r"<class 'torch\.nn\.modules\.linear\.Linear'>", str(type(e[0])))
+
+
+def test_buffer_assignment_like_torch():
+    def run(lib):
+        m = lib.nn.Module()
+        m.kept = lib.nn.Buffer(lib.ones(2))
+        m.dropped = lib.nn.Buffer(lib.zeros(1), persistent=False)
+        b = lib.nn.Buffer(lib.ones(1, requires_grad=True))
+        return (str(type(m.kept)), list(m.state_dict()), [n for n, _ in m.named_buffers()],
+                isinstance(m.kept, lib.nn.Buffer), isinstance(lib.ones(1), lib.nn.Buffer),
+                b.requires_grad, b.is_leaf)
+
+    assert run(engine) == run(torch)
