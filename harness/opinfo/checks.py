@@ -79,6 +79,7 @@ class SampleResult:
     findings: list[Finding] = field(default_factory=list)
     message_level: str | None = None  # error samples: EXACT, PATTERN, CLASS_ONLY or NO_MATCH
     skipped: str = ""  # why the sample did not run ("" if it ran)
+    grad_fns: set[str] = field(default_factory=set)  # of PyTorch's outputs, for coverage
 
     @property
     def passed(self) -> bool:
@@ -156,6 +157,8 @@ def check_sample(ctx: Context, sample: literals.Sample) -> SampleResult:
     t_run = call(primary.torch_fn, sample, ctx.torch)
     e_run = call(primary.engine_fn, sample, ctx.engine)
     random = ctx.values_unspecified
+    result.grad_fns.update(g for _, v in _flatten(t_run.out) if _is_tensor(v)
+                           for g in [_grad_fn(v)] if g and not g.startswith("raises "))
     if _forward(ctx, sample, primary, t_run, e_run, result, random, FORWARD):
         _vjp(ctx, sample, primary, t_run, e_run, result, random, "vjp")
         if ctx.gradgrad:

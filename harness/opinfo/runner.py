@@ -42,8 +42,10 @@ class ItemResult:
     kinds: Counter = field(default_factory=Counter)  # failure kind -> samples
     levels: Counter = field(default_factory=Counter)  # error samples: message level -> count
     failures: list[Failure] = field(default_factory=list)
+    grad_fns: set[str] = field(default_factory=set)  # of PyTorch's outputs
     duration_s: float = 0.0
     harness_error: str | None = None  # a bug of the bridge (traceback)
+    context: Context | None = None  # what the samples shared (to rebuild one for a repro)
 
     @property
     def failed(self) -> bool:
@@ -57,19 +59,23 @@ class ItemResult:
 
 
 def run_item(entry: corpus.Entry, dtype: str, torch, engine, limit: int | None = None,
-             session_seed: int | str = 0, time_limit_s: float | None = DEFAULT_LIMIT_S,
-             only: str | None = None) -> ItemResult:
+             time_limit_s: float | None = DEFAULT_LIMIT_S, only: str | None = None,
+             resolution: Resolution | None = None) -> ItemResult:
     """Run every sample of the item; never raises for a failing engine. `only` runs one
-    sample (its label, `s3`)."""
+    sample (its label, `s3`); `resolution` saves resolving the entry again.
+
+    Everything is a function of the entry and dtype: the samples (seeded by corpus) and the
+    cotangents (seeded by the item), so a node id alone replays an item, in any run."""
     result = ItemResult(entry.key, dtype)
     start = time.perf_counter()
     try:
-        result.resolution = resolve(entry.info, engine)
+        result.resolution = resolution or resolve(entry.info, engine)
         if not result.resolution.offered:
             return result
-        seed = corpus.seed_for(str(session_seed), entry.key, dtype)
-        ctx = Context.make(torch, engine, result.resolution, entry,
-                           "float32" if dtype == corpus.ERRORS else dtype, seed)
+        seed = corpus.seed_for(entry.key, dtype)
+        ctx = result.context = Context.make(torch, engine, result.resolution, entry,
+                                            "float32" if dtype == corpus.ERRORS else dtype,
+                                            seed)
         drawn = corpus.error_samples(entry, limit) if dtype == corpus.ERRORS \
             else corpus.samples(entry, dtype, limit)
         for one in drawn:
@@ -100,6 +106,7 @@ def _one(ctx: Context, drawn: corpus.Drawn, result: ItemResult, limit: float | N
         result.skipped.append((sample.label, outcome.skipped))
         return
     result.samples_run += 1
+    result.grad_fns |= outcome.grad_fns
     result.samples_passed += outcome.passed
     for check, state in outcome.checks.items():
         if state != NA:

@@ -22,7 +22,7 @@ def _failing(monkeypatch, key, dtype, check):
             if finding.check == check:
                 form = next(f for f in result.resolution.forms if f.spelling == finding.form)
                 ctx = checks.Context.make(torch, engine, result.resolution, entry, dtype,
-                                          corpus.seed_for("0", entry.key, dtype))
+                                          corpus.seed_for(entry.key, dtype))
                 return ctx, failure.sample, form
     raise AssertionError(f"no {check} failure: {dict(result.kinds)}")
 
