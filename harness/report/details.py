@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 from harness.contract import first_line
@@ -129,11 +128,11 @@ def _ulp(expected: float, actual: float, dtype: str | None) -> float | None:
 
 
 def dtype_hint(d: dict, row: dict) -> str | None:
-    """The dtype of a discrepancy's values: the suffix the harness prints after a value
-    (``[[1.]] (float32)``), else the margin measured for that variable, else the variant."""
-    match = re.search(r"\((float16|bfloat16|float32|float64)\)\s*$", str(d.get("torch") or ""))
-    if match:
-        return match.group(1)
+    """The dtype of a discrepancy's values: its measure's, else the margin measured for that
+    variable (records written before measures named a dtype), else the variant."""
+    measure = d.get("measure")
+    if isinstance(measure, dict) and measure.get("dtype"):
+        return str(measure["dtype"])
     field = "grad" if d.get("field") == "grad" else "values"
     for m in record.margin_list(row):
         if m.get("variable") == d.get("variable") and m.get("field") == field:

@@ -267,6 +267,7 @@ class Measurement:
             err = _nan_to_inf(np.abs(e64 - t64))
         worst = np.unravel_index(np.argmax(np.where(self.bad, err, -1.0)), self.bad.shape)
         return {
+            "dtype": str(expected.dtype),
             "mismatched": int(self.bad.sum()), "numel": int(self.bad.size), "rtol": rtol,
             "atol": atol, "max_abs": _finite(self.max_abs), "max_rel": _finite(self.max_rel),
             "max_ulp": _finite(self.max_ulp), "worst_index": [int(i) for i in worst],

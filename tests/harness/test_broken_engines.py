@@ -13,7 +13,7 @@ import pytest
 import engine
 from engine import _tensor
 from engine.autograd import node as _node
-from engine.ops import formulas as _derivatives
+from engine.ops import elementwise as _derivatives
 from harness.run.runner import FAILED, PASSED, check
 from harness.spec import Spec, load_file
 

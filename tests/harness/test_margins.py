@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.ops import formulas as _derivatives
+from engine.ops import elementwise as _derivatives
 from harness.run import attribution
 from harness.run import trace as traces
 from harness.run.backends import load

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from engine import _tensor
-from engine.ops import formulas as _derivatives
+from engine.ops import elementwise as _derivatives
 from harness.run.stateful import AutogradMachine
 
 TestAutogradStateMachine = AutogradMachine.TestCase

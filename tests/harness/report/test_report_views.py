@@ -52,8 +52,8 @@ def rich() -> dict:
         "max rel 0.667, max ULP 8388608; differing (torch vs engine): "
         "(0, 0): np.float64(3.0) vs np.float64(1.0), (1, 1): np.float64(3.0) vs np.float64(1.0)")
     failing["failure"]["discrepancies"][0]["measure"] = {
-        "mismatched": 2, "numel": 4, "rtol": 1.3e-06, "atol": 1e-05, "max_abs": 2.0,
-        "max_rel": 0.667, "max_ulp": 8388608, "worst_index": [0, 0],
+        "dtype": "float32", "mismatched": 2, "numel": 4, "rtol": 1.3e-06, "atol": 1e-05,
+        "max_abs": 2.0, "max_rel": 0.667, "max_ulp": 8388608, "worst_index": [0, 0],
         "elements": [{"index": [0, 0], "torch": 3.0, "engine": 1.0},
                      {"index": [1, 1], "torch": 3.0, "engine": 1.0}]}
     results["metadata"]["engine_api"] = {"functions": ["ones", "zeros", "exp"],

@@ -167,3 +167,4 @@ def test_list_element_grad_mismatch_carries_a_measure():
     [d] = compare(trace(1.0), trace(3.0))
     assert (d.variable, d.field) == ("ws", "[0].grad")
     assert d.measure is not None and d.measure["max_abs"] == 2.0
+    assert d.measure["dtype"] == "float32"  # what the report shows elements in
