@@ -1,18 +1,28 @@
 """A numpy autograd engine that mirrors PyTorch's public API: ``import engine as torch``.
 
-Module map: _dtype (dtypes, promotion), _size, _device, _grad_mode, _tensor (Tensor state),
-_ops (forward math), _derivatives (backward nodes, one per torch grad_fn), _node (graph
-wiring), _autograd (the backward loop), _creation (factories), _functions/_methods (the
-torch.* call forms and Tensor methods), _tensor_str (printing), nn.functional.
-Autograd semantics: _inplace (in-place ops, __setitem__, CopySlices), _hooks (register_hook,
-retain_grad), autograd (torch.autograd.grad/backward/graph).
+Module map, in layers (a module imports only from the layers above it):
+
+- ``_dtype`` (dtypes, promotion), ``_size``, ``_device``, ``_return_types``, ``_tensor_str``
+  (printing), ``runtime/`` (BLAS threads, memory reuse, parallel unary ops, numpy's
+  floating-point warnings off): the pieces below everything.
+- ``_tensor``: Tensor's state, conversions and the version counters views share.
+- ``autograd/``: ``grad_mode``; ``node`` (Node, ``backward_node``, AccumulateGrad, ``attach``,
+  views' creation meta, ``validate_grad``); ``hooks``; ``inplace`` (checks, ``commit``,
+  CopySlices); ``engine`` (the backward loop); the package itself is ``torch.autograd``.
+  It calls ops only as Tensor methods.
+- ``ops/``: one module per op family, each op's forward, backward node and formulas side by
+  side: ``elementwise``, ``shape``, ``reductions``, ``indexing``, ``linalg``, ``nn``,
+  ``creation``; ``operands`` (how an op reads its operands) and ``formulas`` (what many
+  formulas share) under them; ``surface``: the one table of the public surface and the
+  binder that attaches it to Tensor and to this namespace.
+- ``linalg``, ``nn.functional``: public namespaces re-exporting ops; ``nn`` (modules,
+  parameters, init), ``optim``, ``utils``, ``random`` build on the public API.
 """
 
-from . import autograd as autograd  # first: it loads the ops (until the layers are untangled)
-
-# isort: split
-from . import _dtype, nn
-from . import _methods as _methods  # binds the ops onto Tensor as methods and operators
+from . import _dtype
+from . import autograd as autograd  # torch.autograd.grad, .backward, .graph
+from . import linalg as linalg  # torch.linalg
+from . import nn as nn  # torch.nn
 from ._device import device
 from ._dtype import (
     dtype,
@@ -27,57 +37,17 @@ from ._dtype import (
     promote_types,
     uint8,
 )
-from ._functions import (
-    abs,
-    add,
-    clone,
-    div,
-    eq,
-    exp,
-    ge,
-    gt,
-    le,
-    log,
-    lt,
-    mean,
-    mul,
-    ne,
-    neg,
-    norm,
-    pow,
-    reciprocal,
-    relu,
-    rsub,
-    sub,
-    sum,
-    where,
-)
 from ._size import Size
 from ._tensor import Tensor
-from .autograd import inplace as _inplace  # noqa: F401 - binds add_, +=, __setitem__ ... onto Tensor
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .ops import surface as _surface
 from .ops.creation import LEGACY_TYPES as _LEGACY_TYPES
-from .ops.creation import (
-    Generator,
-    arange,
-    default_generator,
-    empty,
-    full,
-    full_like,
-    initial_seed,
-    manual_seed,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    tensor,
-    zeros,
-    zeros_like,
-)
-from .ops.surface import FUNCTIONS as _SURFACE
+from .ops.creation import Generator, default_generator
 from .runtime.blas import get_num_threads, set_num_threads
 
-globals().update(_SURFACE)  # the op families' torch.* functions (sqrt, clamp, cat, matmul ...)
+# torch.X for every op of the table (add, exp, cat, tensor, zeros ...); Tensor's methods,
+# operators and in-place forms, bound once.
+_FUNCTIONS = _surface.bind(Tensor, globals())
 
 FloatTensor = _LEGACY_TYPES["FloatTensor"]
 DoubleTensor = _LEGACY_TYPES["DoubleTensor"]
@@ -119,15 +89,10 @@ bool = _dtype.bool_  # noqa: A001
 __all__ = [
     "ByteTensor", "BoolTensor", "CharTensor", "DoubleTensor", "FloatTensor", "Generator",
     "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "Size", "Tensor",
-    "abs", "add", "arange", "bool", "clone", "default_generator", "device", "div", "double",
-    "dtype", "empty", "enable_grad", "eq", "exp", "float", "float16", "float32", "float64",
-    "full", "full_like", "ge", "get_default_dtype", "get_num_threads", "gt", "half",
-    "initial_seed", "int",
+    "bool", "default_generator", "device", "double", "dtype", "enable_grad", "float",
+    "float16", "float32", "float64", "get_default_dtype", "get_num_threads", "half", "int",
     "int8", "int16", "int32", "int64", "is_floating_point", "is_grad_enabled", "is_tensor",
-    "le", "log", "long", "lt", "manual_seed", "mean", "mul", "ne", "neg", "nn", "no_grad",
-    "norm", "numel", "ones", "ones_like", "pow", "promote_types", "rand", "randn",
-    "reciprocal", "relu", "result_type", "rsub", "set_grad_enabled", "set_num_threads",
-    "short", "sub", "sum",
-    "tensor", "uint8", "where", "zeros", "zeros_like",
+    "linalg", "long", "nn", "no_grad", "numel", "promote_types", "result_type",
+    "set_grad_enabled", "set_num_threads", "short", "uint8",
 ]
-__all__ += sorted(_SURFACE)
+__all__ += _FUNCTIONS

@@ -68,6 +68,26 @@ def _by_name(name: str) -> dtype:
     return BY_NAME[name]
 
 
+def legacy_type_name(d: dtype) -> str:
+    """``torch.FloatTensor`` & co: how torch's messages and ``x.type()`` name a tensor type."""
+    return f"torch.{d.scalar_name}Tensor"
+
+
+def check_numpy_array(array: np.ndarray) -> np.ndarray:
+    """``array``, if torch has a dtype for it; torch's errors otherwise."""
+    if array.dtype not in FROM_NUMPY:
+        if array.dtype.byteorder not in "=|" and array.dtype.newbyteorder("=") in FROM_NUMPY:
+            raise ValueError(
+                "given numpy array has byte order different from the native byte order. "
+                "Conversion between byte orders is currently not supported."
+            )
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{array.dtype}. The only supported types "
+            "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        )
+    return array
+
+
 def get_default_dtype() -> dtype:
     """The dtype Python floats become (torch's default; settable there, fixed here)."""
     return float32

@@ -1,7 +1,9 @@
 """The Tensor: a numpy array plus the autograd state torch keeps beside it.
 
-Only state, conversions and autograd bookkeeping live here; the math is in ``_ops`` and is
-bound to Tensor methods in ``_methods``.  ``_requires_grad`` is the single truth for
+The class body holds state, conversions and the version counter that views share.  All
+else a Tensor offers (the ops as methods and operators, their in-place forms, ``grad_fn``,
+``backward``, hooks, the legacy ``Tensor(...)`` constructor) comes from the layers above and
+is bound once, by ``ops.surface.bind``.  ``_requires_grad`` is the single truth for
 "requires grad" (True for every tensor with a grad_fn), so ops test one slot.
 """
 
@@ -12,10 +14,10 @@ import weakref
 
 import numpy as np
 
+from . import _tensor_str
 from ._device import CPU
-from ._dtype import FROM_NUMPY, float32
+from ._dtype import FROM_NUMPY
 from ._size import Size
-from .autograd.grad_mode import state as _grad_mode
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -65,12 +67,6 @@ class Tensor:
     is_cuda = False
     device = CPU
 
-    def __new__(cls, *args):
-        """The legacy constructor: ``Tensor([1, 2])`` (float32 data) or ``Tensor(2, 3)``."""
-        from .ops.creation import legacy_new
-
-        return legacy_new(cls, float32, args)
-
     # ----------------------------------------------------------- metadata
     @property
     def shape(self) -> Size:
@@ -103,14 +99,8 @@ class Tensor:
         return self._data.dtype.kind == "f"
 
     # ----------------------------------------------------------- autograd state
-    @property
-    def grad_fn(self):
-        if self._view_of is not None and self._vc.value != self._view_version:
-            from .autograd.inplace import refresh_view
-
-            refresh_view(self)
-        return self._grad_fn
-
+    # grad_fn (which regenerates a stale view's history), backward, register_hook and
+    # retain_grad are autograd's (autograd/inplace.py, engine.py, hooks.py)
     @property
     def is_leaf(self) -> bool:
         if self._view_of is not None:  # torch reads a view's (possibly regenerated) grad_fn
@@ -187,21 +177,6 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         return self._retains_grad
-
-    def retain_grad(self):
-        from .autograd.hooks import retain_grad
-
-        retain_grad(self)
-
-    def register_hook(self, hook):
-        from .autograd.hooks import register_hook
-
-        return register_hook(self, hook)
-
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd.engine import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs)
 
     @property
     def _version(self) -> int:
@@ -320,14 +295,12 @@ class Tensor:
 
     # ----------------------------------------------------------- printing
     def __repr__(self):
-        from ._tensor_str import format_tensor  # lazy: written separately, keep it optional
-
         try:
             fn = self.grad_fn
             name = None if fn is None else type(fn).__name__
         except RuntimeError:  # torch prints a view whose grad_fn it refuses to give so
             name = "Invalid"
-        return format_tensor(
+        return _tensor_str.format_tensor(
             self._data,
             self.dtype.name,
             grad_fn_name=name,
@@ -355,39 +328,7 @@ class VersionCounter:
         self.views = None  # weak references to views without grad_fn (see follow_base)
 
 
-def as_view(out: Tensor, base: Tensor) -> Tensor:
-    """Mark ``out`` (whose array is a numpy view of ``base``'s) as a view of ``base``: it
-    shares the version counter and remembers the root base, so in-place ops on it are
-    checked and recorded as torch does (CopySlices).  View ops call this."""
-    root = base._view_of
-    if root is None:
-        root = base
-        out._no_grad_view = not _grad_mode.enabled
-        out._multi_output = None
-    else:  # torch's propagate_creation_meta: a view of a no_grad view is one too, and a view
-        # made with grad mode on of one output of split/unbind is such an output too
-        out._no_grad_view = base._no_grad_view or not _grad_mode.enabled
-        out._multi_output = None if out._no_grad_view or base._multi_output is None else 0
-    out._view_of = root
-    out._own_requires_grad = False
-    vc = out._vc = version_counter(base)
-    out._view_version = vc.value  # the version its grad_fn is current for
-    if out._grad_fn is None:
-        _register_view(out, root, vc)
-    return out
-
-
-def mark_multi_output(outputs) -> tuple:
-    """The outputs of split/chunk/unbind made with grad mode on: torch's MULTI_OUTPUT_NODE
-    views, which refuse in-place changes (each remembers its output number for the error)."""
-    if _grad_mode.enabled:
-        for number, out in enumerate(outputs):
-            if out._view_of is not None:
-                out._multi_output = number
-    return tuple(outputs)
-
-
-def _register_view(view: Tensor, root: Tensor, vc: VersionCounter):
+def register_view(view: Tensor, root: Tensor, vc: VersionCounter):
     """A view without grad_fn requires grad while its root does, now and later (torch asks
     the base each time; the engine keeps ``_requires_grad`` current instead).  The shared
     version counter holds the list, so no slot needs setting on every tensor."""
@@ -429,7 +370,6 @@ def version_counter(t: Tensor) -> VersionCounter:
 
 def _rebuild(data, requires_grad):
     return make(np.array(data), requires_grad)
-
 
 
 def make(data: np.ndarray, requires_grad: bool = False, grad_fn=None) -> Tensor:

@@ -1,17 +1,17 @@
-"""torch.linalg: vector norms and matmul."""
+"""torch.linalg: vector norms and matmul (re-exported from ``ops``)."""
 
 from __future__ import annotations
 
-from ._functions import _unary
 from .ops.linalg import matmul as _matmul
-from .ops.operands import vector_norm as _vector_norm
+from .ops.reductions import vector_norm as _vector_norm
+from .ops.surface import checked_unary as _checked_unary
 
 
 def _norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002 - torch's name
     return _vector_norm(input, ord, dim, keepdim, dtype=dtype)
 
 
-vector_norm = _unary(_norm, "linalg_vector_norm")
-matmul = _unary(_matmul, "linalg_matmul")
+vector_norm = _checked_unary(_norm, "linalg_vector_norm")
+matmul = _checked_unary(_matmul, "linalg_matmul")
 
 __all__ = ["matmul", "vector_norm"]

@@ -3,7 +3,7 @@
 1. Count, for every node reachable from the roots, how many edges lead into it.
 2. Run ready nodes (all consumers done), latest-created first as torch's engine does, so
    grads from several consumers are summed in torch's order.  Each grad a node returns is
-   summed back to its input's shape and cast to its dtype here, in one place.
+   summed back to its input's shape and cast to its dtype (``node.validate_grad``).
 3. When a node is reached, the tensor hooks registered on its output run first, then
    ``retain_grad`` stores the (hooked) grad on that tensor; grads reaching an AccumulateGrad
    run the leaf's hooks and are added to the leaf's ``.grad``.
@@ -26,11 +26,12 @@ import warnings
 
 import numpy as np
 
-from .._dtype import FROM_NUMPY
-from .._tensor import Tensor, as_view, make, version_counter
-from ..ops import operands as O
+from .._tensor import Tensor, make, version_counter
+from ..runtime.quiet import silent
 from .grad_mode import state as _grad_mode
-from .node import AccumulateGrad, accumulator
+from .hooks import run_tensor_hooks
+from .inplace import CopyBackwards
+from .node import AccumulateGrad, accumulator, as_view, attach, validate_grad
 
 CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "
@@ -241,7 +242,7 @@ def autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_
 
 
 # ----------------------------------------------------------------- the loop
-@O.silent
+@silent
 def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                  capture: bool = False):
     """Backpropagate from ``roots`` (``(node, tensor, grad)`` triples).
@@ -257,7 +258,7 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
     try:
         buffers = {}
         for node, tensor, grad in roots:
-            grad = _validate(grad, (tensor._data.shape, tensor._data.dtype))
+            grad = validate_grad(grad, (tensor._data.shape, tensor._data.dtype))
             pending = buffers.get(node)
             buffers[node] = grad if pending is None else pending + grad
         ready = [(-node._seq, node) for node in buffers if dependencies[node] == 0]
@@ -269,7 +270,7 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
             grad = buffers.pop(node, None)
             if type(node) is AccumulateGrad:
                 if grad is not None and node.variable._hooks:
-                    grad = _run_hooks(node.variable._hooks, grad)
+                    grad = run_tensor_hooks(node.variable._hooks, grad)
                 if capture:
                     if node in targets and grad is not None:
                         captured[node] = grad
@@ -303,7 +304,7 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                     meta = metas[i]
                     data = g._data
                     if data.shape != meta[0] or data.dtype != meta[1]:
-                        g = _validate(g, meta)
+                        g = validate_grad(g, meta)
                     pending = buffers.pop(nxt, None)
                     if pending is None:
                         buffers[nxt] = g
@@ -367,22 +368,6 @@ def _needed(dependencies, targets) -> set:
     return needed
 
 
-def _validate(grad, meta):
-    """Bring a grad to its input's shape (sum over broadcast dims) and dtype."""
-    shape, np_dtype = meta
-    if grad._data.shape != shape:
-        grad = O.sum_to(grad, shape)
-    if grad._data.dtype != np_dtype:
-        grad = O.to(grad, FROM_NUMPY[np_dtype])
-    return grad
-
-
-def _run_hooks(hooks, grad):
-    from .hooks import run_tensor_hooks
-
-    return run_tensor_hooks(hooks, grad)
-
-
 def _owned(t, probe: bool = False) -> bool:
     """Whether the caller's local variable is the only reference to grad ``t``, and ``t`` the
     only one to its array (no view, alias or hook kept either), so it may be reused in place."""
@@ -436,7 +421,7 @@ def _accumulate(leaf, grad, create_graph: bool, steal: bool = False):
         if steal:
             leaf._grad = grad
         else:
-            leaf._grad = O.copy_for_grad(grad) if create_graph else make(grad._data.copy())
+            leaf._grad = _copy_for_grad(grad) if create_graph else make(grad._data.copy())
     elif create_graph:
         leaf._grad = old + grad
     else:
@@ -448,12 +433,9 @@ def _accumulate(leaf, grad, create_graph: bool, steal: bool = False):
             version_counter(old).value += 1  # an in-place add, as torch's
 
 
-def retain(tensor, grad, create_graph: bool):
-    """The retain_grad hook: ``tensor`` keeps the grad its grad_fn receives."""
-    if tensor._grad is None:
-        tensor._grad = O.clone(grad) if create_graph else make(grad._data.copy())
-    else:
-        tensor._grad = tensor._grad + grad
-
-
-Tensor.backward = backward  # bound here: no import inside Tensor.backward on the hot path
+def _copy_for_grad(grad):
+    """The copy AccumulateGrad stores on a leaf under create_graph (CopyBackwards)."""
+    out = grad._data.copy()
+    if _grad_mode.enabled and grad._requires_grad:
+        return attach(CopyBackwards(), out, (None, grad))
+    return make(out)

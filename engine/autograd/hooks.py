@@ -14,7 +14,8 @@ from __future__ import annotations
 import itertools
 import weakref
 
-from .._tensor import Tensor
+from .._dtype import legacy_type_name
+from .._tensor import Tensor, make
 
 _next_id = itertools.count()
 
@@ -62,8 +63,6 @@ class NodeHooks:
         if self.retain is not None:
             tensor = self.retain()
             if tensor is not None:
-                from .engine import retain
-
                 retain(tensor, grad, create_graph)
         return grad
 
@@ -79,10 +78,6 @@ def _hook_name(hook) -> str:
     return getattr(hook, "__name__", "<unknown>")
 
 
-def _legacy_type(t) -> str:
-    return f"torch.{t.dtype.scalar_name}Tensor"
-
-
 def run_tensor_hooks(hooks, grad):
     """Each hook in registration order; a hook returning a tensor replaces the grad."""
     for hook in tuple(hooks.values()):
@@ -96,7 +91,7 @@ def run_tensor_hooks(hooks, grad):
         if result._data.dtype != grad._data.dtype:
             raise RuntimeError(
                 f"hook '{_hook_name(hook)}' has changed the type of value (was "
-                f"{_legacy_type(grad)} got {_legacy_type(result)})"
+                f"{legacy_type_name(grad.dtype)} got {legacy_type_name(result.dtype)})"
             )
         if result._data.shape != grad._data.shape:
             raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
@@ -121,6 +116,14 @@ def register_hook(tensor, hook) -> RemovableHandle:
     handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     return handle
+
+
+def retain(tensor, grad, create_graph: bool):
+    """The retain_grad hook: ``tensor`` keeps the grad its grad_fn receives."""
+    if tensor._grad is None:
+        tensor._grad = grad.clone() if create_graph else make(grad._data.copy())
+    else:
+        tensor._grad = tensor._grad + grad
 
 
 def retain_grad(tensor):

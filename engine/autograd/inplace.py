@@ -1,4 +1,7 @@
-"""In-place ops: ``add_``-style methods, ``+=``-style operators and ``__setitem__``.
+"""In-place modification, as torch's autograd handles it: the checks made before an op
+writes into a tensor, ``commit`` (the write, the version bump and the history rewrite),
+CopySlices and the nodes that go with it, a stale view's regenerated grad_fn, and the
+in-place forms ``ops.surface`` binds (``add_``-style methods, ``+=``-style operators).
 
 Every in-place op is its out-of-place op followed by ``commit``: torch's checks (a leaf
 that requires grad, or a view of one, cannot be modified while grad mode is on; the result
@@ -10,8 +13,10 @@ the history rewrite torch does:
 - a view's root base gets a ``CopySlices`` node (the base's grad flows through the op for
   the view's region, unchanged elsewhere) and the view gets an ``AsStridedBackward0``.
 
-Saved tensors keep the version they had when saved (``_node``), so modifying one later
-raises torch's "modified by an inplace operation" error at backward.
+Saved tensors keep the version they had when saved (``node.py``), so modifying one later
+raises torch's "modified by an inplace operation" error at backward.  The in-place ops
+with no out-of-place twin (``zero_``, ``fill_``, ``copy_``, ``__setitem__``) live with their
+families in ``ops``.
 """
 
 from __future__ import annotations
@@ -23,11 +28,17 @@ from numpy.lib.stride_tricks import as_strided
 
 from .._dtype import FROM_NUMPY
 from .._tensor import Tensor, follow_base, make, version_counter
-from ..ops import formulas as D
-from ..ops import operands as O
 from .grad_mode import state as _grad_mode
 from .hooks import move_retain
-from .node import SECOND_BACKWARD, Node, _short_name, accumulator, attach, check_saved_versions
+from .node import (
+    SECOND_BACKWARD,
+    Node,
+    _short_name,
+    accumulator,
+    attach,
+    check_saved_versions,
+    sum_to,
+)
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 VIEW_OF_LEAF_ERROR = (
@@ -44,31 +55,20 @@ PARTIAL_OVERLAP_ERROR = (
 )
 
 
-# ----------------------------------------------------------------- backward nodes
-class ZeroBackward0(Node):
-    __slots__ = ()
-    formulas = (
-        lambda n, g: D._zeros_like(g),                    # self
-    )
-
-
-class FillBackward2(Node):
-    """``fill_(scalar)``."""
+# ----------------------------------------------------------------- nodes
+class CopyBackwards(Node):
+    """copy_'s node (and what a leaf's .grad hangs from after a first
+    ``backward(create_graph=True)``): nothing flows to the overwritten tensor."""
 
     __slots__ = ()
+    inputs = ("self", "src")
     formulas = (
-        lambda n, g: D._zeros_like(g),                    # self
+        lambda n, g: make(np.zeros_like(g._data)),        # self
+        lambda n, g: g,                                   # src
     )
 
-
-class FillBackward3(Node):
-    """``fill_(0-d tensor)``."""
-
-    __slots__ = ()
-    formulas = (
-        lambda n, g: D._zeros_like(g),                    # self
-        lambda n, g: O.sum(g),                            # value
-    )
+    def name(self) -> str:
+        return "torch::autograd::CopyBackwards"
 
 
 class _Region:
@@ -135,7 +135,7 @@ class CopySlices(Node):
                 view[...] = 0
             else:
                 if g._data.shape != view.shape:
-                    g = O.sum_to(g, view.shape)
+                    g = sum_to(g, view.shape)
                 view[...] = g._data
             grads[0] = make(result)
         for i in range(1, len(grads)):
@@ -146,21 +146,21 @@ class CopySlices(Node):
     def _apply_recorded(self, grad):
         fn = self.fn
         index = self.region.flat_index()
-        flat = O.reshape(grad, (-1,))
+        flat = grad.reshape(-1)
         grad_slice = flat[index]
         grads = [None] * len(self.next_functions)
         if self.next_functions[0][0] is not None:
-            result = O.clone(flat)
+            result = flat.clone()
             g = fn.formulas[0](fn, grad_slice)
             if g is None:
                 result[index] = 0
             else:
                 if g._data.shape != index._data.shape:
-                    g = O.sum_to(g, index._data.shape)
+                    g = sum_to(g, index._data.shape)
                 if g._data.dtype != flat._data.dtype:
-                    g = O.to(g, flat.dtype)
+                    g = g.to(flat.dtype)
                 result[index] = g
-            grads[0] = O.reshape(result, self.region.base_shape)
+            grads[0] = result.reshape(self.region.base_shape)
         for i in range(1, len(grads)):
             if self.next_functions[i][0] is not None:
                 grads[i] = fn.formulas[i](fn, grad_slice)
@@ -182,7 +182,7 @@ class AsStridedBackward0(Node):
         if _grad_mode.enabled:  # create_graph: record the scatter
             out = make(np.zeros(math.prod(region.base_shape), grad._data.dtype))
             out[region.flat_index()] = grad
-            return (O.reshape(out, region.base_shape),)
+            return (out.reshape(region.base_shape),)
         out = region.blank(grad._data)
         region.of(out)[...] = grad._data
         return (make(out),)
@@ -397,10 +397,10 @@ def _rebase(t: Tensor, fn: Node, region_data: np.ndarray):
     move_retain(root, root_old, cs)
     follow_base(root)
     if t is not root:
-        _as_strided_history(t, root)
+        as_strided_history(t, root)
 
 
-def _as_strided_history(t: Tensor, root: Tensor):
+def as_strided_history(t: Tensor, root: Tensor):
     """The view's grad_fn after its base changed: AsStridedBackward0 of the base's."""
     old = t._grad_fn
     view_fn = AsStridedBackward0()
@@ -423,12 +423,21 @@ def refresh_view(t: Tensor):
         raise multi_output_view_error(t, indirect=True)
     if t._no_grad_view:
         raise no_grad_view_error(t, indirect=True)
-    _as_strided_history(t, root)
+    as_strided_history(t, root)
 
 
-# ----------------------------------------------------------------- the ops
-def _method(name):
-    """``name_`` from the out-of-place method ``name`` (looked up at call time)."""
+def grad_fn(t: Tensor):
+    """``Tensor.grad_fn``: a view whose base was modified in place since its history was
+    recorded gets its grad_fn regenerated first (or refused), as torch's does."""
+    if t._view_of is not None and t._vc.value != t._view_version:
+        refresh_view(t)
+    return t._grad_fn
+
+
+# ----------------------------------------------------------------- in-place forms
+def inplace_method(name):
+    """``Tensor.<name>_``: the method ``name`` (looked up at call time), checked and
+    committed."""
 
     def method(self, *args, **kwargs):
         operands = args + tuple(kwargs.values()) if kwargs else args
@@ -440,7 +449,10 @@ def _method(name):
     return method
 
 
-def _operator(op):
+def inplace_operator(op):
+    """``+=``-style: ``op`` (an operator form, which may return NotImplemented), checked and
+    committed."""
+
     def method(self, other):
         check_inplace(self, other)
         check_overlap(self, other)
@@ -450,212 +462,3 @@ def _operator(op):
         return commit(self, result)
 
     return method
-
-
-def div_(self, other, *, rounding_mode=None):
-    """torch wraps a scalar divisor in a tensor for the rounding forms (DivBackward2)."""
-    check_inplace(self, other)
-    check_overlap(self, other)
-    if rounding_mode is None:
-        return commit(self, Tensor.div(self, other))
-    if not isinstance(other, Tensor):
-        other = make(np.asarray(other, dtype=np.float64 if isinstance(other, float)
-                                else np.int64))
-    return commit(self, Tensor.div(self, other, rounding_mode=rounding_mode))
-
-
-def zero_(self):
-    check_inplace(self)
-    out = np.zeros_like(self._data)
-    if _grad_mode.enabled and self._requires_grad:
-        return commit(self, attach(ZeroBackward0(), out, (self,)))
-    return commit(self, make(out))
-
-
-def fill_(self, value):
-    check_inplace(self, value)
-    if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise RuntimeError(
-                "fill_ only supports 0-dimension value tensor but got tensor with "
-                f"{value._data.ndim} dimensions."
-            )
-        out = np.full_like(self._data, value._data)
-        if _grad_mode.enabled and (self._requires_grad or value._requires_grad):
-            return commit(self, attach(FillBackward3(), out, (self, value)))
-        return commit(self, make(out))
-    out = np.full_like(self._data, value)
-    if _grad_mode.enabled and self._requires_grad:
-        return commit(self, attach(FillBackward2(), out, (self,)))
-    return commit(self, make(out))
-
-
-def _copy_node(self, src, out):
-    if _grad_mode.enabled and (self._requires_grad or src._requires_grad):
-        return attach(D.CopyBackwards(), out, (self, src))
-    return make(out)
-
-
-def copy_(self, src, non_blocking=False):
-    if not isinstance(src, Tensor):
-        raise TypeError(
-            f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}"
-        )
-    check_inplace(self, src)
-    check_overlap(self, src)
-    try:
-        out = np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype)
-    except ValueError:
-        raise O.broadcast_error(self, src) from None
-    return commit(self, _copy_node(self, src, out))
-
-
-class IndexPutBackward0(Node):
-    """``t[advanced index] = values``."""
-
-    __slots__ = ("index",)
-    formulas = (
-        lambda n, g: _zero_at(g, n.index),                # self
-        lambda n, g: make(g._data[n.index]),              # values (summed to shape by the engine)
-    )
-
-
-def _zero_at(grad, index):
-    out = grad._data.copy()
-    out[index] = 0
-    return make(out)
-
-
-def _numpy_index(index):
-    items = index if isinstance(index, tuple) else (index,)
-    return tuple(i._data if isinstance(i, Tensor) else i for i in items)
-
-
-def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
-    return (a.shape == b.shape and a.strides == b.strides
-            and a.ctypes.data == b.ctypes.data)
-
-
-def _source(region: Tensor, value: Tensor):
-    """torch's ``copy_to``: the node and values that write ``value`` into ``region``."""
-    shape = region._data.shape
-    if value._data.shape == shape:
-        return D.CopyBackwards, value
-    if value._data.ndim == 0:
-        return FillBackward3, value
-    from ..ops import shape as S
-
-    dims = value._data.shape
-    lead = 0
-    while lead < len(dims) and dims[lead] == 1:
-        lead += 1
-    src = S.view(value, *dims[lead:]) if _grad_mode.enabled else value.reshape(dims[lead:])
-    if src._data.shape != shape:
-        src = S.expand(src, shape)
-    return D.CopyBackwards, src
-
-
-def setitem(self, index, value):
-    """``t[index] = value``: torch indexes (a view for basic indices, unless the index
-    selects the whole tensor) and copies ``value`` into it, so the base's grad_fn becomes
-    CopySlices; advanced indices give ``index_put_`` (IndexPutBackward0)."""
-    from ..ops.indexing import getitem
-
-    grad_mode = _grad_mode.enabled
-    _grad_mode.enabled = False
-    try:
-        region = getitem(self, index)
-    finally:
-        _grad_mode.enabled = grad_mode
-    if not isinstance(value, Tensor):
-        value = make(np.asarray(value, dtype=self._data.dtype))
-    if not np.shares_memory(region._data, self._data):
-        return _index_put(self, _numpy_index(index), value)
-    whole = _same_memory(region._data, self._data)
-    if whole:
-        region = self
-        check_inplace(self, value)
-    elif grad_mode:
-        if self._requires_grad or value._requires_grad:
-            _check_region(self, index)
-        region._requires_grad = self._requires_grad
-    node_cls, src = _source(region, value)
-    if node_cls is not FillBackward3:  # torch copies (fill_ checks no overlap)
-        check_overlap(region, src)
-    out = np.broadcast_to(src._data, region._data.shape).astype(self._data.dtype)
-    if grad_mode and (region._requires_grad or src._requires_grad):
-        result = attach(node_cls(), out, (region, src))
-    else:
-        result = make(out)
-    commit(region, result)
-    if not whole and result._grad_fn is not None and self._view_of is not None:
-        _as_strided_history(self, self._view_of)
-
-
-def _check_region(self, index):
-    """torch's check_inplace on the view ``self[index]`` it copies into (the engine builds
-    that region without a graph)."""
-    root = self._view_of
-    if root is not None and (self._no_grad_view or self._multi_output is not None):
-        from ..ops.indexing import getitem
-
-        # the region as torch makes it, in grad mode: its grad_fn names the error
-        region = getitem(self, index)
-        if self._multi_output is not None:
-            raise multi_output_view_error(region, indirect=False)
-        raise no_grad_view_error(region, indirect=False)
-    root = self if root is None else root
-    if (self._requires_grad or root._requires_grad) and root._grad_fn is None:
-        raise RuntimeError(VIEW_OF_LEAF_ERROR)
-
-
-def _index_put(self, index, value):
-    check_inplace(self, value)
-    if value._data.dtype != self._data.dtype:
-        raise RuntimeError(
-            "Index put requires the source and destination dtypes match, got "
-            f"{self.dtype.scalar_name} for the destination and {value.dtype.scalar_name} for "
-            "the source."
-        )
-    target = self._data[index]
-    try:
-        out = np.broadcast_to(value._data, target.shape).astype(self._data.dtype)
-    except ValueError:
-        raise RuntimeError(
-            f"shape mismatch: value tensor of shape {list(value._data.shape)} cannot be "
-            f"broadcast to indexing result of shape {list(target.shape)}"
-        ) from None
-    new = self._data.copy()
-    new[index] = out
-    if _grad_mode.enabled and (self._requires_grad or value._requires_grad):
-        node = IndexPutBackward0()
-        node.index = index
-        result = attach(node, new, (self, value))
-    else:
-        result = make(new)
-    commit(self, result)
-
-
-INPLACE_METHODS = ("add", "sub", "mul", "div", "clamp", "clamp_min", "clamp_max", "pow",
-                   "neg", "exp", "log", "abs", "relu", "reciprocal", "sqrt", "sin", "cos",
-                   "tanh", "sigmoid", "floor", "ceil", "round", "trunc", "sign", "square",
-                   "true_divide", "remainder", "fmod", "lerp", "addcmul", "addcdiv")
-
-OPERATORS = {"__iadd__": O.add, "__isub__": O.sub, "__imul__": O.mul,
-             "__itruediv__": O.div}
-
-
-def bind():
-    for name in INPLACE_METHODS:
-        if name + "_" not in Tensor.__dict__:
-            setattr(Tensor, name + "_", _method(name))
-    for name, op in OPERATORS.items():
-        setattr(Tensor, name, _operator(op))
-    Tensor.div_ = div_
-    Tensor.zero_ = zero_
-    Tensor.fill_ = fill_
-    Tensor.copy_ = copy_
-    Tensor.__setitem__ = setitem
-
-
-bind()

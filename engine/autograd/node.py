@@ -1,10 +1,15 @@
-"""Graph nodes: the base class every backward node derives from, and AccumulateGrad.
+"""Graph nodes and their wiring: Node (and ``backward_node``, which declares one in a line
+or three), AccumulateGrad, ``attach`` (an op's output hung from its node), views' creation
+meta, and what a grad goes through before it reaches a node's input (``validate_grad``).
 
 A node knows its inputs only through ``next_functions`` (one ``(node or None, 0)`` pair per
 input, None for inputs that need no grad) and ``_meta`` (each input's shape and numpy dtype,
 which the engine uses to sum broadcast grads back and to cast them).  Saved values are
 plain slots listed in ``saved``; ``release`` drops them after a backward that does not
 retain the graph, and a later backward through the node raises torch's error.
+
+Autograd computes nothing itself: where it needs an op (``sum_to``'s sum and reshape, a
+cast) it calls the Tensor method, bound by the layer above, as torch's autograd calls ATen.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ import itertools
 import sys
 import weakref
 
-from .._tensor import Tensor, as_view, make
+from .._dtype import FROM_NUMPY, legacy_type_name
+from .._tensor import Tensor, make, register_view, version_counter
+from .grad_mode import state as _grad_mode
 
 SECOND_BACKWARD = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -28,13 +35,15 @@ _sequence = itertools.count()  # creation order: the engine runs later nodes fir
 
 
 class Node:
-    """A backward function. Subclasses set ``formulas``: one ``f(node, grad)`` per input."""
+    """A backward function. Subclasses set ``formulas``: one ``f(node, grad)`` per input
+    (most are declared with ``backward_node``)."""
 
     __slots__ = ("next_functions", "_meta", "_seq", "_freed", "_retained", "_versions",
                  "_out_vc", "_out_version", "__weakref__")
     __module__ = "builtins"  # torch's node classes are builtins: <class 'AddBackward0'>
     saved: tuple[str, ...] = ()  # slot names of saved values (freed after backward)
     formulas: tuple = ()
+    inputs: tuple[str, ...] = ()  # derivatives.yaml's names of the inputs, one per formula
     # The order torch's generated code computes the input grads in, when it is not input order
     # (alphabetical by derivatives.yaml's input names: `other` before `self`).  With
     # create_graph the order decides which graph nodes come first.
@@ -94,16 +103,30 @@ class Node:
         return make(self._result, True, self)
 
 
+def backward_node(name: str, *, saved=(), fields=(), grad_order=None, base=Node, **inputs):
+    """A Node subclass named ``name`` (torch's grad_fn name), declared as derivatives.yaml
+    declares an op's derivatives: one formula ``f(node, grad)`` per input, keyed by the
+    input's name, in ``next_functions`` order.  ``saved`` are the slots a backward without
+    ``retain_graph`` frees (tensors, and ``_result`` for a saved output, read as
+    ``node.result``); ``fields`` are the slots it keeps (sizes, dims, scalars).
+    ``grad_order`` names the inputs in the order torch's generated code computes their
+    grads, when that is not input order."""
+    names = tuple(inputs)
+    namespace = {"__slots__": tuple(saved) + tuple(fields), "saved": tuple(saved),
+                 "formulas": tuple(inputs.values()), "inputs": names}
+    if grad_order is not None:
+        namespace["grad_order"] = tuple(names.index(i) for i in grad_order)
+    return type(name, (base,), namespace)
+
+
 def _modified_error(shape, np_dtype, fn, version, expected) -> RuntimeError:
     """torch's SavedVariable error; it names the grad_fn without "Backward"/"Backward0"."""
-    from .._dtype import FROM_NUMPY
-
     which = ""
     if fn is not None:
         which = f", which is output 0 of {_short_name(fn)},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
-        f"inplace operation: [torch.{FROM_NUMPY[np_dtype].scalar_name}Tensor "
+        f"inplace operation: [{legacy_type_name(FROM_NUMPY[np_dtype])} "
         f"[{', '.join(map(str, shape))}]]{which} is at version {version}; expected version "
         f"{expected} instead. Hint: enable anomaly detection to find the operation that "
         "failed to compute its gradient, with torch.autograd.set_detect_anomaly(True, "
@@ -248,7 +271,7 @@ def attach(node: Node, data, inputs) -> Tensor:
                 versions[id(t)] = vc.value
             if t._requires_grad:
                 if t._view_of is not None and vc.value != t._view_version:
-                    _refresh_view(t)  # its base was modified in place since
+                    t.grad_fn  # noqa: B018 - its base was modified in place since: regenerated
                 edges.append((t._grad_fn or accumulator(t), 0))
                 meta.append((t._data.shape, t._data.dtype))
                 continue
@@ -267,12 +290,6 @@ def attach(node: Node, data, inputs) -> Tensor:
     return out
 
 
-def _refresh_view(t):
-    from .inplace import refresh_view
-
-    refresh_view(t)
-
-
 def link_view(out: Tensor, inputs) -> Tensor:
     """Mark ``out`` as a view of the input whose memory its array views (torch's ``_base``
     and shared version counter)."""
@@ -283,3 +300,65 @@ def link_view(out: Tensor, inputs) -> Tensor:
             if owner is data or (owner is data.base and owner is not None):
                 return as_view(out, t)
     return out
+
+
+def as_view(out: Tensor, base: Tensor) -> Tensor:
+    """Mark ``out`` (whose array is a numpy view of ``base``'s) as a view of ``base``: it
+    shares the version counter and remembers the root base, so in-place ops on it are
+    checked and recorded as torch does (CopySlices).  View ops call this."""
+    root = base._view_of
+    if root is None:
+        root = base
+        out._no_grad_view = not _grad_mode.enabled
+        out._multi_output = None
+    else:  # torch's propagate_creation_meta: a view of a no_grad view is one too, and a view
+        # made with grad mode on of one output of split/unbind is such an output too
+        out._no_grad_view = base._no_grad_view or not _grad_mode.enabled
+        out._multi_output = None if out._no_grad_view or base._multi_output is None else 0
+    out._view_of = root
+    out._own_requires_grad = False
+    vc = out._vc = version_counter(base)
+    out._view_version = vc.value  # the version its grad_fn is current for
+    if out._grad_fn is None:
+        register_view(out, root, vc)
+    return out
+
+
+def mark_multi_output(outputs) -> tuple:
+    """The outputs of split/chunk/unbind made with grad mode on: torch's MULTI_OUTPUT_NODE
+    views, which refuse in-place changes (each remembers its output number for the error)."""
+    if _grad_mode.enabled:
+        for number, out in enumerate(outputs):
+            if out._view_of is not None:
+                out._multi_output = number
+    return tuple(outputs)
+
+
+# ----------------------------------------------------------------- a grad meets its input
+def validate_grad(grad, meta):
+    """Bring a grad to its input's shape (summed over broadcast dims) and dtype: torch's
+    validate_outputs, the engine's one place for both, so formulas may return a grad of the
+    output's broadcast shape or of a wider dtype."""
+    shape, np_dtype = meta
+    if grad._data.shape != shape:
+        grad = sum_to(grad, shape)
+    if grad._data.dtype != np_dtype:
+        grad = grad.to(FROM_NUMPY[np_dtype])
+    return grad
+
+
+def sum_to(grad, shape):
+    """Sum a broadcast grad back to an input's shape (torch's at::sum_to: sum the expanded
+    dims keeping them, then drop the leading ones)."""
+    have = grad._data.shape
+    if have == shape:
+        return grad
+    if not shape:  # torch's sum_to sums everything with sum(): SumBackward0, not a view
+        return grad.sum()
+    lead = len(have) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and have[lead + i] != 1
+    )
+    if dims:
+        grad = grad.sum(dims, keepdim=True)
+    return grad.reshape(shape) if lead else grad

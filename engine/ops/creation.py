@@ -1,5 +1,6 @@
-"""Tensor factories: tensor(), ones/zeros/full/arange, the *_like forms, random tensors,
-and the legacy ``Tensor(...)``/``FloatTensor(...)`` constructors.
+"""Tensor factories: tensor(), as_tensor, from_numpy, ones/zeros/full/empty/arange/linspace/
+eye, the *_like forms, random tensors (a numpy Generator for now), and the legacy
+``Tensor(...)``/``FloatTensor(...)`` constructors.
 
 Dtype inference follows torch, not numpy: Python floats become the default dtype
 (float32), ints int64, bools bool; numpy arrays and numpy scalars keep their dtype.
@@ -14,9 +15,10 @@ import warnings
 import numpy as np
 
 from .._dtype import (
-    BY_NAME,
+    ALL,
     FROM_NUMPY,
     bool_,
+    check_numpy_array,
     float32,
     float64,
     get_default_dtype,
@@ -25,6 +27,7 @@ from .._dtype import (
 )
 from .._size import Size
 from .._tensor import Tensor, make
+from .elementwise import to
 
 _COPY_CONSTRUCT_WARNING = (
     "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
@@ -46,26 +49,12 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         warnings.warn(_COPY_CONSTRUCT_WARNING, UserWarning, stacklevel=2)
         array = data._data.copy()
     elif isinstance(data, np.ndarray):
-        array = _from_numpy_array(data).copy()
+        array = check_numpy_array(data).copy()
     else:
         array = _from_python(data, dtype)
     if dtype is not None and array.dtype != dtype.np:
         array = array.astype(dtype.np)
     return _finish(array, requires_grad)
-
-
-def _from_numpy_array(array: np.ndarray) -> np.ndarray:
-    if array.dtype not in FROM_NUMPY:
-        if array.dtype.byteorder not in "=|" and array.dtype.newbyteorder("=") in FROM_NUMPY:
-            raise ValueError(
-                "given numpy array has byte order different from the native byte order. "
-                "Conversion between byte orders is currently not supported."
-            )
-        raise TypeError(
-            f"can't convert np.ndarray of type numpy.{array.dtype}. The only supported types "
-            "are: float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
-        )
-    return array
 
 
 def _from_python(data, dtype=None) -> np.ndarray:
@@ -101,7 +90,7 @@ def _scan(obj, depth: int, shape: list, dtypes: set) -> bool:
     """Check ``obj`` against ``shape`` with torch's errors and collect the leaf dtypes.
     Returns whether tensors occur as leaves (they are replaced by their values)."""
     if isinstance(obj, np.ndarray):  # numpy arrays nest like sequences
-        array = _from_numpy_array(obj)
+        array = check_numpy_array(obj)
         if tuple(shape[depth:]) != array.shape:
             raise ValueError(
                 f"expected sequence of length {shape[depth]} at dim {depth} (got "
@@ -281,6 +270,106 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(values.astype(dtype.np), requires_grad)
 
 
+# ----------------------------------------------------------------- more factories
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
+    steps = operator.index(steps)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    dtype = dtype or get_default_dtype()
+    if dtype.is_floating_point:
+        t = dtype.np.type
+        s, e = t(start), t(end)
+        if steps == 1:
+            values = np.full(1, s, dtype.np)
+        else:
+            step = (e - s) / t(steps - 1)
+            i = np.arange(steps)
+            half = steps // 2
+            values = np.where(i < half, s + step * i.astype(dtype.np),
+                              e - step * (steps - i - 1).astype(dtype.np)).astype(dtype.np)
+    else:
+        values = np.linspace(float(start), float(end), steps).astype(dtype.np)
+    return _finish(values, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    if m is not None and m < 0:
+        raise RuntimeError(f"m must be greater or equal to 0, got {m}")
+    return _finish(np.eye(n, n if m is None else m, dtype=(dtype or get_default_dtype()).np),
+                   requires_grad)
+
+
+def randint(*args, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    if size is None:
+        *bounds, size = args
+    else:
+        bounds = list(args)
+    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(
+            f"randint(): argument 'size' (position {len(bounds) + 1}) must be tuple of ints, "
+            f"not {type(size).__name__}"
+        )
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    shape = _size("randint", (tuple(size),), None)
+    dtype = dtype or int64
+    rng = (generator or default_generator).numpy
+    return _finish(rng.integers(low, high, shape).astype(dtype.np), requires_grad)
+
+
+def _like_dtype(input, dtype):
+    return FROM_NUMPY[input._data.dtype] if dtype is None else dtype
+
+
+def rand_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    return rand(input._data.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    return randn(input._data.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
+                 **kwargs):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input._data.shape, dtype=_like_dtype(input, dtype),
+                   requires_grad=requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
+    return empty(input._data.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
+
+
+def from_numpy(array):
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    if array.dtype not in FROM_NUMPY:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{array.dtype}. The only supported types "
+            "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            "uint64, uint32, uint16, uint8, and bool."
+        )
+    return make(array)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor):
+        if dtype is None or data._data.dtype == dtype.np:
+            return data
+        return to(data, dtype)
+    if isinstance(data, np.ndarray) and data.dtype in FROM_NUMPY:
+        if dtype is None or data.dtype == dtype.np:
+            return make(data)
+        return make(data.astype(dtype.np))
+    return tensor(data, dtype=dtype)
+
+
 # ----------------------------------------------------------------- random
 class Generator:
     """The engine's random source: a numpy Generator, reseeded by ``manual_seed``.
@@ -369,9 +458,9 @@ def _legacy_type(name, dtype):
     return _LegacyTensorType(name, (), {"dtype": dtype, "__module__": "torch"})
 
 
-_LEGACY = {
-    "FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
-    "LongTensor": "int64", "IntTensor": "int32", "ShortTensor": "int16",
-    "CharTensor": "int8", "ByteTensor": "uint8", "BoolTensor": "bool",
-}
-LEGACY_TYPES = {name: _legacy_type(name, BY_NAME[d]) for name, d in _LEGACY.items()}
+LEGACY_TYPES = {f"{d.scalar_name}Tensor": _legacy_type(f"{d.scalar_name}Tensor", d) for d in ALL}
+
+
+def legacy_constructor(cls, *args):
+    """``Tensor.__new__``: ``Tensor([1, 2])`` (float32 data) or ``Tensor(2, 3)``."""
+    return legacy_new(cls, float32, args)

@@ -1,4 +1,5 @@
-"""Reading with ``x[index]``, ``index_select`` and ``gather``.
+"""Indexing: reading with ``x[index]``, ``index_select`` and ``gather``; writing with
+``x[index] = value``.
 
 ``__getitem__`` follows torch's ``applySlicing``: the index items are applied one at a time,
 ints as ``select`` (SelectBackward0), slices as ``slice`` (SliceBackward0; a bare ``x[:]``
@@ -7,7 +8,11 @@ too, but inside a tuple a slice covering the whole dim is skipped), ``None`` as
 applied last, in one numpy advanced-indexing step (IndexBackward0), whose placement rules for
 separated advanced indices are torch's.  An index that leaves the tensor as it was
 (``x[...]``, ``x[()]``, ``x[:, :]``) gives an alias (AliasBackward0).  The grads are torch's
-backward ops (see below).  Writing (``__setitem__``) lives with the in-place ops.
+backward ops (see below).
+
+Writing: ``x[index] = value`` indexes as reading does (a view for basic indices) and copies
+``value`` into it, in place (CopySlices on the base); advanced indices give ``index_put_``
+(IndexPutBackward0).
 """
 
 from __future__ import annotations
@@ -19,9 +24,19 @@ import numpy as np
 
 from .._tensor import Tensor, make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
-from ..autograd.node import Node, attach, link_view
-from . import operands as O
-from . import shape as S
+from ..autograd.inplace import (
+    VIEW_OF_LEAF_ERROR,
+    CopyBackwards,
+    as_strided_history,
+    check_inplace,
+    check_overlap,
+    commit,
+    multi_output_view_error,
+    no_grad_view_error,
+)
+from ..autograd.node import Node, attach, backward_node, link_view
+from .elementwise import FillBackward3
+from .shape import AliasBackward0, expand, select, slice_op, unsqueeze, view
 
 
 # ================================================================= backward nodes
@@ -38,25 +53,19 @@ class _IndexNode(Node):
     __slots__ = ()
 
     def release(self):
+        for slot in self.saved:
+            setattr(self, slot, None)
         self.index = None
         self._freed = True
 
 
-class IndexBackward0(_IndexNode):
-    """``x[advanced index]``; ``index`` is the numpy index."""
-
-    __slots__ = ("self_sizes", "index")
-    formulas = (lambda n, g: index_backward(g, n.self_sizes, n.index),)
-
-
-class IndexPutImplBackward0(_IndexNode):
-    """``_index_put_impl_(zeros, indices, grad, accumulate=True)``: inputs (zeros, values)."""
-
-    __slots__ = ("index",)
-    formulas = (
-        lambda n, g: g,                                   # self (accumulate)
-        lambda n, g: _take(g, n.index),                   # values
-    )
+IndexBackward0 = backward_node(  # x[advanced index]; ``index`` is the numpy index
+    "IndexBackward0", base=_IndexNode, fields=("self_sizes", "index"),
+    self=lambda n, g: index_backward(g, n.self_sizes, n.index))
+IndexPutImplBackward0 = backward_node(  # _index_put_impl_(zeros, indices, grad, accumulate=True)
+    "IndexPutImplBackward0", base=_IndexNode, fields=("index",),
+    self=lambda n, g: g,
+    values=lambda n, g: _take(g, n.index))
 
 
 def index_backward(g, sizes, index):
@@ -78,27 +87,21 @@ def _take(g, index):
     return make(np.asarray(out))
 
 
-class IndexSelectBackward0(_IndexNode):
-    __slots__ = ("self_sizes", "dim", "index")
-    formulas = (lambda n, g: index_select_backward(g, n.self_sizes, n.dim, n.index),)
-
-
-class IndexAddBackward0(_IndexNode):
-    """``zeros.index_add_(dim, index, source)``: inputs (zeros, source); the grad in source
-    is ``grad.index_select(dim, index)``, expanded to the source (a 0-d source takes the
-    index squeezed)."""
-
-    __slots__ = ("dim", "index", "source_sizes")
-    formulas = (
-        lambda n, g: g,                                   # self
-        lambda n, g: _index_add_source_grad(g, n.dim, n.index, n.source_sizes),  # source
-    )
+IndexSelectBackward0 = backward_node(
+    "IndexSelectBackward0", base=_IndexNode, fields=("self_sizes", "dim", "index"),
+    self=lambda n, g: index_select_backward(g, n.self_sizes, n.dim, n.index))
+# zeros.index_add_(dim, index, source): the grad in source is grad.index_select(dim, index),
+# expanded to the source (a 0-d source takes the index squeezed)
+IndexAddBackward0 = backward_node(
+    "IndexAddBackward0", base=_IndexNode, fields=("dim", "index", "source_sizes"),
+    self=lambda n, g: g,
+    source=lambda n, g: _index_add_source_grad(g, n.dim, n.index, n.source_sizes))
 
 
 def _index_add_source_grad(g, dim, index, source_sizes):
     if not source_sizes:
         return index_select(g, dim, make(index.reshape(())))
-    return O.expand(index_select(g, dim, make(index)), source_sizes)
+    return expand(index_select(g, dim, make(index)), source_sizes)
 
 
 def index_select_backward(g, sizes, dim, index):
@@ -114,28 +117,16 @@ def index_select_backward(g, sizes, dim, index):
     return make(out)
 
 
-class GatherBackward0(_IndexNode):
-    """``gather``; torch saves ``self`` (for its sizes): modifying it in place before the
-    backward raises, as in torch.  ``where`` is the numpy index the forward read with."""
-
-    __slots__ = ("self_", "dim", "index", "where")
-    saved = ("self_",)
-    formulas = (lambda n, g: gather_backward(g, n.self_._data.shape, n.dim, n.index, n.where),)
-
-    def release(self):
-        self.self_ = self.index = self.where = None
-        self._freed = True
-
-
-class ScatterAddBackward0(_IndexNode):
-    """``zeros.scatter_add_(dim, index, src)``: inputs (zeros, src); the grad in src is
-    ``grad.gather(dim, index)``."""
-
-    __slots__ = ("dim", "index")
-    formulas = (
-        lambda n, g: g,                                   # self
-        lambda n, g: gather(g, n.dim, make(n.index)),     # src
-    )
+# gather: torch saves ``self`` (for its sizes), so modifying it in place before the backward
+# raises, as in torch; ``where`` is the numpy index the forward read with
+GatherBackward0 = backward_node(
+    "GatherBackward0", base=_IndexNode, saved=("self_", "where"), fields=("dim", "index"),
+    self=lambda n, g: gather_backward(g, n.self_._data.shape, n.dim, n.index, n.where))
+# zeros.scatter_add_(dim, index, src): the grad in src is grad.gather(dim, index)
+ScatterAddBackward0 = backward_node(
+    "ScatterAddBackward0", base=_IndexNode, fields=("dim", "index"),
+    self=lambda n, g: g,
+    src=lambda n, g: gather(g, n.dim, make(n.index)))
 
 
 def gather_backward(g, sizes, dim, index, where):
@@ -245,14 +236,14 @@ def getitem(self, index):
                 ellipsis_done = True
             continue
         if item is None:
-            result = S.unsqueeze(result, dim)
+            result = unsqueeze(result, dim)
             dim += 1
         elif isinstance(item, int):
             size = result._data.shape[dim]
             if not -size <= item < size:
                 raise IndexError(
                     f"index {item} is out of bounds for dimension {orig} with size {size}")
-            result = S.select(result, dim, item)
+            result = select(result, dim, item)
             orig += 1
         elif isinstance(item, slice):
             result = _slice(result, dim, item, optimize)
@@ -260,7 +251,7 @@ def getitem(self, index):
             orig += 1
         elif item.dtype == np.bool_ and not item.ndim:
             # torch's scalar bool: unsqueeze, then index the new dim with [0] (or nothing)
-            result = S.unsqueeze(result, dim)
+            result = unsqueeze(result, dim)
             advanced.append((dim, np.zeros(1 if item else 0, np.int64)))
             dim += 1
         else:
@@ -283,7 +274,7 @@ def getitem(self, index):
 def _alias(input):
     out = input._data.view()
     if input._requires_grad and _grad_mode.enabled:
-        return attach(S.AliasBackward0(), out, (input,))
+        return attach(AliasBackward0(), out, (input,))
     return link_view(make(out), (input,))
 
 
@@ -301,7 +292,7 @@ def _slice(input, dim, item, optimize):
             item.stop is None or operator.index(item.stop) >= length):
         return input
     start, stop, step = item.indices(length)
-    return S.slice_op(input, dim, start, max(stop, start), step)
+    return slice_op(input, dim, start, max(stop, start), step)
 
 
 def _check_mask(mask, shape, dim):
@@ -399,3 +390,120 @@ def gather(input, dim, index, *, sparse_grad=False):
         node.self_, node.dim, node.index, node.where = input, d, idx, where
         return attach(node, out, (input,))
     return make(out)
+
+
+# ================================================================= x[index] = value
+IndexPutBackward0 = backward_node(  # t[advanced index] = values
+    "IndexPutBackward0", fields=("index",),
+    self=lambda n, g: _zero_at(g, n.index),
+    values=lambda n, g: make(g._data[n.index]))  # summed to the values' shape by the engine
+
+
+def _zero_at(grad, index):
+    out = grad._data.copy()
+    out[index] = 0
+    return make(out)
+
+
+def _numpy_index(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return tuple(i._data if isinstance(i, Tensor) else i for i in items)
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    return (a.shape == b.shape and a.strides == b.strides
+            and a.ctypes.data == b.ctypes.data)
+
+
+def _source(region: Tensor, value: Tensor):
+    """torch's ``copy_to``: the node and values that write ``value`` into ``region``."""
+    shape = region._data.shape
+    if value._data.shape == shape:
+        return CopyBackwards, value
+    if value._data.ndim == 0:
+        return FillBackward3, value
+    dims = value._data.shape
+    lead = 0
+    while lead < len(dims) and dims[lead] == 1:
+        lead += 1
+    src = view(value, *dims[lead:]) if _grad_mode.enabled else value.reshape(dims[lead:])
+    if src._data.shape != shape:
+        src = expand(src, shape)
+    return CopyBackwards, src
+
+
+def setitem(self, index, value):
+    """``t[index] = value``: torch indexes (a view for basic indices, unless the index
+    selects the whole tensor) and copies ``value`` into it, so the base's grad_fn becomes
+    CopySlices; advanced indices give ``index_put_`` (IndexPutBackward0)."""
+    grad_mode = _grad_mode.enabled
+    _grad_mode.enabled = False
+    try:
+        region = getitem(self, index)
+    finally:
+        _grad_mode.enabled = grad_mode
+    if not isinstance(value, Tensor):
+        value = make(np.asarray(value, dtype=self._data.dtype))
+    if not np.shares_memory(region._data, self._data):
+        return _index_put(self, _numpy_index(index), value)
+    whole = _same_memory(region._data, self._data)
+    if whole:
+        region = self
+        check_inplace(self, value)
+    elif grad_mode:
+        if self._requires_grad or value._requires_grad:
+            _check_region(self, index)
+        region._requires_grad = self._requires_grad
+    node_cls, src = _source(region, value)
+    if node_cls is not FillBackward3:  # torch copies (fill_ checks no overlap)
+        check_overlap(region, src)
+    out = np.broadcast_to(src._data, region._data.shape).astype(self._data.dtype)
+    if grad_mode and (region._requires_grad or src._requires_grad):
+        result = attach(node_cls(), out, (region, src))
+    else:
+        result = make(out)
+    commit(region, result)
+    if not whole and result._grad_fn is not None and self._view_of is not None:
+        as_strided_history(self, self._view_of)
+
+
+def _check_region(self, index):
+    """torch's check_inplace on the view ``self[index]`` it copies into (the engine builds
+    that region without a graph)."""
+    root = self._view_of
+    if root is not None and (self._no_grad_view or self._multi_output is not None):
+        # the region as torch makes it, in grad mode: its grad_fn names the error
+        region = getitem(self, index)
+        if self._multi_output is not None:
+            raise multi_output_view_error(region, indirect=False)
+        raise no_grad_view_error(region, indirect=False)
+    root = self if root is None else root
+    if (self._requires_grad or root._requires_grad) and root._grad_fn is None:
+        raise RuntimeError(VIEW_OF_LEAF_ERROR)
+
+
+def _index_put(self, index, value):
+    check_inplace(self, value)
+    if value._data.dtype != self._data.dtype:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{self.dtype.scalar_name} for the destination and {value.dtype.scalar_name} for "
+            "the source."
+        )
+    target = self._data[index]
+    try:
+        out = np.broadcast_to(value._data, target.shape).astype(self._data.dtype)
+    except ValueError:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value._data.shape)} cannot be "
+            f"broadcast to indexing result of shape {list(target.shape)}"
+        ) from None
+    new = self._data.copy()
+    new[index] = out
+    if _grad_mode.enabled and (self._requires_grad or value._requires_grad):
+        node = IndexPutBackward0()
+        node.index = index
+        result = attach(node, new, (self, value))
+    else:
+        result = make(new)
+    commit(self, result)

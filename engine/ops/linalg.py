@@ -1,4 +1,4 @@
-"""Linear algebra: mm, mv, dot, bmm, addmm, outer, matmul and einsum.
+"""Linear algebra: mm, mv, dot, bmm, addmm, outer, matmul and einsum, with their nodes.
 
 ``matmul`` is a port of torch's ``_matmul_impl`` written with the engine's ops, so it records
 the same chain of nodes (DotBackward0, MvBackward0, SqueezeBackward4 after an unsqueezed mm,
@@ -16,10 +16,11 @@ import numpy as np
 
 from .._tensor import Tensor, make
 from ..autograd.grad_mode import state as _grad_mode
-from ..autograd.node import Node, attach
-from ..runtime import blas as _blas  # noqa: F401 - BLAS threads as torch's
-from . import operands as O
+from ..autograd.node import attach, backward_node
+from . import reductions as R
 from . import shape as S
+from .elementwise import mul
+from .operands import broadcast_error
 
 
 # ================================================================= backward nodes
@@ -45,57 +46,30 @@ def _mm_mat2_backward(grad, mat1, mat2):
     return mm(S.t(mat1), grad)
 
 
-class MmBackward0(Node):
-    __slots__ = ("self_", "mat2")
-    grad_order = (1, 0)  # mat2 before self
-    saved = ("self_", "mat2")
-    formulas = (
-        lambda n, g: _mm_mat1_backward(g, n.self_, n.mat2),    # self
-        lambda n, g: _mm_mat2_backward(g, n.self_, n.mat2),    # mat2
-    )
-
-
-class AddmmBackward0(Node):
-    __slots__ = ("mat1", "mat2", "alpha", "beta")
-    grad_order = (1, 2, 0)  # mat1, mat2, self
-    saved = ("mat1", "mat2")
-    formulas = (
-        lambda n, g: g if n.beta == 1 else g * n.beta,       # self (the bias)
-        lambda n, g: _times(_mm_mat1_backward(g, n.mat1, n.mat2), n.alpha),   # mat1
-        lambda n, g: _times(_mm_mat2_backward(g, n.mat1, n.mat2), n.alpha),   # mat2
-    )
+MmBackward0 = backward_node("MmBackward0", saved=("self_", "mat2"), grad_order=("mat2", "self"),
+                            self=lambda n, g: _mm_mat1_backward(g, n.self_, n.mat2),
+                            mat2=lambda n, g: _mm_mat2_backward(g, n.self_, n.mat2))
+AddmmBackward0 = backward_node(
+    "AddmmBackward0", saved=("mat1", "mat2"), fields=("alpha", "beta"),
+    grad_order=("mat1", "mat2", "self"),
+    self=lambda n, g: g if n.beta == 1 else g * n.beta,  # the bias
+    mat1=lambda n, g: _times(_mm_mat1_backward(g, n.mat1, n.mat2), n.alpha),
+    mat2=lambda n, g: _times(_mm_mat2_backward(g, n.mat1, n.mat2), n.alpha))
 
 
 def _times(grad, alpha):
     return grad if alpha == 1 else grad * alpha
 
 
-class MvBackward0(Node):
-    __slots__ = ("self_", "vec")
-    saved = ("self_", "vec")
-    formulas = (
-        lambda n, g: outer(g, n.vec),        # self
-        lambda n, g: mv(S.t(n.self_), g),    # vec
-    )
-
-
-class DotBackward0(Node):
-    __slots__ = ("self_", "tensor")
-    saved = ("self_", "tensor")
-    formulas = (
-        lambda n, g: g * n.tensor,           # self
-        lambda n, g: g * n.self_,            # tensor
-    )
-
-
-class BmmBackward0(Node):
-    __slots__ = ("self_", "mat2")
-    grad_order = (1, 0)  # mat2 before self
-    saved = ("self_", "mat2")
-    formulas = (
-        lambda n, g: bmm(g, S.transpose(n.mat2, 1, 2)),     # self
-        lambda n, g: bmm(S.transpose(n.self_, 1, 2), g),    # mat2
-    )
+MvBackward0 = backward_node("MvBackward0", saved=("self_", "vec"),
+                            self=lambda n, g: outer(g, n.vec),
+                            vec=lambda n, g: mv(S.t(n.self_), g))
+DotBackward0 = backward_node("DotBackward0", saved=("self_", "tensor"),
+                             self=lambda n, g: g * n.tensor,
+                             tensor=lambda n, g: g * n.self_)
+BmmBackward0 = backward_node("BmmBackward0", saved=("self_", "mat2"), grad_order=("mat2", "self"),
+                             self=lambda n, g: bmm(g, S.transpose(n.mat2, 1, 2)),
+                             mat2=lambda n, g: bmm(S.transpose(n.self_, 1, 2), g))
 
 
 # ================================================================= checks
@@ -213,7 +187,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 
 def outer(input, vec2):
-    return O.mul(S.reshape(input, (-1, 1)), vec2)
+    return mul(S.reshape(input, (-1, 1)), vec2)
 
 
 # ================================================================= matmul
@@ -302,7 +276,7 @@ def matmul(tensor1, tensor2):
     try:
         output_shape = list(np.broadcast_shapes(batch1, batch2))
     except ValueError:
-        raise O.broadcast_error(make(np.empty(batch1)), make(np.empty(batch2))) from None
+        raise broadcast_error(make(np.empty(batch1)), make(np.empty(batch2))) from None
     if m1 != m2:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
@@ -573,7 +547,7 @@ def _sumproduct_pair(left, right, sum_dims):
     holds (rows), the summed dims and the dims only right holds (columns); the operands
     swap when every dim only right holds comes before those only left holds."""
     if not sum_dims:
-        return O.mul(left, right)
+        return mul(left, right)
     lshape, rshape = left._data.shape, right._data.shape
     lro, lo, ro = [], [], []
     lro_size = lo_size = ro_size = sum_size = 1
@@ -585,9 +559,9 @@ def _sumproduct_pair(left, right, sum_dims):
                     raise RuntimeError("non-broadcast dimensions must match")
                 sum_size *= lshape[d]
             elif in_left:
-                left = O.sum(left, d, keepdim=True)
+                left = R.sum(left, d, keepdim=True)
             elif in_right:
-                right = O.sum(right, d, keepdim=True)
+                right = R.sum(right, d, keepdim=True)
         elif in_left and in_right:
             if lshape[d] != rshape[d]:
                 raise RuntimeError("non-broadcast dimensions must match")
@@ -636,9 +610,9 @@ def _contract(ops, dim_counts, out_num_dim):
                     b_dims.append(d)
                     dim_counts[d] = 0
         if a_dims:
-            a = O.sum(a, a_dims, keepdim=True)
+            a = R.sum(a, a_dims, keepdim=True)
         if b_dims:
-            b = O.sum(b, b_dims, keepdim=True)
+            b = R.sum(b, b_dims, keepdim=True)
         ops.insert(0, _sumproduct_pair(a, b, sum_dims))
     return ops[0]
 
@@ -654,4 +628,4 @@ def einsum(*args):
         return result
     if len(operands) > 1:  # every contracted dim is 1 by now: drop them
         return S.view(result, result._data.shape[:out_num_dim])
-    return O.sum(result, list(range(out_num_dim, n)))
+    return R.sum(result, list(range(out_num_dim, n)))

@@ -1,4 +1,5 @@
-"""torch.nn.functional's activations and losses (re-exported by ``engine.nn.functional``).
+"""torch.nn.functional's activations, losses, linear and dropout, with their nodes
+(re-exported by ``engine.nn.functional``).
 
 Each op records the node torch records: the fused ones (LeakyReluBackward0, GeluBackward0,
 SiluBackward0, SoftmaxBackward0, LogSoftmaxBackward0, MseLossBackward0, NllLossBackward0,
@@ -17,14 +18,30 @@ import warnings
 
 import numpy as np
 
+from .._dtype import result_type
 from .._tensor import Tensor, make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
-from ..autograd.node import Node, attach
-from . import elementwise as M
-from . import formulas as D
+from ..autograd.node import Node, attach, backward_node
+from ..runtime.quiet import silent
+from . import elementwise as E
 from . import linalg as L
-from . import operands as O
+from . import reductions as R
 from . import shape as S
+from .creation import default_generator
+from .formulas import (
+    add_scalar,
+    backward_op,
+    div_inplace,
+    div_scalar,
+    masked_fill,
+    mul_inplace,
+    mul_scalar,
+    rdiv_scalar,
+    rsub_scalar,
+    sub_scalar,
+    zeros_like,
+)
+from .operands import argument_error, as_array, broadcast_error, needs_grad
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _SQRT1_2 = math.sqrt(0.5)
@@ -37,46 +54,32 @@ def erf(a):
     return _erf(a).astype(a.dtype) if a.ndim else np.asarray(math.erf(a), a.dtype)
 
 
-def _grad_needed(*tensors):
-    if not _grad_mode.enabled:
-        return False
-    return any(isinstance(t, Tensor) and t._requires_grad for t in tensors)
-
-
 # ================================================================= activations
-class LeakyReluBackward0(Node):
-    __slots__ = ("self_", "slope")
-    saved = ("self_",)
-    formulas = (lambda n, g: leaky_relu_backward(g, n.self_, n.slope),)
-
-
-class LeakyReluBackwardBackward0(Node):
-    """torch's leaky_relu_backward is an op: a create_graph grad hangs from this node."""
-
-    __slots__ = ("self_", "slope")
-    saved = ("self_",)
-    formulas = (
-        lambda n, g: leaky_relu_backward(g, n.self_, n.slope),                 # grad_output
-        lambda n, g: O.D._zeros_like(g),                                        # self
-    )
+LeakyReluBackward0 = backward_node(
+    "LeakyReluBackward0", saved=("self_",), fields=("slope",),
+    self=lambda n, g: leaky_relu_backward(g, n.self_, n.slope))
+LeakyReluBackwardBackward0 = backward_node(  # torch's leaky_relu_backward is an op
+    "LeakyReluBackwardBackward0", saved=("self_",), fields=("slope",),
+    grad_output=lambda n, g: leaky_relu_backward(g, n.self_, n.slope),
+    self=lambda n, g: zeros_like(g))
 
 
 def leaky_relu_backward(grad, self, slope):
     """``grad`` where ``self > 0``, else ``grad * slope``."""
     g = grad._data
     out = np.asarray(np.where(self._data > 0, g, g * slope)).astype(g.dtype, copy=False)
-    if _grad_needed(grad, self):
+    if needs_grad(grad, self):
         node = LeakyReluBackwardBackward0()
         node.self_, node.slope = self, slope
         return attach(node, out, (grad, self))
     return make(out)
 
 
-@O.silent
+@silent
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     data = input._data
     out = np.where(data > 0, data, data * data.dtype.type(negative_slope)).astype(data.dtype)
-    if _grad_needed(input):
+    if needs_grad(input):
         node = LeakyReluBackward0()
         node.self_, node.slope = input, negative_slope
         return attach(node, out, (input,))
@@ -104,7 +107,7 @@ def _gelu_derivative(x, approximate):
 def gelu_backward(grad, self, approximate):
     """gelu's grad: torch's gelu_backward is an op, so a create_graph grad hangs from
     GeluBackwardBackward0."""
-    return D.backward_op(
+    return backward_op(
         GeluBackwardBackward0, lambda: grad * make(_gelu_derivative(self._data, approximate)),
         (grad, self), grad_output=grad, self_=self, approximate=approximate)
 
@@ -115,42 +118,35 @@ def _gelu_second_derivative(x, approximate):
     if approximate == "tanh":
         return _gelu_tanh_second_derivative(x)
     x_sq = x * x
-    pdf = D.mul_scalar(O.exp(D.mul_scalar(x_sq, -0.5)), _GELU_PDF)
+    pdf = mul_scalar(E.exp(mul_scalar(x_sq, -0.5)), _GELU_PDF)
     right = x_sq * pdf  # right operands first, as torch's compiled formula evaluates them
-    return D.mul_scalar(pdf, 2) - right
+    return mul_scalar(pdf, 2) - right
 
 
 def _gelu_tanh_second_derivative(x):
     """gelu''(x) for approximate="tanh", in torch's order of ops: with f = x / 2,
     g = 1 - tanh(inner)**2 and h = inner', it is 2 f'gh + fg'h + fgh'."""
-    inner = D.mul_scalar(x + D.mul_scalar(O.pow(x, 3), _KKAPPA), _KBETA)
-    tanh_inner = M.tanh(inner)
-    sech_inner = D.rdiv_scalar(1, M.cosh(inner))
-    f = D.mul_scalar(x, 0.5)
-    g = D.rsub_scalar(1, tanh_inner * tanh_inner)
-    h = D.mul_scalar(D.add_scalar(D.mul_scalar(x, 3 * _KKAPPA) * x, 1), _KBETA)
-    f_prime_gh = D.mul_scalar(g, 0.5) * h
-    right = O.neg(sech_inner) * tanh_inner
-    g_prime = D.mul_scalar(sech_inner, 2) * right * h
+    inner = mul_scalar(x + mul_scalar(E.pow(x, 3), _KKAPPA), _KBETA)
+    tanh_inner = E.tanh(inner)
+    sech_inner = rdiv_scalar(1, E.cosh(inner))
+    f = mul_scalar(x, 0.5)
+    g = rsub_scalar(1, tanh_inner * tanh_inner)
+    h = mul_scalar(add_scalar(mul_scalar(x, 3 * _KKAPPA) * x, 1), _KBETA)
+    f_prime_gh = mul_scalar(g, 0.5) * h
+    right = E.neg(sech_inner) * tanh_inner
+    g_prime = mul_scalar(sech_inner, 2) * right * h
     g_prime_fh = f * h * g_prime
-    h_prime = D.mul_scalar(D.mul_scalar(x, 6 * _KKAPPA), _KBETA)
+    h_prime = mul_scalar(mul_scalar(x, 6 * _KKAPPA), _KBETA)
     h_prime_fg = f * g * h_prime
-    return D.mul_scalar(f_prime_gh, 2) + g_prime_fh + h_prime_fg
+    return mul_scalar(f_prime_gh, 2) + g_prime_fh + h_prime_fg
 
 
-class GeluBackward0(Node):
-    __slots__ = ("self_", "approximate")
-    saved = ("self_",)
-    formulas = (lambda n, g: gelu_backward(g, n.self_, n.approximate),)
-
-
-class GeluBackwardBackward0(Node):
-    __slots__ = ("grad_output", "self_", "approximate")
-    saved = ("grad_output", "self_")
-    formulas = (
-        lambda n, g: gelu_backward(g, n.self_, n.approximate),                    # grad_output
-        lambda n, g: _gelu_double_backward(g, n.grad_output, n.self_, n.approximate),
-    )
+GeluBackward0 = backward_node("GeluBackward0", saved=("self_",), fields=("approximate",),
+                              self=lambda n, g: gelu_backward(g, n.self_, n.approximate))
+GeluBackwardBackward0 = backward_node(
+    "GeluBackwardBackward0", saved=("grad_output", "self_"), fields=("approximate",),
+    grad_output=lambda n, g: gelu_backward(g, n.self_, n.approximate),
+    self=lambda n, g: _gelu_double_backward(g, n.grad_output, n.self_, n.approximate))
 
 
 def _gelu_double_backward(grad, grad_output, self, approximate):
@@ -158,7 +154,7 @@ def _gelu_double_backward(grad, grad_output, self, approximate):
     return grad * grad_output * second
 
 
-@O.silent
+@silent
 def gelu(input, approximate="none"):
     x = input._data
     if approximate == "tanh":
@@ -169,7 +165,7 @@ def gelu(input, approximate="none"):
     else:
         raise RuntimeError("approximate argument must be either none or tanh.")
     out = np.asarray(out, x.dtype)
-    if _grad_needed(input):
+    if needs_grad(input):
         node = GeluBackward0()
         node.self_, node.approximate = input, approximate
         return attach(node, out, (input,))
@@ -180,88 +176,72 @@ def _silu_grad(n, g):
     """With grad mode on (create_graph) torch differentiates silu with ops, so the grad has
     a graph; otherwise with its fused kernel."""
     if _grad_mode.enabled:  # the right factor first, as torch's compiled formula
-        sigmoid = M.sigmoid(n.self_)
-        right = D.add_scalar(n.self_ * D.rsub_scalar(1.0, sigmoid), 1.0)
+        sigmoid = E.sigmoid(n.self_)
+        right = add_scalar(n.self_ * rsub_scalar(1.0, sigmoid), 1.0)
         return g * sigmoid * right
     x = n.self_._data
     s = 1 / (1 + np.exp(-x))
     return g * make(np.asarray(s * (1 + x * (1 - s)), x.dtype))
 
 
-class SiluBackward0(Node):
-    __slots__ = ("self_",)
-    saved = ("self_",)
-    formulas = (_silu_grad,)
+SiluBackward0 = backward_node("SiluBackward0", saved=("self_",), self=_silu_grad)
 
 
-@O.silent
+@silent
 def silu(input, inplace=False):
     x = input._data
     out = np.asarray(x / (1 + np.exp(-x)), x.dtype)
-    if _grad_needed(input):
+    if needs_grad(input):
         node = SiluBackward0()
         node.self_ = input
         return attach(node, out, (input,))
     return make(out)
 
 
-class SoftmaxBackward0(Node):
-    __slots__ = ("_result", "dim")
-    saved = ("_result",)
-    formulas = (lambda n, g: softmax_backward_data(g, n.result, n.dim),)
-
-
-class SoftmaxBackwardDataBackward0(Node):
-    __slots__ = ("grad_output", "output", "dim")
-    saved = ("grad_output", "output")
-    formulas = (
-        lambda n, g: softmax_backward_data(g, n.output, n.dim),                  # grad_output
-        lambda n, g: _softmax_double_backward(g, n.grad_output, n.dim, n.output),  # output
-    )
+SoftmaxBackward0 = backward_node("SoftmaxBackward0", saved=("_result",), fields=("dim",),
+                                 self=lambda n, g: softmax_backward_data(g, n.result, n.dim))
+SoftmaxBackwardDataBackward0 = backward_node(
+    "SoftmaxBackwardDataBackward0", saved=("grad_output", "output"), fields=("dim",),
+    grad_output=lambda n, g: softmax_backward_data(g, n.output, n.dim),
+    output=lambda n, g: _softmax_double_backward(g, n.grad_output, n.dim, n.output))
 
 
 def softmax_backward_data(grad, output, dim):
     """softmax's grad from its output: torch's _softmax_backward_data is an op, so a
     create_graph grad hangs from SoftmaxBackwardDataBackward0."""
-    return D.backward_op(
+    return backward_op(
         SoftmaxBackwardDataBackward0,
-        lambda: (grad - O.sum(grad * output, (dim,), keepdim=True)) * output,
+        lambda: (grad - R.sum(grad * output, (dim,), keepdim=True)) * output,
         (grad, output), grad_output=grad, output=output, dim=dim)
 
 
 def _softmax_double_backward(grad, grad_output, dim, output):
     """``grad_output * grad - sum(output * grad_output) * grad - grad_output * sum(output *
     grad)``, its terms made right to left, as torch's compiled formula evaluates them."""
-    third = grad_output * O.sum(output * grad, (dim,), keepdim=True)
-    second = O.sum(output * grad_output, (dim,), keepdim=True) * grad
+    third = grad_output * R.sum(output * grad, (dim,), keepdim=True)
+    second = R.sum(output * grad_output, (dim,), keepdim=True) * grad
     return grad_output * grad - second - third
 
 
-class LogSoftmaxBackward0(Node):
-    __slots__ = ("_result", "dim")
-    saved = ("_result",)
-    formulas = (lambda n, g: log_softmax_backward_data(g, n.result, n.dim),)
-
-
-class LogSoftmaxBackwardDataBackward0(Node):
-    __slots__ = ("grad_output", "output", "dim")
-    saved = ("grad_output", "output")
-    formulas = (
-        lambda n, g: g - O.sum(g * O.exp(n.output), (n.dim,), keepdim=True),    # grad_output
-        lambda n, g: _log_softmax_double_backward(g, n.grad_output, n.dim, n.output),
-    )
+LogSoftmaxBackward0 = backward_node(
+    "LogSoftmaxBackward0", saved=("_result",), fields=("dim",),
+    self=lambda n, g: log_softmax_backward_data(g, n.result, n.dim))
+LogSoftmaxBackwardDataBackward0 = backward_node(
+    "LogSoftmaxBackwardDataBackward0", saved=("grad_output", "output"), fields=("dim",),
+    grad_output=lambda n, g: g - R.sum(g * E.exp(n.output), (n.dim,), keepdim=True),
+    output=lambda n, g: _log_softmax_double_backward(g, n.grad_output, n.dim, n.output))
 
 
 def _log_softmax_double_backward(grad, grad_output, dim, output):
-    exp = O.exp(output)  # the right operand first, as torch's compiled formula
-    return -O.sum(grad_output, (dim,), keepdim=True) * exp * grad
+    exp = E.exp(output)  # the right operand first, as torch's compiled formula
+    return -R.sum(grad_output, (dim,), keepdim=True) * exp * grad
 
 
 def log_softmax_backward_data(grad, output, dim):
     """log_softmax's grad from its output: an op of torch's own, like softmax's."""
-    return D.backward_op(
+    return backward_op(
         LogSoftmaxBackwardDataBackward0,
-        lambda: grad - O.exp(output) * O.sum(grad, (dim,), keepdim=True),
+        lambda: grad - E.exp(output) * R.sum(grad, (dim,), keepdim=True),
         (grad, output), grad_output=grad, output=output, dim=dim)
 
 
@@ -277,7 +257,7 @@ def _softmax_dim(name, ndim, dim, stacklevel):
 def _softmax_input(input, dtype, kernel):
     data = input._data
     if dtype is not None:
-        input = O.to(input, dtype)
+        input = E.to(input, dtype)
         data = input._data
     if data.dtype.kind != "f":
         raise NotImplementedError(
@@ -285,7 +265,7 @@ def _softmax_input(input, dtype, kernel):
     return input, data
 
 
-@O.silent
+@silent
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     dim = _softmax_dim("softmax", input._data.ndim, dim, _stacklevel + 1)
     input, data = _softmax_input(input, dtype, "softmax_lastdim_kernel_impl")
@@ -293,14 +273,14 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     axis = d if data.ndim else None
     e = np.exp(data - np.max(data, axis=axis, keepdims=True))
     out = np.asarray(e / np.sum(e, axis=axis, keepdims=True), data.dtype)
-    if _grad_needed(input):
+    if needs_grad(input):
         node = SoftmaxBackward0()
         node._result, node.dim = out, d
         return attach(node, out, (input,))
     return make(out)
 
 
-@O.silent
+@silent
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     dim = _softmax_dim("log_softmax", input._data.ndim, dim, _stacklevel + 1)
     input, data = _softmax_input(input, dtype, "log_softmax_lastdim_kernel_impl")
@@ -309,7 +289,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     shifted = data - np.max(data, axis=axis, keepdims=True)
     out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)),
                      data.dtype)
-    if _grad_needed(input):
+    if needs_grad(input):
         node = LogSoftmaxBackward0()
         node._result, node.dim = out, d
         return attach(node, out, (input,))
@@ -317,11 +297,20 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def sigmoid(input):
-    return M.sigmoid(input)
+    return E.sigmoid(input)
 
 
 def tanh(input):
-    return M.tanh(input)
+    return E.tanh(input)
+
+
+def relu(input, inplace=False):
+    """torch.nn.functional.relu (torch.relu is ``elementwise.relu``)."""
+    if not isinstance(input, Tensor):
+        raise argument_error("relu", 1, "input", "Tensor", input)
+    if inplace:
+        raise NotImplementedError("engine does not implement in-place ops yet (relu inplace=True)")
+    return E.relu(input)
 
 
 def linear(input, weight, bias=None):
@@ -337,7 +326,7 @@ def linear(input, weight, bias=None):
             return S.view(result, x.shape[:-1] + (result._data.shape[1],))
     output = L.matmul(input, S.t(weight))
     if bias is not None:
-        output = O.add(output, bias)
+        output = E.add(output, bias)
     return output
 
 
@@ -347,12 +336,10 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return O.mul(input, make(np.zeros_like(input._data)))
-    from .creation import default_generator
-
+        return E.mul(input, make(np.zeros_like(input._data)))
     keep = default_generator.numpy.random(input._data.shape) >= p
     mask = make((keep / (1.0 - p)).astype(input._data.dtype))
-    return O.mul(input, mask)
+    return E.mul(input, mask)
 
 
 # ================================================================= losses
@@ -386,42 +373,34 @@ def _reduce_array(values, reduction):
     return np.asarray(values.mean(), values.dtype)
 
 
-class MseLossBackward0(Node):
-    __slots__ = ("self_", "target", "reduction")
-    saved = ("self_", "target")
-    formulas = (
-        lambda n, g: mse_loss_backward(g, n.self_, n.target, n.reduction),    # self
-        lambda n, g: mse_loss_backward(g, n.target, n.self_, n.reduction),    # target
-    )
-
-
-class MseLossBackwardBackward0(Node):
-    __slots__ = ("grad_output", "self_", "target", "reduction")
-    saved = ("grad_output", "self_", "target")
-    formulas = (
-        lambda n, g: mse_loss_backward(g, n.self_, n.target, n.reduction),    # grad_output
-        lambda n, g: _mse_loss_double_backward(g * n.grad_output, n.self_, n.reduction),
-        lambda n, g: -_mse_loss_double_backward(g * n.grad_output, n.target, n.reduction),
-    )
+MseLossBackward0 = backward_node(
+    "MseLossBackward0", saved=("self_", "target"), fields=("reduction",),
+    self=lambda n, g: mse_loss_backward(g, n.self_, n.target, n.reduction),
+    target=lambda n, g: mse_loss_backward(g, n.target, n.self_, n.reduction))
+MseLossBackwardBackward0 = backward_node(
+    "MseLossBackwardBackward0", saved=("grad_output", "self_", "target"), fields=("reduction",),
+    grad_output=lambda n, g: mse_loss_backward(g, n.self_, n.target, n.reduction),
+    self=lambda n, g: _mse_loss_double_backward(g * n.grad_output, n.self_, n.reduction),
+    target=lambda n, g: -_mse_loss_double_backward(g * n.grad_output, n.target, n.reduction))
 
 
 def mse_loss_backward(grad, self, target, reduction):
     """``2 * (self - target) * grad`` (over the count for a mean): an op of torch's own, so
     a create_graph grad hangs from MseLossBackwardBackward0."""
     scale = 2.0 / self._data.size if reduction == "mean" else 2.0
-    return D.backward_op(
+    return backward_op(
         MseLossBackwardBackward0, lambda: (scale * grad) * (self - target),
         (grad, self, target), grad_output=grad, self_=self, target=target, reduction=reduction)
 
 
 def _mse_loss_double_backward(grad, input, reduction):
-    grad_input = D.mul_scalar(grad, 2)
+    grad_input = mul_scalar(grad, 2)
     if reduction == "mean":
-        grad_input = D.div_scalar(grad_input, input._data.size)
+        grad_input = div_scalar(grad_input, input._data.size)
     return grad_input
 
 
-@O.silent
+@silent
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     _size_warning(input, target)
     reduction = _reduction(reduction, size_average, reduce)
@@ -429,12 +408,12 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         shape = np.broadcast_shapes(input._data.shape, target._data.shape) if _broadcasts(
             input, target) else None
         if shape is None:
-            raise O.broadcast_error(input, target)
+            raise broadcast_error(input, target)
         input, target = _expand_to(input, shape), _expand_to(target, shape)
-    dtype = O.result_type(input, target)
-    diff = O.as_array(input, dtype.np) - O.as_array(target, dtype.np)
+    dtype = result_type(input, target)
+    diff = as_array(input, dtype.np) - as_array(target, dtype.np)
     out = _reduce_array(np.asarray(diff * diff), reduction)
-    if _grad_needed(input, target):
+    if needs_grad(input, target):
         node = MseLossBackward0()
         node.self_, node.target, node.reduction = input, target, reduction
         return attach(node, out, (input, target))
@@ -443,7 +422,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 
 def _expand_to(t, shape):
     """torch.broadcast_tensors: an operand already of the shape is returned as it is."""
-    return t if t._data.shape == shape else O.expand(t, shape)
+    return t if t._data.shape == shape else S.expand(t, shape)
 
 
 def _broadcasts(a, b):
@@ -458,11 +437,11 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     _size_warning(input, target)
     reduction = _reduction(reduction, size_average, reduce)
     if input._data.shape != target._data.shape and not _broadcasts(input, target):
-        raise O.broadcast_error(input, target)
-    z = O.abs(O.sub(input, target))
+        raise broadcast_error(input, target)
+    z = E.abs(E.sub(input, target))
     if reduction == "none":
         return z
-    return O.sum(z) if reduction == "sum" else O.mean(z)
+    return R.sum(z) if reduction == "sum" else R.mean(z)
 
 
 # ----------------------------------------------------------------- nll / cross entropy
@@ -480,24 +459,15 @@ def _nll_loss_nd(input, target, weight, ignore_index, reduction):
     return S.view(out, out_size) if reduction == "none" else out
 
 
-class _NllDoubleBackward(Node):
-    """nll_loss_backward differentiated: linear in grad_output (nll_loss again), constant in
-    self."""
-
-    __slots__ = ("target", "weight", "reduction", "ignore_index")
-    formulas = (
-        lambda n, g: nll_loss(g, n.target, n.weight, None, n.ignore_index, None,   # grad_output
-                              n.reduction),
-        lambda n, g: D._zeros_like(g),                                              # self
-    )
-
-
-class NllLossBackwardBackward0(_NllDoubleBackward):
-    __slots__ = ()
-
-
-class NllLoss2DBackwardBackward0(_NllDoubleBackward):
-    __slots__ = ()
+# nll_loss_backward differentiated: linear in grad_output (nll_loss again), constant in self
+def _nll_double_backward(name):
+    return backward_node(
+        name, fields=("target", "weight", "reduction", "ignore_index"),
+        grad_output=lambda n, g: nll_loss(g, n.target, n.weight, None, n.ignore_index, None,
+                                          n.reduction),
+        self=lambda n, g: zeros_like(g))
+NllLossBackwardBackward0 = _nll_double_backward("NllLossBackwardBackward0")
+NllLoss2DBackwardBackward0 = _nll_double_backward("NllLoss2DBackwardBackward0")
 
 
 class _NllFull(Node):
@@ -510,7 +480,7 @@ class _NllFull(Node):
     double_backward: type
 
     def apply(self, grad):
-        return [D.backward_op(
+        return [backward_op(
             self.double_backward, lambda: make(self._grad(grad._data)), (grad, self.self_),
             target=self.target, weight=self.weight, reduction=self.reduction,
             ignore_index=self.ignore_index)]
@@ -546,7 +516,7 @@ class NllLoss2DBackward0(_NllFull):
     double_backward = NllLoss2DBackwardBackward0
 
 
-@O.silent
+@silent
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
@@ -592,7 +562,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = np.asarray(losses.sum(), x.dtype)
     else:
         out = np.asarray(losses.sum() / total, x.dtype)
-    if _grad_needed(input):
+    if needs_grad(input):
         node = node_cls()
         node.shape, node.w, node.total, node.reduction = x.shape, wt, total, reduction
         node.rows = np.where(valid, t.reshape(-1).astype(np.int64) if t.ndim else
@@ -610,20 +580,20 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target._data.dtype.kind == "f":  # class probabilities
         if label_smoothing:  # torch mixes the targets with the uniform distribution
             n_classes = input._data.shape[class_dim]
-            target = D.add_scalar(D.mul_scalar(target, 1 - label_smoothing),
+            target = add_scalar(mul_scalar(target, 1 - label_smoothing),
                                   label_smoothing / n_classes)
         logp = log_softmax(input, class_dim)
-        product = O.mul(logp, target)
+        product = E.mul(logp, target)
         if weight is not None:
             shape = [1] * input._data.ndim
             shape[class_dim] = -1
-            product = O.mul(product, S.reshape(weight, tuple(shape)))
+            product = E.mul(product, S.reshape(weight, tuple(shape)))
         if reduction == "none":
-            return O.neg(O.sum(product, (class_dim,)))
+            return E.neg(R.sum(product, (class_dim,)))
         if reduction == "sum":
-            return O.neg(O.sum(product))
+            return E.neg(R.sum(product))
         n = input._data.size // input._data.shape[class_dim] if input._data.ndim else 1
-        return D.div_scalar(O.neg(O.sum(product)), n)  # div.Scalar: DivBackward1
+        return div_scalar(E.neg(R.sum(product)), n)  # div.Scalar: DivBackward1
     if label_smoothing:
         return _label_smoothed(input, target, weight, ignore_index, reduction, label_smoothing,
                                class_dim)
@@ -641,19 +611,19 @@ def _label_smoothed(input, target, weight, ignore_index, reduction, smoothing, c
     if weight is not None:
         shape = [1] * input._data.ndim
         shape[class_dim] = n_classes
-        logp = O.mul(logp, S.reshape(weight, tuple(shape)))
-    smooth = D.masked_fill(O.neg(O.sum(logp, (class_dim,))), ignore, 0.0)
+        logp = E.mul(logp, S.reshape(weight, tuple(shape)))
+    smooth = masked_fill(E.neg(R.sum(logp, (class_dim,))), ignore, 0.0)
     if reduction == "mean":
         if weight is not None:
             kept = make(weight._data[target._data[~ignore].reshape(-1)])
-            ret = O.div(O.sum(smooth), O.sum(kept))
+            ret = E.div(R.sum(smooth), R.sum(kept))
         else:
-            ret = O.div(O.sum(smooth), O.sum(make(~ignore)))
+            ret = E.div(R.sum(smooth), R.sum(make(~ignore)))
     elif reduction == "sum":
-        ret = O.sum(smooth)
+        ret = R.sum(smooth)
     else:
         ret = smooth
-    return O.add(D.mul_scalar(nll, 1 - smoothing), D.mul_scalar(ret, smoothing / n_classes))
+    return E.add(mul_scalar(nll, 1 - smoothing), mul_scalar(ret, smoothing / n_classes))
 
 
 # ----------------------------------------------------------------- binary cross entropy
@@ -674,7 +644,7 @@ def _bce_slope(self, target, weight, reduction):
 def binary_cross_entropy_backward(grad, self, target, weight, reduction):
     """bce's grad in its input: an op of torch's own, so a create_graph grad hangs from
     BinaryCrossEntropyBackwardBackward0."""
-    return D.backward_op(
+    return backward_op(
         BinaryCrossEntropyBackwardBackward0,
         lambda: grad * make(_bce_slope(self, target, weight, reduction)), (grad, self, target),
         grad_output=grad, self_=self, target=target, weight=weight, reduction=reduction)
@@ -682,38 +652,38 @@ def binary_cross_entropy_backward(grad, self, target, weight, reduction):
 
 def _bce_target_backward(grad, self, target, weight, reduction):
     """torch's binary_cross_entropy_target_backward, op for op: ``-logit(self) * grad``."""
-    grad_target = D.mul_inplace(O.neg(logit(self)), grad)
+    grad_target = mul_inplace(E.neg(logit(self)), grad)
     return _bce_scale(grad_target, weight, reduction, target)
 
 
 def _bce_double_backward_grad_output(grad, input, target, weight, reduction):
     """``(input - target) / ((input + eps) * (1 - input + eps)) * grad``, right operands
     first, as torch's compiled formula evaluates them."""
-    right = D.add_scalar(D.rsub_scalar(1, input), _EPSILON)
-    denominator = D.add_scalar(input, _EPSILON) * right
-    ggo = D.mul_inplace((input - target) / denominator, grad)
+    right = add_scalar(rsub_scalar(1, input), _EPSILON)
+    denominator = add_scalar(input, _EPSILON) * right
+    ggo = mul_inplace((input - target) / denominator, grad)
     return _bce_scale(ggo, weight, reduction, input)
 
 
 def _bce_double_backward(grad_output, grad, input, target, weight, reduction):
     """bce's second derivative in its input, times ``grad * grad_output``, as torch's
     binary_cross_entropy_double_backward computes it (right operands first)."""
-    inp_pl_eps = D.add_scalar(input, _EPSILON)
-    one_m_inp_pl_eps = D.add_scalar(D.rsub_scalar(1, input), _EPSILON)
-    right = O.pow(one_m_inp_pl_eps, 2)
-    denominator = O.pow(inp_pl_eps, 2) * right
-    twice = D.mul_scalar(input, 2) * target
+    inp_pl_eps = add_scalar(input, _EPSILON)
+    one_m_inp_pl_eps = add_scalar(rsub_scalar(1, input), _EPSILON)
+    right = E.pow(one_m_inp_pl_eps, 2)
+    denominator = E.pow(inp_pl_eps, 2) * right
+    twice = mul_scalar(input, 2) * target
     numerator = input * input - twice + target
-    gi = D.mul_inplace(numerator / denominator, grad * grad_output)
+    gi = mul_inplace(numerator / denominator, grad * grad_output)
     return _bce_scale(gi, weight, reduction, input)
 
 
 def _bce_scale(grad, weight, reduction, input):
     """The weight in place, the mean out of place: torch's double backward formulas."""
     if weight is not None:
-        grad = D.mul_inplace(grad, weight)
+        grad = mul_inplace(grad, weight)
     if reduction == "mean":
-        grad = D.div_scalar(grad, input._data.size)
+        grad = div_scalar(grad, input._data.size)
     return grad
 
 
@@ -722,65 +692,53 @@ def _bce_double_backward_target(grad, grad_output, self, target, weight, reducti
     binary_cross_entropy_double_backward_target computes it."""
     res = -grad * grad_output
     if weight is not None:
-        res = D.mul_inplace(res, weight)
-    denom = D.mul_inplace(D.rsub_scalar(1, self), self)
+        res = mul_inplace(res, weight)
+    denom = mul_inplace(rsub_scalar(1, self), self)
     np.maximum(denom._data, _EPSILON, out=denom._data)  # torch clamps it without a graph
-    res = D.div_inplace(res, denom)
+    res = div_inplace(res, denom)
     if reduction == "mean":
-        res = D.div_scalar(res, target._data.size)
+        res = div_scalar(res, target._data.size)
     return res
 
 
-class BinaryCrossEntropyBackward0(Node):
-    __slots__ = ("self_", "target", "weight", "reduction")
-    saved = ("self_", "target")
-    formulas = (
-        lambda n, g: binary_cross_entropy_backward(g, n.self_, n.target, n.weight,  # self
-                                                   n.reduction),
-        lambda n, g: _bce_target_backward(g, n.self_, n.target, n.weight,           # target
-                                          n.reduction),
-    )
-
-
-class BinaryCrossEntropyBackwardBackward0(Node):
-    __slots__ = ("grad_output", "self_", "target", "weight", "reduction")
-    saved = ("grad_output", "self_", "target")
-    formulas = (
-        lambda n, g: _bce_double_backward_grad_output(g, n.self_, n.target,        # grad_output
-                                                      n.weight, n.reduction),
-        lambda n, g: _bce_double_backward(n.grad_output, g, n.self_, n.target,     # self
-                                          n.weight, n.reduction),
-        lambda n, g: _bce_double_backward_target(g, n.grad_output, n.self_,        # target
-                                                 n.target, n.weight, n.reduction),
-    )
-
-
-class LogitBackward0(Node):
-    __slots__ = ("self_",)
-    saved = ("self_",)
-    formulas = (lambda n, g: _logit_backward(g, n.self_),)
+BinaryCrossEntropyBackward0 = backward_node(
+    "BinaryCrossEntropyBackward0", saved=("self_", "target"), fields=("weight", "reduction"),
+    self=lambda n, g: binary_cross_entropy_backward(g, n.self_, n.target, n.weight,
+                                                    n.reduction),
+    target=lambda n, g: _bce_target_backward(g, n.self_, n.target, n.weight, n.reduction))
+BinaryCrossEntropyBackwardBackward0 = backward_node(
+    "BinaryCrossEntropyBackwardBackward0", saved=("grad_output", "self_", "target"),
+    fields=("weight", "reduction"),
+    grad_output=lambda n, g: _bce_double_backward_grad_output(g, n.self_, n.target, n.weight,
+                                                              n.reduction),
+    self=lambda n, g: _bce_double_backward(n.grad_output, g, n.self_, n.target, n.weight,
+                                           n.reduction),
+    target=lambda n, g: _bce_double_backward_target(g, n.grad_output, n.self_, n.target,
+                                                    n.weight, n.reduction))
+LogitBackward0 = backward_node("LogitBackward0", saved=("self_",),
+                               self=lambda n, g: _logit_backward(g, n.self_))
 
 
 def _logit_backward(grad, self):
     """torch's infinitely_differentiable_logit_backward (no eps): NaN outside [0, 1]."""
     x = self._data
     inside = make((x >= 0) & (x <= 1))
-    return O.where(inside, grad / (self * D.rsub_scalar(1.0, self)), float("nan"))
+    return E.where(inside, grad / (self * rsub_scalar(1.0, self)), float("nan"))
 
 
-@O.silent
+@silent
 def logit(input):
     """log(x / (1 - x)) with LogitBackward0, for bce's target grad."""
     x = input._data
     out = np.asarray(np.log(x / (1 - x)), x.dtype)
-    if _grad_needed(input):
+    if needs_grad(input):
         node = LogitBackward0()
         node.self_ = input
         return attach(node, out, (input,))
     return make(out)
 
 
-@O.silent
+@silent
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
@@ -792,14 +750,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
     if weight is not None and weight._data.shape != x.shape:
-        weight = O.expand(weight, x.shape)
+        weight = S.expand(weight, x.shape)
     log_x = np.maximum(np.log(x), -100)
     log_1mx = np.maximum(np.log1p(-x), -100)
     losses = (t - 1) * log_1mx - t * log_x
     if weight is not None:
         losses = losses * weight._data
     out = _reduce_array(np.asarray(losses, x.dtype), reduction)
-    if _grad_needed(input, target):
+    if needs_grad(input, target):
         node = BinaryCrossEntropyBackward0()
         node.self_, node.target, node.weight, node.reduction = input, target, weight, reduction
         return attach(node, out, (input, target))
@@ -812,9 +770,9 @@ def _bcel_self_grad(n, g):
     x, t = n.self_, n.target
     if n.pos_weight is not None:
         pt = n.pos_weight * t
-        grad_input = (D.add_scalar(pt, 1) - t) * M.sigmoid(x) - pt
+        grad_input = (add_scalar(pt, 1) - t) * E.sigmoid(x) - pt
     else:
-        grad_input = M.sigmoid(x) - t
+        grad_input = E.sigmoid(x) - t
     return _bcel_scale(grad_input * g, n.weight, n.reduction, x)
 
 
@@ -822,7 +780,7 @@ def _bcel_target_grad(n, g):
     """torch's binary_cross_entropy_with_logits_target_backward, op for op."""
     x = n.self_
     if n.pos_weight is not None:
-        grad_target = D.mul_inplace(log_sigmoid(-x) - log_sigmoid(x) * n.pos_weight, g)
+        grad_target = mul_inplace(log_sigmoid(-x) - log_sigmoid(x) * n.pos_weight, g)
     else:
         grad_target = -x * g
     return _bcel_scale(grad_target, n.weight, n.reduction, x)
@@ -832,7 +790,7 @@ def _bcel_scale(grad, weight, reduction, input):
     if weight is not None:
         grad = grad * weight
     if reduction == "mean":
-        grad = D.div_scalar(grad, input._data.size)
+        grad = div_scalar(grad, input._data.size)
     return grad
 
 
@@ -840,26 +798,19 @@ def _log_sigmoid(x):
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
-class LogSigmoidBackward0(Node):
-    __slots__ = ("self_",)
-    saved = ("self_",)
-    formulas = (lambda n, g: log_sigmoid_backward(g, n.self_),)
+LogSigmoidBackward0 = backward_node("LogSigmoidBackward0", saved=("self_",),
+                                    self=lambda n, g: log_sigmoid_backward(g, n.self_))
+LogSigmoidBackwardBackward0 = backward_node(
+    "LogSigmoidBackwardBackward0", saved=("grad_output", "self_"),
+    grad_output=lambda n, g: log_sigmoid_backward(g, n.self_),
+    self=lambda n, g: _log_sigmoid_double_backward(g * n.grad_output, n.self_))
 
 
-class LogSigmoidBackwardBackward0(Node):
-    __slots__ = ("grad_output", "self_")
-    saved = ("grad_output", "self_")
-    formulas = (
-        lambda n, g: log_sigmoid_backward(g, n.self_),                            # grad_output
-        lambda n, g: _log_sigmoid_double_backward(g * n.grad_output, n.self_),    # self
-    )
-
-
-@O.silent
+@silent
 def log_sigmoid(input):
     """log(sigmoid(x)) with LogSigmoidBackward0, for the formulas that use it."""
     out = np.asarray(_log_sigmoid(input._data), input._data.dtype)
-    if _grad_needed(input):
+    if needs_grad(input):
         node = LogSigmoidBackward0()
         node.self_ = input
         return attach(node, out, (input,))
@@ -872,22 +823,22 @@ def log_sigmoid_backward(grad, self):
     x = self._data
     z = np.exp(-np.abs(x))
     derivative = np.where(x < 0, 1 - z / (1 + z), z / (1 + z)).astype(x.dtype)
-    return D.backward_op(LogSigmoidBackwardBackward0, lambda: make(derivative) * grad,
+    return backward_op(LogSigmoidBackwardBackward0, lambda: make(derivative) * grad,
                          (grad, self), grad_output=grad, self_=self)
 
 
 def _log_sigmoid_double_backward(grad, input):
-    z = M.sigmoid(input)
-    return grad * D.sub_scalar(z, 1) * z
+    z = E.sigmoid(input)
+    return grad * sub_scalar(z, 1) * z
 
 
-class BinaryCrossEntropyWithLogitsBackward0(Node):
-    __slots__ = ("self_", "target", "weight", "pos_weight", "reduction")
-    saved = ("self_", "target")
-    formulas = (_bcel_self_grad, _bcel_target_grad)
+BinaryCrossEntropyWithLogitsBackward0 = backward_node(
+    "BinaryCrossEntropyWithLogitsBackward0", saved=("self_", "target"),
+    fields=("weight", "pos_weight", "reduction"),
+    self=_bcel_self_grad, target=_bcel_target_grad)
 
 
-@O.silent
+@silent
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
                                      reduce=None, reduction="mean", pos_weight=None):
     reduction = _reduction(reduction, size_average, reduce)
@@ -903,7 +854,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if weight is not None:
         losses = losses * weight._data
     out = _reduce_array(np.asarray(losses, x.dtype), reduction)
-    if _grad_needed(input, target):
+    if needs_grad(input, target):
         node = BinaryCrossEntropyWithLogitsBackward0()
         node.self_, node.target, node.weight, node.reduction = input, target, weight, reduction
         node.pos_weight = pos_weight

@@ -1,15 +1,18 @@
-"""Reductions beyond sum/mean/norm (which live in ``_ops``): prod, max/min (whole, per dim,
-and the binary form), amax/amin, argmax/argmin, var/std, logsumexp, cumsum, all/any, and
-cumprod (not exported: prod's grad is written with it, as torch's prod_backward is).
+"""Reductions: sum, mean, norm (and linalg.vector_norm), prod, max/min (whole, per dim, and
+the binary form), amax/amin, argmax/argmin, var/std, logsumexp, cumsum, all/any, and cumprod
+(not exported: prod's grad is written with it, as torch's prod_backward is).  Each op's
+backward node sits next to it.
 
-Backward nodes first (torch's derivatives.yaml conventions: a whole ``max()`` splits the
-grad evenly among ties, ``max(dim)`` gives it to the returned index, ``amax`` splits it
-per reduced slice), then the forward ops.
+torch's derivatives.yaml conventions: a whole ``max()`` splits the grad evenly among ties,
+``max(dim)`` gives it to the returned index, ``amax`` splits it per reduced slice, a
+norm's grad is 0 where the norm is 0; reduced dims are put back (``unsqueeze_multiple``)
+before a grad is expanded to the input's shape.
 """
 
 from __future__ import annotations
 
 import builtins
+import math
 import warnings
 
 import numpy as np
@@ -18,26 +21,293 @@ from .._dtype import FROM_NUMPY
 from .._return_types import return_type
 from .._tensor import Tensor, make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
-from ..autograd.node import Node, attach
-from . import operands as O
-from .operands import _NO_DIM, keepdim_shape, reduction_dims
-from .shape import cat, contiguous, flip, narrow, unsqueeze, view, view_as
+from ..autograd.node import attach, backward_node
+from ..runtime.quiet import QUIET, errors, silent
+from .elementwise import abs as absolute
+from .elementwise import div, exp, maximum, minimum, sgn, to, where
+from .formulas import div_scalar, masked_fill, mul_scalar, pow_inplace, unsqueeze_multiple
+from .operands import as_ndarray, needs_grad, reduced
+from .shape import cat, contiguous, expand, flip, narrow, reshape, unsqueeze, view, view_as
+
+# ================================================================= dims
+NO_DIM = object()  # tells ``x.sum()`` (SumBackward0) from ``x.sum(dim=None)`` (SumBackward1)
+
+
+def reduction_dims(dim, ndim: int) -> tuple[int, ...]:
+    """Normalised dims to reduce; None or [] means all, as in torch."""
+    if dim is None or dim is NO_DIM:
+        return tuple(range(ndim))
+    if isinstance(dim, int):
+        dim = wrap_dim(dim, ndim)
+        return (dim,) if ndim else ()
+    dims = tuple(wrap_dim(d, ndim) for d in dim)
+    if not dims:
+        return tuple(range(ndim))
+    if len(set(dims)) != len(dims):
+        seen = set()
+        for d in dims:
+            if d in seen:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+            seen.add(d)
+    return dims if ndim else ()
+
+
+def backward_dims(dim, dims) -> tuple[int, ...]:
+    """The dims sum_backward unsqueezes: none for dim=None or [] (torch then expands the
+    grad as it is), else the normalised ones."""
+    if dim is None or dim is NO_DIM or (not isinstance(dim, int) and len(dim) == 0):
+        return ()
+    return dims
+
+
+def keepdim_shape(shape, dims) -> tuple[int, ...]:
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
 
 
 def _restore(grad, shape, dims, keepdim):
     """A reduced grad with its reduced dims put back as size 1."""
     if keepdim or not shape:
         return grad
-    return O.reshape(grad, keepdim_shape(shape, dims))
+    return reshape(grad, keepdim_shape(shape, dims))
 
 
-# ================================================================= backward nodes
+# ================================================================= sum / mean
+def _sum_backward(grad, sizes, dims, keepdim):
+    """torch's sum_backward: unsqueeze the reduced dims back (``dims`` is empty for a sum
+    over everything, which expands the 0-d grad directly) and broadcast to the input's
+    shape."""
+    if not keepdim and dims:
+        grad = unsqueeze_multiple(grad, dims)
+    return expand(grad, sizes)
+
+
+SumBackward0 = backward_node(  # x.sum() without a dim argument
+    "SumBackward0", fields=("self_sizes", "dims", "keepdim"),
+    self=lambda n, g: expand(g, n.self_sizes))
+SumBackward1 = backward_node(  # x.sum(dim), including dim=None and dim=[]
+    "SumBackward1", fields=("self_sizes", "dims", "keepdim"),
+    self=lambda n, g: _sum_backward(g, n.self_sizes, n.dims, n.keepdim))
+
+
+@silent
+def sum(input, dim=NO_DIM, keepdim=False, *, dtype=None):  # noqa: A001 - torch's name
+    data = input._data
+    if dtype is None:
+        out_np = data.dtype if data.dtype.kind == "f" else np.dtype(np.int64)
+    else:
+        out_np = dtype.np
+    dims = reduction_dims(dim, data.ndim)
+    acc_np = np.float32 if out_np == np.float16 else out_np  # torch accumulates half in float
+    # np.add.reduce is what np.sum calls, without its Python-level dispatch
+    out = reduced(np.add.reduce(data, dims, acc_np, None, keepdim).astype(out_np, copy=False))
+    if needs_grad(input):
+        node = SumBackward0() if dim is NO_DIM else SumBackward1()
+        node.self_sizes = data.shape
+        node.dims = backward_dims(dim, dims)
+        node.keepdim = keepdim
+        return attach(node, out, (input,))
+    return make(out)
+
+
+def _mean_backward(grad, sizes, count):
+    """torch's ``grad.expand(sizes) / count``; with no graph to record, one filled array."""
+    if _grad_mode.enabled:
+        return div_scalar(expand(grad, sizes), count)
+    out = np.empty(sizes, grad._data.dtype)
+    out.fill(grad._data / count)
+    return make(out)
+
+
+MeanBackward0 = backward_node("MeanBackward0", fields=("self_sizes", "dims", "keepdim", "count"),
+                              self=lambda n, g: _mean_backward(g, n.self_sizes, n.count))
+MeanBackward1 = backward_node(
+    "MeanBackward1", fields=("self_sizes", "dims", "keepdim", "count"),
+    self=lambda n, g: div_scalar(_sum_backward(g, n.self_sizes, n.dims, n.keepdim), n.count))
+
+
+def mean(input, dim=NO_DIM, keepdim=False, *, dtype=None):
+    data = input._data
+    if (dim is NO_DIM and dtype is None and data.dtype.kind == "f" and data.itemsize > 2
+            and errors is not None):
+        # `x.mean()` of a float tensor: the general path below, minus its argument handling
+        count = data.size
+        token = errors.set(QUIET)
+        try:
+            out = as_ndarray(np.true_divide(np.add.reduce(data, _all_dims(data.ndim)), count))
+        finally:
+            errors.reset(token)
+        if _grad_mode.enabled and input._requires_grad:
+            node = MeanBackward0()
+            node.self_sizes = data.shape
+            node.dims = backward_dims(dim, ())  # what _mean records: () for a whole mean
+            node.keepdim = False
+            node.count = count
+            return attach(node, out, (input,))
+        return make(out)
+    return _mean(input, dim, keepdim, dtype)
+
+
+def _all_dims(ndim: int) -> tuple[int, ...]:
+    return _ALL_DIMS[ndim] if ndim < len(_ALL_DIMS) else tuple(range(ndim))
+
+
+_ALL_DIMS = [tuple(range(n)) for n in range(9)]
+
+
+@silent
+def _mean(input, dim, keepdim, dtype):
+    data = input._data
+    if dtype is None and data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {FROM_NUMPY[data.dtype].scalar_name}"
+        )
+    if dtype is not None:
+        data = data.astype(dtype.np, copy=False)
+    dims = reduction_dims(dim, data.ndim)
+    count = data.size if len(dims) == data.ndim else math.prod(data.shape[d] for d in dims)
+    # sum / count rather than np.mean, which warns on empty input; half sums in float
+    acc = np.float32 if data.dtype == np.float16 else data.dtype
+    total = np.add.reduce(data, dims, acc, None, keepdim)  # np.sum without its dispatch
+    out = reduced(np.true_divide(total, count).astype(data.dtype, copy=False))
+    if needs_grad(input):
+        node = MeanBackward0() if dim is NO_DIM else MeanBackward1()
+        node.self_sizes = input._data.shape
+        node.dims = backward_dims(dim, dims)
+        node.keepdim = keepdim
+        node.count = count
+        return attach(node, out, (input,))
+    return make(out)
+
+
+# ================================================================= norms
+def _norm_backward(grad, self, p, norm, dims, keepdim):
+    """torch's norm_backward, op for op. ``dims`` are the dims the call named (none for
+    ``dim=None``, whose 0-d grad then broadcasts); grads are 0 where the norm is 0."""
+    if not keepdim and self._data.ndim:
+        grad = unsqueeze_multiple(grad, dims)
+        norm = unsqueeze_multiple(norm, dims)
+    if p == 0.0:
+        return None
+    if p == 1.0:
+        return sgn(self) * grad
+    if p == 2.0:
+        return grad * masked_fill(self / norm, norm._data == 0, 0)
+    # Below, right operands are computed first, as torch's compiled formula evaluates them.
+    if np.isinf(p):
+        self_abs = absolute(self)
+        mask = make((self_abs._data == norm._data) | np.isnan(self_abs._data))
+        scaled = (grad / sum(mask, dims, keepdim=True)) * mask
+        return sgn(self) * scaled
+    if p < 1.0:
+        powered = masked_fill(pow_inplace(absolute(self), p - 1), self._data == 0, 0)
+        self_scaled = sgn(self) * powered
+        norm_powered = norm ** (1 - p)
+        return self_scaled * grad * norm_powered
+    if p < 2.0:
+        powered = pow_inplace(absolute(self), p - 1)
+        self_scaled = sgn(self) * powered
+    else:
+        self_scaled = self * pow_inplace(absolute(self), p - 2)
+    return self_scaled * masked_fill(grad / norm ** (p - 1), norm._data == 0, 0)
+
+
+LinalgVectorNormBackward0 = backward_node(
+    "LinalgVectorNormBackward0", saved=("self_", "_result"), fields=("ord", "dims", "keepdim"),
+    self=lambda n, g: _norm_backward(g, n.self_, n.ord, n.result, n.dims, n.keepdim))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """``torch.norm``: vector norms only (what ``linalg.vector_norm`` computes)."""
+    if isinstance(p, str):
+        if p != "fro":
+            raise NotImplementedError(f"engine does not implement the {p!r} matrix norm")
+        p = 2.0
+    elif p is None:
+        p = 2.0
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    data = input._data
+    if (ord == 2 and dim is None and dtype is None and data.dtype.kind == "f" and data.size > 1
+            and errors is not None):
+        # `x.norm()`: what _vector_norm computes, minus its argument handling (x * x is
+        # |x| * |x|; one element takes the general path, which returns |x| unsquared)
+        token = errors.set(QUIET)
+        try:
+            out = np.asarray(np.sqrt(np.add.reduce(data * data, None)))
+        finally:
+            errors.reset(token)
+    else:
+        out = _vector_norm_result(input, ord, dim, keepdim, dtype)
+    if _grad_mode.enabled and input._requires_grad:
+        node = LinalgVectorNormBackward0()
+        node.self_ = input
+        node._result = out
+        node.ord = float(ord)
+        node.dims = backward_dims(dim, reduction_dims(dim, data.ndim))
+        node.keepdim = keepdim
+        return attach(node, out, (input,))
+    return make(out)
+
+
+@silent
+def _vector_norm_result(input, ord, dim, keepdim, dtype):
+    data = input._data
+    if data.dtype.kind != "f":
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. "
+            f"Got {FROM_NUMPY[data.dtype].scalar_name}"
+        )
+    if dtype is not None:
+        data = data.astype(dtype.np)
+    dims = reduction_dims(dim, data.ndim)
+    if data.size == 0 and (ord < 0 or ord == math.inf):
+        _check_norm_identity(data, float(ord), dim, dims)
+    return reduced(_vector_norm(data, float(ord), dims, keepdim))
+
+
+def _check_norm_identity(data, ord, dim, dims):
+    """torch's errors for a max-like norm (inf, negative orders) over an empty reduction:
+    such a reduction has no identity.  A dim is named as the caller wrote it."""
+    text = "inf" if ord == math.inf else "-inf" if ord == -math.inf else f"{ord:g}"
+    if dim is None:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {text} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    written = (dim,) if isinstance(dim, int) else tuple(dim)
+    for given, d in zip(written, dims, strict=False):
+        if data.shape[d] == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {text} norm on the dimension "
+                f"{given}because this dimension is empty and the operation does not have an "
+                "identity")
+
+
+def _vector_norm(data, ord, dims, keepdim):
+    a = np.abs(data)
+    if ord != 0.0 and data.size and math.prod(data.shape[d] for d in dims) == 1:
+        return a if keepdim else a.reshape([s for i, s in enumerate(a.shape) if i not in dims])
+    if ord == 2.0:  # np.add.reduce is np.sum without its Python-level dispatch
+        return np.sqrt(np.add.reduce(a * a, dims, None, None, keepdim))
+    if ord == 1.0:
+        return np.add.reduce(a, dims, None, None, keepdim)
+    if ord == np.inf:
+        return np.max(a, axis=dims, keepdims=keepdim, initial=data.dtype.type(0))
+    if ord == -np.inf:
+        return np.min(a, axis=dims, keepdims=keepdim, initial=data.dtype.type(np.inf))
+    if ord == 0.0:
+        return np.sum(a != 0, axis=dims, keepdims=keepdim, dtype=data.dtype)
+    return np.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
+
+
+# ================================================================= prod / cumprod
 def _prod_grad(n, g):
     """torch's ``prod_backward(grad, self.to(grad.scalar_type()), result[, dim, keepdim])``,
     op for op, so that a create_graph grad records torch's graph."""
     x = n.self_
     if x._data.dtype != g._data.dtype:
-        x = O.to(x, FROM_NUMPY[g._data.dtype])
+        x = to(x, FROM_NUMPY[g._data.dtype])
     if n.whole:
         return _prod_backward(g, x, n.result)
     return _prod_backward_dim(g, x, n.result, n.dims[0] if n.dims else 0, n.keepdim)
@@ -52,7 +322,7 @@ def _prod_backward(grad, input, result):
         return grad
     zeros = int(np.count_nonzero(data == 0))
     if zeros == 0:
-        return grad * O.div(result, input)
+        return grad * div(result, input)
     if zeros > 1 and not _grad_mode.enabled:
         return make(np.zeros_like(data))
     flat = view(contiguous(input), -1)
@@ -69,7 +339,7 @@ def _prod_backward_dim(grad, input, result, dim, keepdim):
         grad = unsqueeze(grad, dim)
         result = unsqueeze(result, dim)
     if not (data == 0).any():
-        return grad * O.div(result, input)
+        return grad * div(result, input)
     return _prod_safe_zeros_backward(grad, input, dim)
 
 
@@ -79,7 +349,7 @@ def _prod_safe_zeros_backward(grad, inp, dim):
     e.g. [1, a, ab] * [bc, c, 1] for [a, b, c]; exact with zeros, and differentiable."""
     data = inp._data
     if data.size == 0:
-        return O.expand(grad, data.shape)
+        return expand(grad, data.shape)
     size = data.shape[dim]
     if size == 1:
         return grad
@@ -92,10 +362,48 @@ def _prod_safe_zeros_backward(grad, inp, dim):
     return grad * (exclusive_normal * exclusive_reverse)
 
 
+ProdBackward0 = backward_node("ProdBackward0", saved=("self_", "_result"),
+                              fields=("dims", "keepdim", "whole"), self=_prod_grad)
+ProdBackward1 = backward_node("ProdBackward1", saved=("self_", "_result"),
+                              fields=("dims", "keepdim", "whole"), self=_prod_grad)
+
+
+def _float_check(name, data):
+    if data.dtype.kind != "f":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+
+
+def _int_accumulator(data, dtype):
+    if dtype is not None:
+        return dtype.np
+    return data.dtype if data.dtype.kind == "f" else np.dtype(np.int64)
+
+
+@silent
+def prod(input, dim=NO_DIM, keepdim=False, *, dtype=None):
+    data = input._data
+    out_np = _int_accumulator(data, dtype)
+    whole = dim is NO_DIM or dim is None
+    if whole:
+        dims = tuple(range(data.ndim))
+        out = reduced(np.prod(data, dtype=out_np))
+    else:
+        if not isinstance(dim, int):
+            raise TypeError("prod(): argument 'dim' must be int")
+        dims = (wrap_dim(dim, data.ndim),) if data.ndim else ()
+        out = reduced(np.prod(data, axis=dims, dtype=out_np, keepdims=keepdim))
+    if needs_grad(input):
+        node = ProdBackward0() if whole else ProdBackward1()
+        node.self_, node._result, node.dims, node.keepdim = input, out, dims, keepdim
+        node.whole = whole
+        return attach(node, out, (input,))
+    return make(out)
+
+
 def _cumprod_grad(n, g):
     x = n.self_
     if g._data.dtype != x._data.dtype:
-        g = O.to(g, FROM_NUMPY[x._data.dtype])
+        g = to(g, FROM_NUMPY[x._data.dtype])
     return _cumprod_backward(g, x, n.dim, n.result)
 
 
@@ -112,7 +420,7 @@ def _cumprod_backward(grad, input, dim, output):
     w = output * grad
     is_zero = data == 0
     if not is_zero.any():
-        return O.div(flip(cumsum(flip(w, (dim,)), dim), (dim,)), input)
+        return div(flip(cumsum(flip(w, (dim,)), dim), (dim,)), input)
     if not _grad_mode.enabled:
         return make(_cumprod_backward_zeros(grad._data, data, dim, output._data, w._data))
     return _cumprod_backward_graph(grad, input, dim)
@@ -159,7 +467,7 @@ def _cumprod_backward_graph(grad, input, dim):
     grad_input = make(np.zeros(data.shape, dtype))
     ones_size = list(data.shape)
     ones_size[dim] = 1
-    ones = O.expand(make(np.ones((1,), dtype)), tuple(ones_size))
+    ones = expand(make(np.ones((1,), dtype)), tuple(ones_size))
     for k in range(size):
         if k == 0:
             prods_from_k_plus_1 = cumprod(narrow(input, dim, 1, size - 1), dim)
@@ -169,56 +477,49 @@ def _cumprod_backward_graph(grad, input, dim):
         else:
             prods_until_k = prod(narrow(input, dim, 0, k), dim, True)
             prods_from_k_plus_1 = cumprod(narrow(input, dim, k + 1, size - k - 1), dim)
-            omitted_products = (O.expand(prods_until_k, prods_from_k_plus_1._data.shape)
+            omitted_products = (expand(prods_until_k, prods_from_k_plus_1._data.shape)
                                 * prods_from_k_plus_1)
             omitted_products = cat([prods_until_k, omitted_products], dim)
-        grad_slice = O.sum(narrow(grad, dim, k, size - k) * omitted_products, dim)
+        grad_slice = sum(narrow(grad, dim, k, size - k) * omitted_products, dim)
         grad_input.select(dim, k).copy_(grad_slice)
     return grad_input
 
 
-class CumprodBackward0(Node):
-    __slots__ = ("self_", "_result", "dim")
-    saved = ("self_", "_result")
-    formulas = (_cumprod_grad,)
+CumprodBackward0 = backward_node("CumprodBackward0", saved=("self_", "_result"), fields=("dim",),
+                                 self=_cumprod_grad)
 
 
-class ProdBackward0(Node):
-    __slots__ = ("self_", "_result", "dims", "keepdim", "whole")
-    saved = ("self_", "_result")
-    formulas = (_prod_grad,)
+@silent
+def cumprod(input, dim):
+    """torch.cumprod for the graph of prod's grad (CumprodBackward0); not exported."""
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    out = data.copy() if data.ndim == 0 else _cumprod_array(data, d)
+    if needs_grad(input):
+        node = CumprodBackward0()
+        node.self_, node._result, node.dim = input, out, d
+        return attach(node, out, (input,))
+    return make(out)
 
 
-class ProdBackward1(Node):
-    __slots__ = ("self_", "_result", "dims", "keepdim", "whole")
-    saved = ("self_", "_result")
-    formulas = (_prod_grad,)
-
-
+# ================================================================= max / min, amax, argmax
 def _evenly_distribute(n, g):
     data, value = n.self_._data, n._result
     mask = np.isnan(data) if np.isnan(value) else data == value
     count = int(mask.sum())
-    return O.where(make(mask), g / count, 0)
+    return where(make(mask), g / count, 0)
 
 
-class MaxBackward1(Node):
-    """``x.max()``: ties share the grad evenly."""
-
-    __slots__ = ("self_", "_result")
-    saved = ("self_", "_result")
-    formulas = (_evenly_distribute,)
-
-
-class MinBackward1(MaxBackward1):
-    __slots__ = ()
+# x.max(): ties share the grad evenly
+MaxBackward1 = backward_node("MaxBackward1", saved=("self_", "_result"), self=_evenly_distribute)
+MinBackward1 = backward_node("MinBackward1", saved=("self_", "_result"), self=_evenly_distribute)
 
 
 def _select_backward(n, g):
     """max(dim)/min(dim): the grad goes to the returned index (a scatter)."""
     indices = n.indices
     if not n.keepdim and n.shape:
-        g = O.reshape(g, keepdim_shape(n.shape, (n.dim,)))
+        g = reshape(g, keepdim_shape(n.shape, (n.dim,)))
         indices = np.expand_dims(indices, n.dim)
     return _scatter_into(g, n.shape, n.dim, indices)
 
@@ -231,134 +532,11 @@ def _scatter_into(g, shape, dim, indices):
     return make(out)
 
 
-class MaxBackward0(Node):
-    __slots__ = ("indices", "shape", "dim", "keepdim")
-    saved = ("indices",)
-    formulas = (_select_backward,)
-
-
-class MinBackward0(MaxBackward0):
-    __slots__ = ()
-
-
-def _amax_grad(n, g):
-    data = n.self_._data
-    g = _restore(g, data.shape, n.dims, n.keepdim)
-    result = n._result if n.keepdim or not data.shape else n._result.reshape(
-        keepdim_shape(data.shape, n.dims))
-    mask = data == result
-    count = mask.sum(axis=n.dims, keepdims=True)
-    return O.div(g, make(count.astype(data.dtype))) * make(mask)
-
-
-class AmaxBackward0(Node):
-    __slots__ = ("self_", "_result", "dims", "keepdim")
-    saved = ("self_", "_result")
-    formulas = (_amax_grad,)
-
-
-class AminBackward0(AmaxBackward0):
-    __slots__ = ()
-
-
-def _var_grad(n, g):
-    x = n.self_
-    data = x._data
-    if n.whole:
-        dof = data.size - n.correction
-        if dof <= 0:
-            mean = data.mean()
-            return g * make(np.where(data == mean, np.nan, np.inf).astype(data.dtype))
-        centered = x - O.mean(x)  # the right operand first, as torch's compiled formula
-        return O.D.mul_scalar(g, 2.0 / dof) * centered
-    dims = n.dims
-    if not n.keepdim and data.ndim > 1:
-        g = O.D.unsqueeze_multiple(g, dims)
-    count = 1
-    for d in dims:
-        count *= data.shape[d]
-    dof = count - n.correction
-    factor = 2.0 / dof if dof != 0 else np.inf
-    centered = x - O.mean(x, dims, keepdim=True)  # first, as in torch
-    return O.D.mul_scalar(g, factor) * centered
-
-
-class VarBackward0(Node):
-    __slots__ = ("self_", "dims", "correction", "keepdim", "whole")
-    saved = ("self_",)
-    formulas = (_var_grad,)
-
-
-def _std_grad(n, g):
-    result = n.result
-    grad_var = O.D.masked_fill(O.div(g, O.D.mul_scalar(result, 2)), result._data == 0, 0)
-    return _var_grad(n, grad_var)
-
-
-class StdBackward0(Node):
-    __slots__ = ("self_", "_result", "dims", "correction", "keepdim", "whole")
-    saved = ("self_", "_result")
-    formulas = (_std_grad,)
-
-
-def _logsumexp_grad(n, g):
-    x = n.self_
-    result = n.result
-    if not n.keepdim and x._data.ndim:
-        g = O.D.unsqueeze_multiple(g, n.dims)
-        result = O.D.unsqueeze_multiple(result, n.dims)
-    return g * O.exp(x - result)
-
-
-class LogsumexpBackward0(Node):
-    __slots__ = ("self_", "_result", "dims", "keepdim")
-    saved = ("self_", "_result")
-    formulas = (_logsumexp_grad,)
-
-
-def _cumsum_grad(n, g):
-    data = g._data
-    if data.size <= 1 or data.shape[n.dim] == 1:
-        return g
-    return flip(cumsum(flip(g, (n.dim,)), n.dim), (n.dim,))
-
-
-class CumsumBackward0(Node):
-    __slots__ = ("dim",)
-    formulas = (_cumsum_grad,)
-
-
-# ================================================================= forward
-def _float_check(name, data):
-    if data.dtype.kind != "f":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
-
-
-def _int_accumulator(data, dtype):
-    if dtype is not None:
-        return dtype.np
-    return data.dtype if data.dtype.kind == "f" else np.dtype(np.int64)
-
-
-@O.silent
-def prod(input, dim=_NO_DIM, keepdim=False, *, dtype=None):
-    data = input._data
-    out_np = _int_accumulator(data, dtype)
-    whole = dim is _NO_DIM or dim is None
-    if whole:
-        dims = tuple(range(data.ndim))
-        out = O.reduced(np.prod(data, dtype=out_np))
-    else:
-        if not isinstance(dim, int):
-            raise TypeError("prod(): argument 'dim' must be int")
-        dims = (wrap_dim(dim, data.ndim),) if data.ndim else ()
-        out = O.reduced(np.prod(data, axis=dims, dtype=out_np, keepdims=keepdim))
-    if O._needs_grad(input):
-        node = ProdBackward0() if whole else ProdBackward1()
-        node.self_, node._result, node.dims, node.keepdim = input, out, dims, keepdim
-        node.whole = whole
-        return attach(node, out, (input,))
-    return make(out)
+# max(dim)/min(dim): the grad goes to the returned index
+MaxBackward0 = backward_node("MaxBackward0", saved=("indices",), fields=("shape", "dim", "keepdim"),
+                             self=_select_backward)
+MinBackward0 = backward_node("MinBackward0", saved=("indices",), fields=("shape", "dim", "keepdim"),
+                             self=_select_backward)
 
 
 def _check_nonempty_whole(name, data):
@@ -375,15 +553,15 @@ def _check_nonempty_dim(name, data, dim):
 
 
 def _extreme(name, np_reduce, np_arg, whole_node, dim_node, binary):
-    @O.silent
-    def op(input, dim=_NO_DIM, keepdim=False):
+    @silent
+    def op(input, dim=NO_DIM, keepdim=False):
         if isinstance(dim, Tensor):
             return binary(input, dim)
         data = input._data
-        if dim is _NO_DIM:
+        if dim is NO_DIM:
             _check_nonempty_whole(name, data)
             out = np.asarray(np_reduce(data))
-            if O._needs_grad(input):
+            if needs_grad(input):
                 node = whole_node()
                 node.self_, node._result = input, out
                 return attach(node, out, (input,))
@@ -400,7 +578,7 @@ def _extreme(name, np_reduce, np_arg, whole_node, dim_node, binary):
             indices = np.zeros((), np.int64)
             values = data.copy()
         indices = np.asarray(indices, np.int64)
-        if O._needs_grad(input):
+        if needs_grad(input):
             node = dim_node()
             node.indices, node.shape, node.dim, node.keepdim = indices, data.shape, d, keepdim
             values = attach(node, values, (input,))
@@ -429,24 +607,28 @@ def _nan_argmin(data, axis, keepdims):
     return np.argmin(data, axis=axis, keepdims=keepdims)
 
 
-def _maximum(input, other):
-    from .elementwise import maximum
-
-    return maximum(input, other)
+max = _extreme("max", np.max, _nan_argmax, MaxBackward1, MaxBackward0, maximum)  # noqa: A001
+min = _extreme("min", np.min, _nan_argmin, MinBackward1, MinBackward0, minimum)  # noqa: A001
 
 
-def _minimum(input, other):
-    from .elementwise import minimum
+def _amax_grad(n, g):
+    data = n.self_._data
+    g = _restore(g, data.shape, n.dims, n.keepdim)
+    result = n._result if n.keepdim or not data.shape else n._result.reshape(
+        keepdim_shape(data.shape, n.dims))
+    mask = data == result
+    count = mask.sum(axis=n.dims, keepdims=True)
+    return div(g, make(count.astype(data.dtype))) * make(mask)
 
-    return minimum(input, other)
 
-
-max = _extreme("max", np.max, _nan_argmax, MaxBackward1, MaxBackward0, _maximum)  # noqa: A001
-min = _extreme("min", np.min, _nan_argmin, MinBackward1, MinBackward0, _minimum)  # noqa: A001
+AmaxBackward0 = backward_node("AmaxBackward0", saved=("self_", "_result"),
+                              fields=("dims", "keepdim"), self=_amax_grad)
+AminBackward0 = backward_node("AminBackward0", saved=("self_", "_result"),
+                              fields=("dims", "keepdim"), self=_amax_grad)
 
 
 def _amax_op(name, np_fn, node_cls):
-    @O.silent
+    @silent
     def op(input, dim=(), keepdim=False):
         data = input._data
         dims = reduction_dims(dim, data.ndim)
@@ -455,8 +637,8 @@ def _amax_op(name, np_fn, node_cls):
                 if data.shape[d] == 0:
                     raise IndexError(
                         f"{name}(): Expected reduction dim {d} to have non-zero size.")
-        out = O.reduced(np_fn(data, axis=dims, keepdims=keepdim))
-        if O._needs_grad(input):
+        out = reduced(np_fn(data, axis=dims, keepdims=keepdim))
+        if needs_grad(input):
             node = node_cls()
             node.self_, node._result, node.dims, node.keepdim = input, out, dims, keepdim
             return attach(node, out, (input,))
@@ -494,6 +676,43 @@ argmax = _arg_op("argmax", _nan_argmax)
 argmin = _arg_op("argmin", _nan_argmin)
 
 
+# ================================================================= var / std
+def _var_grad(n, g):
+    x = n.self_
+    data = x._data
+    if n.whole:
+        dof = data.size - n.correction
+        if dof <= 0:
+            average = data.mean()
+            return g * make(np.where(data == average, np.nan, np.inf).astype(data.dtype))
+        centered = x - mean(x)  # the right operand first, as torch's compiled formula
+        return mul_scalar(g, 2.0 / dof) * centered
+    dims = n.dims
+    if not n.keepdim and data.ndim > 1:
+        g = unsqueeze_multiple(g, dims)
+    count = 1
+    for d in dims:
+        count *= data.shape[d]
+    dof = count - n.correction
+    factor = 2.0 / dof if dof != 0 else np.inf
+    centered = x - mean(x, dims, keepdim=True)  # first, as in torch
+    return mul_scalar(g, factor) * centered
+
+
+VarBackward0 = backward_node("VarBackward0", saved=("self_",),
+                             fields=("dims", "correction", "keepdim", "whole"), self=_var_grad)
+
+
+def _std_grad(n, g):
+    result = n.result
+    grad_var = masked_fill(div(g, mul_scalar(result, 2)), result._data == 0, 0)
+    return _var_grad(n, grad_var)
+
+
+StdBackward0 = backward_node("StdBackward0", saved=("self_", "_result"),
+                             fields=("dims", "correction", "keepdim", "whole"), self=_std_grad)
+
+
 def _var_args(name, dim, unbiased, keepdim, correction):
     """var/std accept (dim, unbiased, keepdim) and (dim, *, correction, keepdim)."""
     if isinstance(dim, bool):  # x.var(False): the unbiased flag
@@ -518,7 +737,7 @@ def _dof_warning(name, data, dims, correction):
 def _variance(name):
     node_cls = VarBackward0 if name == "var" else StdBackward0
 
-    @O.silent
+    @silent
     def op(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         data = input._data
         _float_check(name, data)
@@ -541,7 +760,7 @@ def _variance(name):
         if name == "std":
             out = np.sqrt(out)
         out = np.asarray(out).astype(data.dtype, copy=False)
-        if O._needs_grad(input):
+        if needs_grad(input):
             node = node_cls()
             node.self_, node.dims, node.correction, node.keepdim = input, dims, correction, keepdim
             node.whole = whole
@@ -577,30 +796,54 @@ var = _variance("var")
 std = _variance("std")
 
 
-@O.silent
+# ================================================================= logsumexp, cumsum, all / any
+def _logsumexp_grad(n, g):
+    x = n.self_
+    result = n.result
+    if not n.keepdim and x._data.ndim:
+        g = unsqueeze_multiple(g, n.dims)
+        result = unsqueeze_multiple(result, n.dims)
+    return g * exp(x - result)
+
+
+LogsumexpBackward0 = backward_node("LogsumexpBackward0", saved=("self_", "_result"),
+                                   fields=("dims", "keepdim"), self=_logsumexp_grad)
+
+
+@silent
 def logsumexp(input, dim, keepdim=False):
     data = input._data
     if data.dtype.kind != "f":
         data = data.astype(np.float32)
     dims = reduction_dims(dim, data.ndim)
     if data.size == 0:
-        out = O.reduced(np.log(np.sum(np.exp(data), axis=dims, keepdims=keepdim)))
+        out = reduced(np.log(np.sum(np.exp(data), axis=dims, keepdims=keepdim)))
     else:
         maxes = np.max(data, axis=dims, keepdims=True)
         maxes = np.where(np.isinf(maxes), 0, maxes)
         out = np.log(np.sum(np.exp(data - maxes), axis=dims, keepdims=True)) + maxes
         if not keepdim:
             out = out.reshape([s for i, s in enumerate(data.shape) if i not in dims])
-        out = O.reduced(out.astype(data.dtype, copy=False))
-    if O._needs_grad(input):
+        out = reduced(out.astype(data.dtype, copy=False))
+    if needs_grad(input):
         node = LogsumexpBackward0()
         node.self_, node._result, node.keepdim = input, out, keepdim
-        node.dims = O._backward_dims(dim, dims)
+        node.dims = backward_dims(dim, dims)
         return attach(node, out, (input,))
     return make(out)
 
 
-@O.silent
+def _cumsum_grad(n, g):
+    data = g._data
+    if data.size <= 1 or data.shape[n.dim] == 1:
+        return g
+    return flip(cumsum(flip(g, (n.dim,)), n.dim), (n.dim,))
+
+
+CumsumBackward0 = backward_node("CumsumBackward0", fields=("dim",), self=_cumsum_grad)
+
+
+@silent
 def cumsum(input, dim, *, dtype=None):
     data = input._data
     d = wrap_dim(dim, data.ndim)
@@ -609,12 +852,11 @@ def cumsum(input, dim, *, dtype=None):
         out = data.astype(out_np)
     else:
         out = _cumsum_array(data.astype(out_np, copy=False), d)
-    if O._needs_grad(input):
+    if needs_grad(input):
         node = CumsumBackward0()
         node.dim = d
         return attach(node, out, (input,))
     return make(out)
-
 
 
 def _accumulator(dtype):
@@ -629,32 +871,19 @@ def _accumulator(dtype):
 
 def _cumsum_array(data, dim):
     out = np.cumsum(data, axis=dim, dtype=_accumulator(data.dtype))
-    return O.reduced(out.astype(data.dtype, copy=False))
+    return reduced(out.astype(data.dtype, copy=False))
 
 
 def _cumprod_array(data, dim):
     out = np.cumprod(data, axis=dim, dtype=_accumulator(data.dtype))
-    return O.reduced(out.astype(data.dtype, copy=False))
-
-
-@O.silent
-def cumprod(input, dim):
-    """torch.cumprod for the graph of prod's grad (CumprodBackward0); not exported."""
-    data = input._data
-    d = wrap_dim(dim, data.ndim)
-    out = data.copy() if data.ndim == 0 else _cumprod_array(data, d)
-    if O._needs_grad(input):
-        node = CumprodBackward0()
-        node.self_, node._result, node.dim = input, out, d
-        return attach(node, out, (input,))
-    return make(out)
+    return reduced(out.astype(data.dtype, copy=False))
 
 
 def _logical_reduce(np_fn):
     def op(input, dim=None, keepdim=False):
         data = input._data
         dims = reduction_dims(dim, data.ndim)
-        out = O.reduced(np_fn(data, axis=dims, keepdims=keepdim))
+        out = reduced(np_fn(data, axis=dims, keepdims=keepdim))
         if data.dtype == np.uint8:
             out = out.astype(np.uint8)
         return make(out)

@@ -1,5 +1,6 @@
 """Shape ops: views (view, reshape, squeeze, unsqueeze, t, transpose, permute, expand, narrow,
-diagonal) and copies (repeat, flip, cat, stack, split/chunk/unbind outputs, contiguous).
+select, diagonal) and copies (clone, contiguous, repeat, flip, cat, stack, split/chunk/unbind
+outputs), each op's backward node next to it.
 
 Views are numpy views, so they share memory with their base as torch's do; numpy's
 C-contiguity flag is torch's ``is_contiguous`` (both ignore the strides of size-1 dims).
@@ -18,11 +19,21 @@ import warnings
 
 import numpy as np
 
-from .._dtype import result_type
-from .._tensor import as_view, make, mark_multi_output, wrap_dim
+from .._dtype import dtype as _dtype_class
+from .._dtype import legacy_type_name, result_type
+from .._tensor import make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
-from ..autograd.node import Node, attach, link_view
-from . import operands as O
+from ..autograd.node import (
+    Node,
+    as_view,
+    attach,
+    backward_node,
+    link_view,
+    mark_multi_output,
+    sum_to,
+)
+from ..runtime.quiet import silent
+from .operands import as_array, needs_grad
 
 VIEW_ERROR = (
     "view size is not compatible with input tensor's size and stride (at least one dimension "
@@ -30,236 +41,16 @@ VIEW_ERROR = (
 )
 
 
-# ================================================================= backward nodes
-class _ReshapeNode(Node):
-    __slots__ = ("self_sizes",)
-    formulas = (lambda n, g: O.reshape(g, n.self_sizes),)
-
-
-class ReshapeAliasBackward0(_ReshapeNode):
-    __slots__ = ()
-
-
-class UnsafeViewBackward0(_ReshapeNode):
-    __slots__ = ()
-
-
-class SqueezeBackward0(_ReshapeNode):
-    __slots__ = ()
-
-
-class SqueezeBackward1(Node):
-    """``squeeze(dim)``: torch's unsqueeze_to puts the dim back only if it was squeezed."""
-
-    __slots__ = ("self_sizes", "dim")
-    formulas = (
-        lambda n, g: unsqueeze(g, n.dim) if n.self_sizes and n.self_sizes[n.dim] == 1 else g,
-    )
-
-
-class SqueezeBackward2(_ReshapeNode):
-    __slots__ = ()
-
-
-class SqueezeBackward4(_ReshapeNode):
-    """``squeeze_(dim)`` as matmul of a vector and a matrix records it."""
-
-    __slots__ = ()
-
-
-class UnsqueezeBackward0(Node):
-    __slots__ = ("dim",)
-    formulas = (lambda n, g: squeeze(g, n.dim),)
-
-
-class AliasBackward0(Node):
-    __slots__ = ()
-    formulas = (lambda n, g: g,)
-
-
-class TBackward0(Node):
-    __slots__ = ()
-    formulas = (lambda n, g: t(g),)
-
-
-class TransposeBackward0(Node):
-    __slots__ = ("dim0", "dim1")
-    formulas = (lambda n, g: transpose(g, n.dim0, n.dim1),)
-
-
-class PermuteBackward0(Node):
-    __slots__ = ("dims",)
-    formulas = (lambda n, g: permute(g, tuple(np.argsort(n.dims).tolist())),)
-
-
-class DiagonalBackward0(Node):
-    __slots__ = ("self_sizes", "offset", "dim1", "dim2")
-    formulas = (lambda n, g: diagonal_backward(g, n.self_sizes, n.offset, n.dim1, n.dim2),)
-
-
-class DiagonalBackwardBackward0(Node):
-    __slots__ = ("offset", "dim1", "dim2")
-    formulas = (lambda n, g: diagonal(g, n.offset, n.dim1, n.dim2),)
-
-
-class FlipBackward0(Node):
-    __slots__ = ("dims",)
-    formulas = (lambda n, g: flip(g, n.dims),)
-
-
-def _repeat_grad(n, g):
-    """Sum the tiles: view the grad as (r0, s0, r1, s1, ...) and sum the r's."""
-    sizes, repeats = n.self_sizes, n.repeats
-    lead = len(repeats) - len(sizes)
-    full = (1,) * lead + tuple(sizes)
-    split = []
-    for r, s in zip(repeats, full, strict=True):
-        split += [r, s]
-    summed = O.sum(O.reshape(g, tuple(split)), tuple(range(0, 2 * len(full), 2)))
-    return O.reshape(summed, tuple(sizes))
-
-
-class RepeatBackward0(Node):
-    __slots__ = ("self_sizes", "repeats")
-    formulas = (_repeat_grad,)
-
-
-def _narrow_grad(n, g):
-    return _pad_into(g, n.self_sizes, n.dim, n.start)
-
-
-def _pad_into(g, sizes, dim, start):
-    """A zero tensor of ``sizes`` with ``g`` at ``start`` along ``dim``: split's backward,
-    which torch writes as a cat of the grads and zeros (CatBackward0 under create_graph)."""
-    length = g._data.shape[dim]
-    before = list(sizes)
-    before[dim] = start
-    after = list(sizes)
-    after[dim] = sizes[dim] - start - length
-    parts = []
-    if start:
-        parts.append(make(np.zeros(before, g._data.dtype)))
-    parts.append(g)
-    if after[dim]:
-        parts.append(make(np.zeros(after, g._data.dtype)))
-    return parts[0] if len(parts) == 1 else cat(parts, dim)
-
-
-class SliceBackward0(Node):
-    """``slice`` (narrow, ``x[a:b:c]``): the grad is torch's slice_backward op."""
-
-    __slots__ = ("self_sizes", "dim", "start", "end", "step")
-    formulas = (
-        lambda n, g: slice_backward(g, n.self_sizes, n.dim, n.start, n.end, n.step),)
-
-
-class SliceBackwardBackward0(Node):
-    """torch's slice_backward is an op: a create_graph grad of a slice hangs from this, and
-    its own grad is the slice again."""
-
-    __slots__ = ("dim", "start", "end", "step")
-    formulas = (lambda n, g: slice_op(g, n.dim, n.start, n.end, n.step),)
-
-
-def slice_backward(grad, sizes, dim, start, end, step):
-    """Zeros of ``sizes`` with ``grad`` at ``start:end:step`` along ``dim``."""
-    out = np.zeros(sizes, grad._data.dtype)
-    out[(slice(None),) * dim + (slice(start, end, step),)] = grad._data
-    if grad._requires_grad and _grad_mode.enabled:
-        node = SliceBackwardBackward0()
-        node.dim, node.start, node.end, node.step = dim, start, end, step
-        return attach(node, out, (grad,))
-    return make(out)
-
-
-def slice_op(input, dim, start, end, step=1):
-    """torch's ``slice`` with bounds already clamped to the dim (a view, SliceBackward0)."""
-    data = input._data
-    node = SliceBackward0()
-    node.self_sizes, node.dim, node.start, node.end, node.step = data.shape, dim, start, end, step
-    return _unary_node(node, data[(slice(None),) * dim + (slice(start, end, step),)], input)
-
-
-class SplitBackward0(Node):
-    __slots__ = ("self_sizes", "dim", "start")
-    formulas = (_narrow_grad,)
-
-
-class SplitWithSizesBackward0(SplitBackward0):
-    __slots__ = ()
-
-
-def _unbind_grad(n, g):
-    """torch's unbind_backward: the grads stacked along ``dim``, an undefined one (every
-    output but this node's) as zeros expanded to the grad's shape (no edge)."""
-    sizes, dim, index = n.self_sizes, n.dim, n.start
-    if g._requires_grad and _grad_mode.enabled:
-        zeros = O.expand(make(np.zeros((), g._data.dtype)), g._data.shape)
-        grads = [zeros] * sizes[dim]
-        grads[index] = g
-        return stack(grads, dim)
-    out = np.zeros(sizes, g._data.dtype)
-    out[(slice(None),) * dim + (index, Ellipsis)] = g._data
-    return make(out)
-
-
-class UnbindBackward0(Node):
-    """One output of ``unbind`` (torch has one node for all of them)."""
-
-    __slots__ = ("self_sizes", "dim", "start")
-    formulas = (_unbind_grad,)
-
-
-class CatBackward0(Node):
-    """One grad per input: the input's slice of the output's grad."""
-
-    __slots__ = ("dim", "bounds")
-
-    def apply(self, grad):
-        out = []
-        for (nxt, _), (start, stop) in zip(self.next_functions, self.bounds, strict=True):
-            out.append(None if nxt is None else narrow(grad, self.dim, start, stop - start))
-        return tuple(out)
-
-
-class StackBackward0(Node):
-    __slots__ = ("dim",)
-
-    def apply(self, grad):
-        return tuple(
-            None if nxt is None else select(grad, self.dim, i)
-            for i, (nxt, _) in enumerate(self.next_functions)
-        )
-
-
-class SelectBackward0(Node):
-    __slots__ = ("self_sizes", "dim", "index")
-    formulas = (lambda n, g: select_backward(g, n.self_sizes, n.dim, n.index),)
-
-
-class SelectBackwardBackward0(Node):
-    """torch's select_backward is an op: a create_graph grad of ``x[i]`` hangs from this."""
-
-    __slots__ = ("dim", "index")
-    formulas = (lambda n, g: select(g, n.dim, n.index),)
-
-
-def select_backward(grad, sizes, dim, index):
-    """Zeros of ``sizes`` with ``grad`` at ``index`` along ``dim``."""
-    out = np.zeros(sizes, grad._data.dtype)
-    out[(slice(None),) * dim + (index, Ellipsis)] = grad._data
-    if grad._requires_grad and _grad_mode.enabled:
-        node = SelectBackwardBackward0()
-        node.dim, node.index = dim, index
-        return attach(node, out, (grad,))
-    return make(out)
-
-
 # ================================================================= helpers
 def _sizes(args, name="view"):
     """Sizes given as varargs or one sequence."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = args[0]
+    for a in args:  # the usual case, ints, without the conversions below
+        if type(a) is not int:
+            break
+    else:
+        return tuple(args)
     try:
         return tuple(operator.index(a) for a in args)
     except TypeError:
@@ -298,38 +89,36 @@ def _try_view(data, shape):
         return None
 
 
-def legacy_type_name(input):
-    """``torch.FloatTensor`` & co, as torch's messages and ``x.type()`` name a tensor."""
-    from .creation import _LEGACY
-
-    for name, dtype_name in _LEGACY.items():
-        if dtype_name == input.dtype.name:
-            return "torch." + name
-    raise KeyError(input.dtype.name)  # pragma: no cover
-
-
 def _unary_node(node, out, input):
     if input._requires_grad and _grad_mode.enabled:
         return attach(node, out, (input,))
     return link_view(make(out), (input,)) if out.base is not None else make(out)
 
 
-def is_contiguous(input, memory_format=None):
-    return input._data.flags.c_contiguous
-
-
-def contiguous(input, memory_format=None):
-    if input._data.flags.c_contiguous:
-        return input
-    return O.clone(input)
+def _view_result(out, input):
+    """A view made without a graph (in a backward formula, say) is still a view of its
+    input, as torch's: an in-place op on an ``autograd.grad`` result sees that.  (``out``
+    has a base only when numpy could view ``input``'s memory.)"""
+    if out.base is None:
+        return make(out)
+    return as_view(make(out), input)
 
 
 # ================================================================= views
+def _reshape_grad(n, g):
+    return reshape(g, n.self_sizes)
+
+
+ViewBackward0 = backward_node("ViewBackward0", fields=("self_sizes",), self=_reshape_grad)
+ReshapeAliasBackward0 = backward_node("ReshapeAliasBackward0", fields=("self_sizes",),
+                                      self=_reshape_grad)
+UnsafeViewBackward0 = backward_node("UnsafeViewBackward0", fields=("self_sizes",),
+                                    self=_reshape_grad)
+
+
 def view(input, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        from .._dtype import dtype as _dtype
-
-        if isinstance(shape[0], _dtype):
+        if isinstance(shape[0], _dtype_class):
             raise NotImplementedError("engine does not implement view(dtype)")
     data = input._data
     shape = infer_size(_sizes(shape), data.size)
@@ -337,7 +126,7 @@ def view(input, *shape):
     if out is None:
         raise RuntimeError(VIEW_ERROR)
     if input._requires_grad and _grad_mode.enabled:
-        node = O.D.ViewBackward0()
+        node = ViewBackward0()
         node.self_sizes = data.shape
         return attach(node, out, (input,))
     return link_view(make(out), (input,))
@@ -351,14 +140,14 @@ def reshape(input, *shape):
     data = input._data
     shape = infer_size(_sizes(shape, "reshape"), data.size)
     if data.flags.c_contiguous:
-        node_cls = O.D.ViewBackward0
+        node_cls = ViewBackward0
         out = data.reshape(shape)
     else:
         out = _try_view(data, shape)
         if out is not None:
             node_cls = ReshapeAliasBackward0
         else:
-            input = O.clone(input)
+            input = clone(input)
             out = input._data.reshape(shape)
             node_cls = UnsafeViewBackward0
     if input._requires_grad and _grad_mode.enabled:
@@ -389,6 +178,17 @@ def unflatten(input, dim, sizes):
     return view(input, data.shape[:d] + sizes + data.shape[d + 1:])
 
 
+SqueezeBackward0 = backward_node("SqueezeBackward0", fields=("self_sizes",), self=_reshape_grad)
+SqueezeBackward1 = backward_node(  # squeeze(dim): unsqueeze_to puts back only a squeezed dim
+    "SqueezeBackward1", fields=("self_sizes", "dim"),
+    self=lambda n, g: unsqueeze(g, n.dim) if n.self_sizes and n.self_sizes[n.dim] == 1 else g)
+SqueezeBackward2 = backward_node("SqueezeBackward2", fields=("self_sizes",), self=_reshape_grad)
+SqueezeBackward4 = backward_node(  # squeeze_(dim), as matmul of a vector and a matrix records it
+    "SqueezeBackward4", fields=("self_sizes",), self=_reshape_grad)
+UnsqueezeBackward0 = backward_node("UnsqueezeBackward0", fields=("dim",),
+                                   self=lambda n, g: squeeze(g, n.dim))
+
+
 def squeeze(input, dim=None):
     data = input._data
     if dim is None:
@@ -413,6 +213,15 @@ def unsqueeze(input, dim):
     node = UnsqueezeBackward0()
     node.dim = d
     return _unary_node(node, np.expand_dims(data, d), input)
+
+
+AliasBackward0 = backward_node("AliasBackward0", self=lambda n, g: g)
+TBackward0 = backward_node("TBackward0", self=lambda n, g: t(g))
+TransposeBackward0 = backward_node("TransposeBackward0", fields=("dim0", "dim1"),
+                                   self=lambda n, g: transpose(g, n.dim0, n.dim1))
+PermuteBackward0 = backward_node(
+    "PermuteBackward0", fields=("dims",),
+    self=lambda n, g: permute(g, tuple(np.argsort(n.dims).tolist())))
 
 
 def t(input):
@@ -445,40 +254,6 @@ def permute(input, *dims):
     node = PermuteBackward0()
     node.dims = dims
     return _unary_node(node, np.transpose(data, dims), input)
-
-
-def _diagonal_array(data, offset, dim1, dim2):
-    """numpy's diagonal view, writable when ``data`` is (torch's diagonal is a plain view)."""
-    out = np.diagonal(data, offset, dim1, dim2)
-    if data.flags.writeable:
-        out.flags.writeable = True
-    return out
-
-
-def diagonal(input, offset=0, dim1=0, dim2=1):
-    """``x.diagonal(offset, dim1, dim2)``: a view, the diagonal as the last dim
-    (DiagonalBackward0).  Used by einsum for repeated labels."""
-    data = input._data
-    d1, d2 = wrap_dim(dim1, data.ndim), wrap_dim(dim2, data.ndim)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    node = DiagonalBackward0()
-    node.self_sizes, node.offset, node.dim1, node.dim2 = data.shape, offset, d1, d2
-    out = _unary_node(node, _diagonal_array(data, offset, d1, d2), input)
-    # numpy's diagonal views an intermediate array, which link_view does not recognise
-    return out if out._view_of is not None else as_view(out, input)
-
-
-def diagonal_backward(grad, sizes, offset, dim1, dim2):
-    """torch's diagonal_backward: zeros with ``grad`` on the diagonal
-    (DiagonalBackwardBackward0, whose grad is the diagonal again)."""
-    out = np.zeros(sizes, grad._data.dtype)
-    _diagonal_array(out, offset, dim1, dim2)[...] = grad._data
-    if grad._requires_grad and _grad_mode.enabled:
-        node = DiagonalBackwardBackward0()
-        node.offset, node.dim1, node.dim2 = offset, dim1, dim2
-        return attach(node, out, (grad,))
-    return make(out)
 
 
 def movedim(input, source, destination):
@@ -521,14 +296,82 @@ def mT(input):  # noqa: N802 - torch's name
     return transpose(input, -2, -1)
 
 
+DiagonalBackward0 = backward_node(
+    "DiagonalBackward0", fields=("self_sizes", "offset", "dim1", "dim2"),
+    self=lambda n, g: diagonal_backward(g, n.self_sizes, n.offset, n.dim1, n.dim2))
+DiagonalBackwardBackward0 = backward_node(  # torch's diagonal_backward is an op
+    "DiagonalBackwardBackward0", fields=("offset", "dim1", "dim2"),
+    grad_output=lambda n, g: diagonal(g, n.offset, n.dim1, n.dim2))
+
+
+def _diagonal_array(data, offset, dim1, dim2):
+    """numpy's diagonal view, writable when ``data`` is (torch's diagonal is a plain view)."""
+    out = np.diagonal(data, offset, dim1, dim2)
+    if data.flags.writeable:
+        out.flags.writeable = True
+    return out
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """``x.diagonal(offset, dim1, dim2)``: a view, the diagonal as the last dim
+    (DiagonalBackward0).  Used by einsum for repeated labels."""
+    data = input._data
+    d1, d2 = wrap_dim(dim1, data.ndim), wrap_dim(dim2, data.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    node = DiagonalBackward0()
+    node.self_sizes, node.offset, node.dim1, node.dim2 = data.shape, offset, d1, d2
+    out = _unary_node(node, _diagonal_array(data, offset, d1, d2), input)
+    # numpy's diagonal views an intermediate array, which link_view does not recognise
+    return out if out._view_of is not None else as_view(out, input)
+
+
+def diagonal_backward(grad, sizes, offset, dim1, dim2):
+    """torch's diagonal_backward: zeros with ``grad`` on the diagonal
+    (DiagonalBackwardBackward0, whose grad is the diagonal again)."""
+    out = np.zeros(sizes, grad._data.dtype)
+    _diagonal_array(out, offset, dim1, dim2)[...] = grad._data
+    if grad._requires_grad and _grad_mode.enabled:
+        node = DiagonalBackwardBackward0()
+        node.offset, node.dim1, node.dim2 = offset, dim1, dim2
+        return attach(node, out, (grad,))
+    return make(out)
+
+
+ExpandBackward0 = backward_node("ExpandBackward0", fields=("self_sizes",),
+                                self=lambda n, g: sum_to(g, n.self_sizes))
+
+
+def broadcast_view(data: np.ndarray, shape: tuple) -> np.ndarray:
+    """``np.broadcast_to(data, shape)`` (a read-only view) without its Python-level cost: the
+    strides are computed here, 0 along broadcast dims.  Falls back to numpy for arrays that
+    do not expose a plain buffer (non-contiguous ones) and for shapes numpy must reject."""
+    src = data.shape
+    lead = len(shape) - len(src)
+    if lead < 0 or not data.flags.c_contiguous:
+        return np.broadcast_to(data, shape)
+    strides = [0] * lead
+    for have, want, stride in zip(src, shape[lead:], data.strides, strict=True):
+        if have == want:
+            strides.append(stride)
+        elif have == 1:
+            strides.append(0)
+        else:
+            return np.broadcast_to(data, shape)  # numpy raises its error
+    out = np.ndarray(shape, data.dtype, data, 0, strides)
+    out.flags.writeable = False
+    return out
+
+
 def expand(input, *sizes):
+    """A read-only broadcast view, as torch's expand (no copy); a size of -1 keeps the dim."""
     data = input._data
     sizes = _sizes(sizes, "expand")
     if len(sizes) < data.ndim:
         raise RuntimeError(
-            f"expand({legacy_type_name(input)}{{{list(data.shape)}}}, size={list(sizes)}): the "
-            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
-            f"dimensions in the tensor ({data.ndim})"
+            f"expand({legacy_type_name(input.dtype)}{{{list(data.shape)}}}, "
+            f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) must be greater "
+            f"or equal to the number of dimensions in the tensor ({data.ndim})"
         )
     lead = len(sizes) - data.ndim
     target = list(sizes)
@@ -548,11 +391,43 @@ def expand(input, *sizes):
                 f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
                 "non-existing dimension 0"
             )
-    return O.expand(input, tuple(target))
+    out = broadcast_view(data, tuple(target))
+    if input._requires_grad and _grad_mode.enabled:
+        node = ExpandBackward0()
+        node.self_sizes = data.shape
+        return attach(node, out, (input,))
+    return _view_result(out, input)
 
 
 def expand_as(input, other):
     return expand(input, other._data.shape)
+
+
+SliceBackward0 = backward_node(  # slice (narrow, x[a:b:c]): the grad is torch's slice_backward op
+    "SliceBackward0", fields=("self_sizes", "dim", "start", "end", "step"),
+    self=lambda n, g: slice_backward(g, n.self_sizes, n.dim, n.start, n.end, n.step))
+SliceBackwardBackward0 = backward_node(  # a create_graph grad of a slice: its grad is the slice
+    "SliceBackwardBackward0", fields=("dim", "start", "end", "step"),
+    grad_output=lambda n, g: slice_op(g, n.dim, n.start, n.end, n.step))
+
+
+def slice_backward(grad, sizes, dim, start, end, step):
+    """Zeros of ``sizes`` with ``grad`` at ``start:end:step`` along ``dim``."""
+    out = np.zeros(sizes, grad._data.dtype)
+    out[(slice(None),) * dim + (slice(start, end, step),)] = grad._data
+    if grad._requires_grad and _grad_mode.enabled:
+        node = SliceBackwardBackward0()
+        node.dim, node.start, node.end, node.step = dim, start, end, step
+        return attach(node, out, (grad,))
+    return make(out)
+
+
+def slice_op(input, dim, start, end, step=1):
+    """torch's ``slice`` with bounds already clamped to the dim (a view, SliceBackward0)."""
+    data = input._data
+    node = SliceBackward0()
+    node.self_sizes, node.dim, node.start, node.end, node.step = data.shape, dim, start, end, step
+    return _unary_node(node, data[(slice(None),) * dim + (slice(start, end, step),)], input)
 
 
 def narrow(input, dim, start, length):
@@ -566,6 +441,25 @@ def narrow(input, dim, start, length):
             f"start ({start}) + length ({length}) exceeds dimension size ({size})."
         )
     return slice_op(input, d, start, start + length)
+
+
+SelectBackward0 = backward_node(
+    "SelectBackward0", fields=("self_sizes", "dim", "index"),
+    self=lambda n, g: select_backward(g, n.self_sizes, n.dim, n.index))
+SelectBackwardBackward0 = backward_node(  # torch's select_backward is an op
+    "SelectBackwardBackward0", fields=("dim", "index"),
+    grad_output=lambda n, g: select(g, n.dim, n.index))
+
+
+def select_backward(grad, sizes, dim, index):
+    """Zeros of ``sizes`` with ``grad`` at ``index`` along ``dim``."""
+    out = np.zeros(sizes, grad._data.dtype)
+    out[(slice(None),) * dim + (index, Ellipsis)] = grad._data
+    if grad._requires_grad and _grad_mode.enabled:
+        node = SelectBackwardBackward0()
+        node.dim, node.index = dim, index
+        return attach(node, out, (grad,))
+    return make(out)
 
 
 def select(input, dim, index):
@@ -586,6 +480,42 @@ def select(input, dim, index):
 
 
 # ================================================================= copies
+CloneBackward0 = backward_node("CloneBackward0", self=lambda n, g: g)
+
+
+def clone(input):
+    out = input._data.copy()
+    if needs_grad(input):
+        return attach(CloneBackward0(), out, (input,))
+    return make(out)
+
+
+def is_contiguous(input, memory_format=None):
+    return input._data.flags.c_contiguous
+
+
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    return clone(input)
+
+
+def _repeat_grad(n, g):
+    """Sum the tiles: view the grad as (r0, s0, r1, s1, ...) and sum the r's."""
+    sizes, repeats = n.self_sizes, n.repeats
+    lead = len(repeats) - len(sizes)
+    full = (1,) * lead + tuple(sizes)
+    split = []
+    for r, s in zip(repeats, full, strict=True):
+        split += [r, s]
+    summed = reshape(g, tuple(split)).sum(tuple(range(0, 2 * len(full), 2)))
+    return reshape(summed, tuple(sizes))
+
+
+RepeatBackward0 = backward_node("RepeatBackward0", fields=("self_sizes", "repeats"),
+                                self=_repeat_grad)
+
+
 def repeat(input, *repeats):
     data = input._data
     repeats = _sizes(repeats, "repeat")
@@ -599,6 +529,9 @@ def repeat(input, *repeats):
     node = RepeatBackward0()
     node.self_sizes, node.repeats = data.shape, repeats
     return _unary_node(node, out, input)
+
+
+FlipBackward0 = backward_node("FlipBackward0", fields=("dims",), self=lambda n, g: flip(g, n.dims))
 
 
 def flip(input, *dims):
@@ -620,7 +553,19 @@ def _tensor_list(name, tensors):
     return tensors
 
 
-@O.silent
+class CatBackward0(Node):
+    """One grad per input: the input's slice of the output's grad."""
+
+    __slots__ = ("dim", "bounds")
+
+    def apply(self, grad):
+        out = []
+        for (nxt, _), (start, stop) in zip(self.next_functions, self.bounds, strict=True):
+            out.append(None if nxt is None else narrow(grad, self.dim, start, stop - start))
+        return tuple(out)
+
+
+@silent
 def cat(tensors, dim=0):
     tensors = _tensor_list("cat", tensors)
     if not tensors:
@@ -644,8 +589,8 @@ def cat(tensors, dim=0):
                     "the list."
                 )
     dtype = result_type(*tensors) if len(tensors) > 1 else tensors[0].dtype
-    out = np.concatenate([O.as_array(x, dtype.np) for x in tensors], axis=d)
-    if O._needs_grad(*tensors):
+    out = np.concatenate([as_array(x, dtype.np) for x in tensors], axis=d)
+    if needs_grad(*tensors):
         node = CatBackward0()
         node.dim = d
         bounds = []
@@ -658,7 +603,17 @@ def cat(tensors, dim=0):
     return make(out)
 
 
-@O.silent
+class StackBackward0(Node):
+    __slots__ = ("dim",)
+
+    def apply(self, grad):
+        return tuple(
+            None if nxt is None else select(grad, self.dim, i)
+            for i, (nxt, _) in enumerate(self.next_functions)
+        )
+
+
+@silent
 def stack(tensors, dim=0):
     tensors = _tensor_list("stack", tensors)
     if not tensors:
@@ -672,12 +627,39 @@ def stack(tensors, dim=0):
             )
     d = wrap_dim(dim, ref.ndim + 1)
     dtype = result_type(*tensors) if len(tensors) > 1 else tensors[0].dtype
-    out = np.stack([O.as_array(x, dtype.np) for x in tensors], axis=d)
-    if O._needs_grad(*tensors):
+    out = np.stack([as_array(x, dtype.np) for x in tensors], axis=d)
+    if needs_grad(*tensors):
         node = StackBackward0()
         node.dim = d
         return attach(node, out, tensors)
     return make(out)
+
+
+def _narrow_grad(n, g):
+    return _pad_into(g, n.self_sizes, n.dim, n.start)
+
+
+def _pad_into(g, sizes, dim, start):
+    """A zero tensor of ``sizes`` with ``g`` at ``start`` along ``dim``: split's backward,
+    which torch writes as a cat of the grads and zeros (CatBackward0 under create_graph)."""
+    length = g._data.shape[dim]
+    before = list(sizes)
+    before[dim] = start
+    after = list(sizes)
+    after[dim] = sizes[dim] - start - length
+    parts = []
+    if start:
+        parts.append(make(np.zeros(before, g._data.dtype)))
+    parts.append(g)
+    if after[dim]:
+        parts.append(make(np.zeros(after, g._data.dtype)))
+    return parts[0] if len(parts) == 1 else cat(parts, dim)
+
+
+SplitBackward0 = backward_node("SplitBackward0", fields=("self_sizes", "dim", "start"),
+                               self=_narrow_grad)
+SplitWithSizesBackward0 = backward_node(
+    "SplitWithSizesBackward0", fields=("self_sizes", "dim", "start"), self=_narrow_grad)
 
 
 def _pieces(input, dim, lengths, node_cls):
@@ -729,6 +711,24 @@ def chunk(input, chunks, dim=0):
     if step == 0:
         return split(input, 0, d) if size == 0 else (input,)
     return split(input, step, d)
+
+
+def _unbind_grad(n, g):
+    """torch's unbind_backward: the grads stacked along ``dim``, an undefined one (every
+    output but this node's) as zeros expanded to the grad's shape (no edge)."""
+    sizes, dim, index = n.self_sizes, n.dim, n.start
+    if g._requires_grad and _grad_mode.enabled:
+        zeros = expand(make(np.zeros((), g._data.dtype)), g._data.shape)
+        grads = [zeros] * sizes[dim]
+        grads[index] = g
+        return stack(grads, dim)
+    out = np.zeros(sizes, g._data.dtype)
+    out[(slice(None),) * dim + (index, Ellipsis)] = g._data
+    return make(out)
+
+
+UnbindBackward0 = backward_node(  # one output of unbind (torch has one node for all of them)
+    "UnbindBackward0", fields=("self_sizes", "dim", "start"), self=_unbind_grad)
 
 
 def unbind(input, dim=0):

@@ -1,178 +1,222 @@
-"""The op surface added by the family modules (``_ops_math``, ``_ops_reduce``, ``_ops_shape``,
-``_indexing``, ``_ops_linalg``): Tensor methods and operators, and the ``torch.*`` call
-forms, bound in one table per family.  ``engine/__init__`` re-exports ``FUNCTIONS``.
+"""The public surface in one table, and the one binder that attaches it.
 
-Methods map straight to the op functions where torch's argument handling allows it, so the
-hot path has no wrapper frame.
+Every op is declared once, in ``OPS``, with its variants: the ``torch.X`` function, the
+``Tensor.X`` method, the in-place ``Tensor.X_``, Python's operators and protocol methods
+(``__add__``, ``__radd__``, ``__iadd__``, ``__getitem__`` ...) and aliases (``clip`` for
+``clamp``).  ``bind`` attaches the methods to Tensor and the functions to the engine
+namespace; nothing else adds to Tensor.  The table is data other code reads (the harness's
+coverage, an OpInfo bridge): ``Op.functions()`` and ``Op.methods()`` name every callable an
+entry defines.
+
+The call forms differ as torch's argument parsing does: a function checks its first
+argument is a tensor (torch's TypeError), a binary method turns a NotImplemented into the
+TypeError for ``other``; operators get the op itself, whose NotImplemented lets Python
+raise its own TypeError, and methods get the op itself where torch's argument handling
+allows it, so the hot path has no wrapper frame.  Reflected operators use the op whose
+grad_fn torch records for them: ``2 - x`` is rsub (RsubBackward1), ``2 ** x`` is pow with
+a scalar base (PowBackward2), ``2 / x`` is ``x.reciprocal() * 2`` (MulBackward0).
 """
 
 from __future__ import annotations
 
-from .. import _creation_extra as C
-from .. import _functions as F
-from .. import linalg
-from .._functions import _unary
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from .. import _dtype
+from .._dtype import legacy_type_name
 from .._tensor import Tensor
-from . import elementwise as M
+from ..autograd import engine as _engine
+from ..autograd import hooks as _hooks
+from ..autograd.inplace import grad_fn, inplace_method, inplace_operator
+from . import creation as C
+from . import elementwise as E
 from . import indexing as I
 from . import linalg as L
 from . import nn as N
-from . import operands as O
 from . import reductions as R
 from . import shape as S
+from .operands import argument_error, coerce
 
 
-def _method_binary(op, name):
-    """A binary op called as a method or function: torch's TypeError for a bad ``other``."""
+@dataclass(frozen=True)
+class Op:
+    """One op of the public surface and its variants (each None when torch has none)."""
+
+    name: str  # torch's name; for an entry that only groups operators, the aten op's name
+    function: Callable | None = None  # engine.<name>
+    method: Callable | property | None = None  # Tensor.<name>
+    inplace: Callable | None = None  # Tensor.<name>_
+    operators: Mapping[str, Callable] = field(default_factory=dict)  # Tensor.__add__ ...
+    aliases: tuple[str, ...] = ()  # other names of the function and the method
+
+    def functions(self) -> dict[str, Callable]:
+        """The engine.<name> callables this entry defines."""
+        if self.function is None:
+            return {}
+        names = (self.name, *self.aliases)
+        return {name: renamed(self.function, name) for name in names}
+
+    def methods(self) -> dict[str, Callable | property]:
+        """The Tensor attributes this entry defines."""
+        out = {}
+        if self.method is not None:
+            out.update({name: renamed(self.method, name) for name in (self.name, *self.aliases)})
+        if self.inplace is not None:
+            out[self.name + "_"] = self.inplace
+        out.update(self.operators)
+        return out
+
+
+def bind(tensor_class, namespace: dict) -> list[str]:
+    """Attach every entry's methods, in-place forms and operators to ``tensor_class`` and its
+    functions to ``namespace`` (the engine package's globals); the legacy constructor
+    ``Tensor(...)`` too.  Returns the names of the functions."""
+    names = []
+    for op in OPS:
+        for name, method in op.methods().items():
+            setattr(tensor_class, name, method)
+        functions = op.functions()
+        namespace.update(functions)
+        names += functions
+    tensor_class.__new__ = C.legacy_constructor
+    return sorted(names)
+
+
+# ----------------------------------------------------------------- call forms
+# A call form names its op in torch's messages; it remembers how it was made (``remake``),
+# so that an alias gets its own, naming the alias.
+def renamed(fn, name):
+    """``fn`` under another name: a call form is remade with ``name``, anything else is
+    shared."""
+    remake = getattr(fn, "remake", None)
+    return fn if remake is None or fn.__name__ == name else remake(name)
+
+
+def _form(build):
+    @functools.wraps(build)
+    def make(op, name):
+        fn = build(op, name)
+        fn.__name__ = name
+        fn.remake = lambda alias: make(op, alias)
+        return fn
+
+    return make
+
+
+@_form
+def checked_unary(op, name):
+    """``torch.X(input, ...)``: torch's TypeError unless ``input`` is a tensor."""
+
+    @functools.wraps(op)
+    def function(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise argument_error(name, 1, "input", "Tensor", input)
+        return op(input, *args, **kwargs)
+
+    return function
+
+
+@_form
+def checked_binary(op, name):
+    """``torch.add(input, other)`` and ``x.add(other)``: a scalar ``input`` with a tensor
+    ``other`` is taken (it is no edge), anything else torch's TypeError."""
+
+    @functools.wraps(op)
+    def function(input, other, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            scalar = coerce(input)
+            if isinstance(other, Tensor) and scalar is not NotImplemented:
+                return op(scalar, other, *args, **kwargs)
+            raise argument_error(name, 1, "input", "Tensor", input)
+        result = op(input, other, *args, **kwargs)
+        if result is NotImplemented:
+            raise argument_error(name, 2, "other", "Tensor", other)
+        return result
+
+    return function
+
+
+@_form
+def method_binary(op, name):
+    """``x.maximum(other)``: torch's TypeError for an ``other`` the op does not take."""
 
     def method(input, other, *args, **kwargs):
         result = op(input, other, *args, **kwargs)
         if result is NotImplemented:
-            raise TypeError(
-                f"{name}(): argument 'other' (position 2) must be Tensor, not "
-                f"{type(other).__name__}"
-            )
+            raise argument_error(name, 2, "other", "Tensor", other)
         return result
 
-    method.__name__ = name
     return method
 
 
-def _function_binary(op, name):
+@_form
+def function_binary(op, name):
+    """``torch.maximum(input, other)``: torch's TypeError unless ``input`` is a tensor, then
+    as the method."""
+    method = method_binary(op, name)
+
     def function(input, other, *args, **kwargs):
         if not isinstance(input, Tensor):
-            raise TypeError(
-                f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                f"{type(input).__name__}"
-            )
-        return _method_binary(op, name)(input, other, *args, **kwargs)
+            raise argument_error(name, 1, "input", "Tensor", input)
+        return method(input, other, *args, **kwargs)
 
-    function.__name__ = name
     return function
 
 
-def _clamp(self, min=None, max=None):  # noqa: A002 - torch's names
-    return M.clamp(self, min, max)
+@_form
+def extremum_function(op, name):
+    """``torch.max(input, dim=..., keepdim=...)``: as the method, with torch's ``out``."""
 
-
-def _div_function(input, other, *, rounding_mode=None):
-    if rounding_mode is None:
-        return F.div(input, other)  # accepts a scalar input, as torch.div does
-    return _function_binary(M.div, "div")(input, other, rounding_mode=rounding_mode)
-
-
-def _true_divide(self, other):
-    return _method_binary(O.div, "true_divide")(self, other)
-
-
-# ----------------------------------------------------------------- elementwise math
-_MATH_UNARY = (
-    "sqrt", "rsqrt", "log2", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid",
-    "floor", "ceil", "round", "trunc", "sign", "square", "logical_not", "bitwise_not",
-    "isnan", "isinf", "isfinite",
-)
-_MATH_BINARY = (
-    "maximum", "minimum", "floor_divide", "remainder", "logical_and", "logical_or",
-    "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "clamp_min", "clamp_max",
-)
-
-METHODS = {name: getattr(M, name) for name in _MATH_UNARY}
-METHODS.update({name: _method_binary(getattr(M, name), name) for name in _MATH_BINARY})
-METHODS.update({
-    "clamp": _clamp, "clip": _clamp, "true_divide": _true_divide,
-    "div": _method_binary(M.div, "div"), "divide": _method_binary(M.div, "divide"),
-})
-
-OPERATORS = {
-    "__floordiv__": M.floor_divide, "__rfloordiv__": M.rfloordiv,
-    "__mod__": M.remainder, "__rmod__": M.rremainder,
-    "__and__": M.bitwise_and, "__rand__": M.bitwise_and,
-    "__or__": M.bitwise_or, "__ror__": M.bitwise_or,
-    "__xor__": M.bitwise_xor, "__rxor__": M.bitwise_xor,
-    "__invert__": M.bitwise_not,
-}
-
-FUNCTIONS = {name: _unary(getattr(M, name), name) for name in _MATH_UNARY}
-FUNCTIONS.update({name: _function_binary(getattr(M, name), name) for name in _MATH_BINARY})
-FUNCTIONS.update({
-    "clamp": _unary(_clamp, "clamp"), "clip": _unary(_clamp, "clip"),
-    "true_divide": _function_binary(O.div, "true_divide"),
-    "div": _div_function, "divide": _div_function,
-})
-
-
-# ----------------------------------------------------------------- reductions
-def _max_fn(name, op):
-    def function(input, dim=O._NO_DIM, keepdim=False, *, out=None):
+    def function(input, dim=R.NO_DIM, keepdim=False, *, out=None):
         if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
-                            f"{type(input).__name__}")
+            raise argument_error(name, 1, "input", "Tensor", input)
         return op(input, dim, keepdim)
 
-    function.__name__ = name
     return function
 
 
-_REDUCE = ("prod", "amax", "amin", "argmax", "argmin", "var", "std", "logsumexp", "cumsum",
-           "all", "any")
-METHODS.update({name: getattr(R, name) for name in _REDUCE})
-METHODS.update({"max": R.max, "min": R.min})
-FUNCTIONS.update({name: _unary(getattr(R, name), name) for name in _REDUCE})
-FUNCTIONS.update({"max": _max_fn("max", R.max), "min": _max_fn("min", R.min)})
+def pow_function(input, exponent):  # noqa: A001 - torch's name
+    """``torch.pow`` (and ``x.pow``): a tensor base or exponent, or torch's TypeError."""
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        raise TypeError(
+            "pow() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(exponent).__name__})"
+        )
+    result = E.pow(input, exponent)
+    if result is NotImplemented:
+        raise argument_error("pow", 2, "exponent", "Tensor", exponent)
+    return result
 
 
-# ----------------------------------------------------------------- shape
-def _reshape_as(self, other):
-    return S.reshape(self, other._data.shape)
+_rsub = checked_binary(E.rsub, "rsub")
 
 
-def _swap(self, dim0, dim1):
-    return S.transpose(self, dim0, dim1)
+def rsub_function(input, other, *args, **kwargs):
+    """torch.rsub: its scalar overload ``rsub(Tensor input, Number other, Number alpha)``
+    takes alpha by position too; with a tensor ``other`` alpha is keyword-only."""
+    if len(args) == 1 and not isinstance(other, Tensor) and "alpha" not in kwargs:
+        kwargs["alpha"] = args[0]
+        args = ()
+    return _rsub(input, other, *args, **kwargs)
 
 
-def _flatten_fn(input, start_dim=0, end_dim=-1):
-    return S.flatten(input, start_dim, end_dim)
+_true_div = checked_binary(E.div, "div")
+_rounding_div = function_binary(E.divide, "div")
 
 
-def _iter(self):
-    if self._data.ndim == 0:
-        raise TypeError("iteration over a 0-d tensor")
-    return iter(S.unbind(self, 0))
+def div_function(input, other, *, rounding_mode=None):
+    """``torch.div``: true division accepts a scalar ``input``, as torch's does."""
+    if rounding_mode is None:
+        return _true_div(input, other)
+    return _rounding_div(input, other, rounding_mode=rounding_mode)
 
 
-_SHAPE = ("view", "view_as", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "t",
-          "transpose", "permute", "expand", "expand_as", "repeat", "flip", "split", "chunk",
-          "unbind", "narrow", "select", "contiguous", "is_contiguous")
-METHODS.update({name: getattr(S, name) for name in _SHAPE})
-METHODS.update({"reshape_as": _reshape_as, "swapaxes": _swap, "swapdims": _swap,
-                "__iter__": _iter})
-FUNCTIONS.update({name: _unary(getattr(S, name), name) for name in _SHAPE
-                  if name not in ("view", "view_as", "expand", "expand_as", "repeat",
-                                  "contiguous", "is_contiguous")})
-FUNCTIONS.update({"cat": S.cat, "concat": S.cat, "concatenate": S.cat, "stack": S.stack,
-                  "swapaxes": _unary(_swap, "swapaxes"), "swapdims": _unary(_swap, "swapdims")})
-Tensor.T = property(S.T)
-Tensor.mT = property(S.mT)
+# ----------------------------------------------------------------- Tensor-only adapters
+def _positive(self):
+    return self  # torch's `+x` returns x itself
 
 
-# ----------------------------------------------------------------- indexing
-METHODS.update({"__getitem__": I.getitem, "index_select": I.index_select, "gather": I.gather})
-FUNCTIONS.update({"index_select": _unary(I.index_select, "index_select"),
-                  "gather": _unary(I.gather, "gather")})
-
-
-# ----------------------------------------------------------------- linear algebra
-METHODS.update({"matmul": _method_binary(L.matmul, "matmul"), "mm": L.mm, "mv": L.mv,
-                "dot": L.dot, "bmm": L.bmm, "outer": L.outer, "ger": L.outer,
-                "addmm": L.addmm})
-OPERATORS.update({"__matmul__": L.matmul, "__rmatmul__": L.rmatmul})
-FUNCTIONS.update({"matmul": _function_binary(L.matmul, "matmul"), "mm": _unary(L.mm, "mm"),
-                  "mv": _unary(L.mv, "mv"), "dot": _unary(L.dot, "dot"),
-                  "bmm": _unary(L.bmm, "bmm"), "outer": _unary(L.outer, "outer"),
-                  "addmm": _unary(L.addmm, "addmm"), "einsum": L.einsum})
-
-
-# ----------------------------------------------------------------- nn ops as methods
 def _softmax(self, dim=None, dtype=None):
     return N.softmax(self, dim, 4, dtype)
 
@@ -181,40 +225,50 @@ def _log_softmax(self, dim=None, dtype=None):
     return N.log_softmax(self, dim, 4, dtype)
 
 
-METHODS.update({"softmax": _softmax, "log_softmax": _log_softmax})
-FUNCTIONS.update({"softmax": _unary(_softmax, "softmax"),
-                  "log_softmax": _unary(_log_softmax, "log_softmax")})
+def _reshape_as(self, other):
+    return S.reshape(self, other._data.shape)
 
 
-FUNCTIONS["linalg"] = linalg
+def _swap(self, dim0, dim1):
+    return S.transpose(self, dim0, dim1)
 
 
-# ----------------------------------------------------------------- creation and conversions
-FUNCTIONS.update({name: getattr(C, name) for name in C.__all__})
+def _iter(self):
+    if self._data.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return iter(S.unbind(self, 0))
 
 
-def _type_as(self, other):
-    return O.to(self, other.dtype)
+def _cast(dtype_name):
+    dtype = getattr(_dtype, dtype_name)
 
+    def cast(self):
+        return E.to(self, dtype)
 
-def _type(self, dtype=None, non_blocking=False, **kwargs):
-    """``x.type()`` names the legacy type; ``x.type(dtype or name)`` converts."""
-    if dtype is None:
-        return S.legacy_type_name(self)
-    if isinstance(dtype, str):
-        from .creation import LEGACY_TYPES
-
-        name = dtype.removeprefix("torch.")
-        if name not in LEGACY_TYPES:
-            raise ValueError(f"invalid type: '{dtype}'")
-        dtype = LEGACY_TYPES[name].dtype
-    return O.to(self, dtype)
+    cast.__name__ = dtype_name
+    return cast
 
 
 def _to(self, *args, **kwargs):
     """``x.to(dtype)``, ``x.to(other)``, ``x.to('cpu')``: device moves are no-ops."""
     args = tuple(a.dtype if isinstance(a, Tensor) else a for a in args)
-    return O.to(self, *args, **kwargs)
+    return E.to(self, *args, **kwargs)
+
+
+def _type(self, dtype=None, non_blocking=False, **kwargs):
+    """``x.type()`` names the legacy type; ``x.type(dtype or name)`` converts."""
+    if dtype is None:
+        return legacy_type_name(self.dtype)
+    if isinstance(dtype, str):
+        name = dtype.removeprefix("torch.")
+        if name not in C.LEGACY_TYPES:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = C.LEGACY_TYPES[name].dtype
+    return E.to(self, dtype)
+
+
+def _type_as(self, other):
+    return E.to(self, other.dtype)
 
 
 def _cpu(self, memory_format=None):
@@ -225,15 +279,215 @@ def _element_size(self):
     return self._data.itemsize
 
 
-METHODS.update({"type_as": _type_as, "type": _type, "to": _to, "cpu": _cpu,
-                "element_size": _element_size})
+# ----------------------------------------------------------------- entry builders
+def unary(name, op, *, inplace=False, operators=None, aliases=(), function=True):
+    """An op taking a tensor first: ``torch.X`` checks that argument, ``Tensor.X`` is the op
+    itself; ``inplace``: ``Tensor.X_`` is the method's result written back."""
+    return Op(name, checked_unary(op, name) if function else None, op,
+              inplace_method(name) if inplace else None, operators or {}, aliases)
 
 
-def bind():
-    for name, fn in {**OPERATORS, **METHODS}.items():
-        setattr(Tensor, name, fn)
+def binary(name, op, *, inplace=False, operators=None):
+    """A binary op both forms of which raise torch's TypeError for operands it rejects."""
+    return Op(name, function_binary(op, name), method_binary(op, name),
+              inplace_method(name) if inplace else None, operators or {})
 
 
-bind()
-__all__ = sorted(FUNCTIONS)  # noqa: PLE0605 - built from the tables
-globals().update(FUNCTIONS)
+def arithmetic(name, op, *, inplace=False, operators=None):
+    """add & co: one checked form (a scalar first operand is taken) for function and
+    method; operators get the op itself."""
+    form = checked_binary(op, name)
+    return Op(name, form, form, inplace_method(name) if inplace else None, operators or {})
+
+
+def function(name, fn, aliases=()):
+    """Only ``torch.X``, which is ``fn`` itself."""
+    return Op(name, function=fn, aliases=aliases)
+
+
+def method(name, fn):
+    """Only ``Tensor.X``: ``fn`` itself (a function or a property)."""
+    return Op(name, method=fn)
+
+
+# ----------------------------------------------------------------- the table
+OPS = (
+    # arithmetic
+    arithmetic("add", E.add, inplace=True, operators={
+        "__add__": E.add, "__radd__": E.add, "__iadd__": inplace_operator(E.add)}),
+    arithmetic("sub", E.sub, inplace=True, operators={
+        "__sub__": E.sub, "__rsub__": E.rsub, "__isub__": inplace_operator(E.sub)}),
+    arithmetic("mul", E.mul, inplace=True, operators={
+        "__mul__": E.mul, "__rmul__": E.mul, "__imul__": inplace_operator(E.mul)}),
+    Op("div", div_function, method_binary(E.divide, "div"), E.div_, {
+        "__truediv__": E.div, "__rtruediv__": E.rdiv, "__itruediv__": inplace_operator(E.div)},
+       aliases=("divide",)),
+    binary("true_divide", E.div, inplace=True),
+    Op("pow", pow_function, pow_function, inplace_method("pow"),
+       {"__pow__": E.pow, "__rpow__": E.rpow}),
+    function("rsub", rsub_function),
+    binary("floor_divide", E.floor_divide,
+           operators={"__floordiv__": E.floor_divide, "__rfloordiv__": E.rfloordiv}),
+    binary("remainder", E.remainder, inplace=True,
+           operators={"__mod__": E.remainder, "__rmod__": E.rremainder}),
+    unary("neg", E.neg, inplace=True, operators={"__neg__": E.neg}),
+    Op("positive", operators={"__pos__": _positive}),
+    unary("abs", E.abs, inplace=True, operators={"__abs__": E.abs}),
+    unary("reciprocal", E.reciprocal, inplace=True),
+    unary("square", E.square, inplace=True),
+    # unary math
+    unary("exp", E.exp, inplace=True),
+    unary("expm1", E.expm1),
+    unary("log", E.log, inplace=True),
+    unary("log2", E.log2),
+    unary("log1p", E.log1p),
+    unary("sqrt", E.sqrt, inplace=True),
+    unary("rsqrt", E.rsqrt),
+    unary("sin", E.sin, inplace=True),
+    unary("cos", E.cos, inplace=True),
+    unary("tan", E.tan),
+    unary("tanh", E.tanh, inplace=True),
+    unary("sigmoid", E.sigmoid, inplace=True),
+    unary("relu", E.relu, inplace=True),
+    unary("sign", E.sign, inplace=True),
+    unary("floor", E.floor, inplace=True),
+    unary("ceil", E.ceil, inplace=True),
+    unary("round", E.round, inplace=True),
+    unary("trunc", E.trunc, inplace=True),
+    unary("clamp", E.clamp, inplace=True, aliases=("clip",)),
+    binary("clamp_min", E.clamp_min, inplace=True),
+    binary("clamp_max", E.clamp_max, inplace=True),
+    binary("maximum", E.maximum),
+    binary("minimum", E.minimum),
+    # comparisons, logical, bitwise
+    arithmetic("eq", E.eq, operators={"__eq__": E.eq}),
+    arithmetic("ne", E.ne, operators={"__ne__": E.ne}),
+    arithmetic("lt", E.lt, operators={"__lt__": E.lt}),
+    arithmetic("le", E.le, operators={"__le__": E.le}),
+    arithmetic("gt", E.gt, operators={"__gt__": E.gt}),
+    arithmetic("ge", E.ge, operators={"__ge__": E.ge}),
+    binary("logical_and", E.logical_and),
+    binary("logical_or", E.logical_or),
+    binary("logical_xor", E.logical_xor),
+    unary("logical_not", E.logical_not),
+    binary("bitwise_and", E.bitwise_and,
+           operators={"__and__": E.bitwise_and, "__rand__": E.bitwise_and}),
+    binary("bitwise_or", E.bitwise_or,
+           operators={"__or__": E.bitwise_or, "__ror__": E.bitwise_or}),
+    binary("bitwise_xor", E.bitwise_xor,
+           operators={"__xor__": E.bitwise_xor, "__rxor__": E.bitwise_xor}),
+    unary("bitwise_not", E.bitwise_not, operators={"__invert__": E.bitwise_not}),
+    unary("isnan", E.isnan),
+    unary("isinf", E.isinf),
+    unary("isfinite", E.isfinite),
+    function("where", E.where),
+    # fills and copies
+    method("zero_", E.zero_),
+    method("fill_", E.fill_),
+    method("copy_", E.copy_),
+    unary("clone", S.clone),
+    # reductions
+    unary("sum", R.sum),
+    unary("mean", R.mean),
+    unary("norm", R.norm),
+    unary("prod", R.prod),
+    Op("max", extremum_function(R.max, "max"), R.max),
+    Op("min", extremum_function(R.min, "min"), R.min),
+    unary("amax", R.amax),
+    unary("amin", R.amin),
+    unary("argmax", R.argmax),
+    unary("argmin", R.argmin),
+    unary("var", R.var),
+    unary("std", R.std),
+    unary("logsumexp", R.logsumexp),
+    unary("cumsum", R.cumsum),
+    unary("all", R.all),
+    unary("any", R.any),
+    # shape: views
+    method("view", S.view),
+    method("view_as", S.view_as),
+    unary("reshape", S.reshape),
+    method("reshape_as", _reshape_as),
+    unary("flatten", S.flatten),
+    unary("unflatten", S.unflatten),
+    unary("squeeze", S.squeeze),
+    unary("unsqueeze", S.unsqueeze),
+    unary("t", S.t),
+    unary("transpose", S.transpose),
+    unary("swapaxes", _swap, aliases=("swapdims",)),
+    unary("permute", S.permute),
+    method("T", property(S.T)),
+    method("mT", property(S.mT)),
+    method("expand", S.expand),
+    method("expand_as", S.expand_as),
+    unary("narrow", S.narrow),
+    unary("select", S.select),
+    method("contiguous", S.contiguous),
+    method("is_contiguous", S.is_contiguous),
+    # shape: copies
+    method("repeat", S.repeat),
+    unary("flip", S.flip),
+    function("cat", S.cat, aliases=("concat", "concatenate")),
+    function("stack", S.stack),
+    unary("split", S.split),
+    unary("chunk", S.chunk),
+    unary("unbind", S.unbind, operators={"__iter__": _iter}),  # iteration is unbind(0)
+    # indexing
+    Op("index", operators={"__getitem__": I.getitem}),
+    Op("index_put_", operators={"__setitem__": I.setitem}),
+    unary("index_select", I.index_select),
+    unary("gather", I.gather),
+    # linear algebra
+    binary("matmul", L.matmul, operators={"__matmul__": L.matmul, "__rmatmul__": L.rmatmul}),
+    unary("mm", L.mm),
+    unary("mv", L.mv),
+    unary("dot", L.dot),
+    unary("bmm", L.bmm),
+    unary("outer", L.outer),
+    method("ger", L.outer),  # torch's deprecated alias of outer (no engine.ger yet)
+    unary("addmm", L.addmm),
+    function("einsum", L.einsum),
+    # nn ops with a torch.X form
+    unary("softmax", _softmax),
+    unary("log_softmax", _log_softmax),
+    # conversions
+    method("to", _to),
+    method("type", _type),
+    method("type_as", _type_as),
+    method("cpu", _cpu),
+    method("element_size", _element_size),
+    method("float", _cast("float32")),
+    method("double", _cast("float64")),
+    method("half", _cast("float16")),
+    method("long", _cast("int64")),
+    method("int", _cast("int32")),
+    method("bool", _cast("bool_")),
+    # autograd
+    method("grad_fn", property(grad_fn)),
+    method("backward", _engine.backward),
+    method("register_hook", _hooks.register_hook),
+    method("retain_grad", _hooks.retain_grad),
+    # factories
+    function("tensor", C.tensor),
+    function("as_tensor", C.as_tensor),
+    function("from_numpy", C.from_numpy),
+    function("ones", C.ones),
+    function("zeros", C.zeros),
+    function("empty", C.empty),
+    function("full", C.full),
+    function("ones_like", C.ones_like),
+    function("zeros_like", C.zeros_like),
+    function("full_like", C.full_like),
+    function("empty_like", C.empty_like),
+    function("arange", C.arange),
+    function("linspace", C.linspace),
+    function("eye", C.eye),
+    function("rand", C.rand),
+    function("randn", C.randn),
+    function("randint", C.randint),
+    function("rand_like", C.rand_like),
+    function("randn_like", C.randn_like),
+    function("randint_like", C.randint_like),
+    function("manual_seed", C.manual_seed),
+    function("initial_seed", C.initial_seed),
+)
