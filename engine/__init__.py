@@ -96,3 +96,5 @@ __all__ = [
     "set_grad_enabled", "set_num_threads", "short", "uint8",
 ]
 __all__ += _FUNCTIONS
+from . import optim as optim  # noqa: E402, I001 - torch.optim (it imports engine: last)
+from . import utils as utils  # noqa: E402 - torch.utils (data, hooks)
