@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from harness.opinfo import samples as literals
-from harness.opinfo.corpus import FLOATING, Entry, seed_for
+from harness.opinfo.corpus import FLOATING, UNINITIALISED, Entry, seed_for
 from harness.opinfo.resolve import Form, Resolution, rebind
 from harness.run.compare import PYTHON_FLOAT_TOLERANCE, TOLERANCES, measure
 from harness.run.trace import normalise
@@ -46,6 +46,7 @@ PASS, FAIL, NA = "pass", "fail", "n/a"
 #: How an engine's error message matched PyTorch's, best first.
 EXACT, PATTERN, CLASS_ONLY, NO_MATCH = "exact", "pattern", "class", "none"
 ONE_SIDE_NONE = "one side is None"
+SEED = 42  # what OpInfo's wrapper_set_seed seeds random ops with
 
 
 @dataclass
@@ -115,7 +116,8 @@ class Context:
             _dtype_name(d) for d in info.supported_backward_dtypes("cpu")}
         # Random ops are seeded alike on both sides (OpInfo's wrapper_set_seed): their values
         # are compared. Uninitialised memory (`empty`) and undefined results are not.
-        unspecified = bool(entry.values_unspecified) and not resolution.seeded
+        reason = entry.values_unspecified
+        unspecified = bool(reason) and (reason == UNINITIALISED or not resolution.seeded)
         return cls(torch, engine, resolution, info, dtype, seed, backward,
                    backward and bool(info.supports_gradgrad), unspecified)
 
@@ -129,14 +131,18 @@ class Run:
     tensors: list = field(default_factory=list)  # the sample's leaves, by index
 
 
-def call(fn, sample: literals.Sample, module, inplace: bool = False) -> Run:
+def call(fn, sample: literals.Sample, module, inplace: bool = False, seed: bool = False) -> Run:
     """Build the sample on `module` and call `fn` on it (an in-place form on a clone of the
-    input, as PyTorch's variant tests do, so the leaf itself stays untouched)."""
+    input, as PyTorch's variant tests do, so the leaf itself stays untouched). With `seed`,
+    the backend's generator is seeded first as OpInfo's wrapper_set_seed does, so that every
+    form of a random op draws the same numbers on both backends."""
     run = Run()
     try:
         inp, args, kwargs, run.tensors = literals.build(sample, module)
         if inplace and isinstance(inp, module.Tensor):
             inp = inp.clone()
+        if seed:
+            module.manual_seed(SEED)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             run.out = fn(inp, *args, **kwargs)
@@ -147,6 +153,10 @@ def call(fn, sample: literals.Sample, module, inplace: bool = False) -> Run:
     return run
 
 
+def _call(ctx: Context, fn, sample: literals.Sample, module, inplace: bool = False) -> Run:
+    return call(fn, sample, module, inplace, seed=ctx.resolution.seeded)
+
+
 def check_sample(ctx: Context, sample: literals.Sample) -> SampleResult:
     """Every check of one sample."""
     result = SampleResult(sample.label)
@@ -154,8 +164,8 @@ def check_sample(ctx: Context, sample: literals.Sample) -> SampleResult:
     if sample.error_type is not None:
         _check_error_sample(ctx, sample, primary, result)
         return result
-    t_run = call(primary.torch_fn, sample, ctx.torch)
-    e_run = call(primary.engine_fn, sample, ctx.engine)
+    t_run = _call(ctx, primary.torch_fn, sample, ctx.torch)
+    e_run = _call(ctx, primary.engine_fn, sample, ctx.engine)
     random = ctx.values_unspecified
     result.grad_fns.update(g for _, v in _flatten(t_run.out) if _is_tensor(v)
                            for g in [_grad_fn(v)] if g and not g.startswith("raises "))
@@ -246,7 +256,14 @@ def _kind_of(value) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
+def _layout(t) -> str:
+    return str(getattr(t, "layout", "torch.strided"))
+
+
 def _compare_tensor(t, e, at: str, dtype: str, random: bool, add) -> None:
+    if _layout(t) != _layout(e):
+        add("values", at, _layout(t), _layout(e), "layout differs")
+        return
     t_dtype, e_dtype = _dtype_name(t.dtype), _dtype_name(e.dtype)
     if t_dtype != e_dtype:
         add("dtype", at, t_dtype, e_dtype, "dtype differs")
@@ -313,10 +330,18 @@ def _grad_fn(t) -> str | None:
 
 
 def _numpy(t) -> np.ndarray:
+    t = t.detach()
+    if _layout(t) != "torch.strided":  # a sparse result: its values, densely
+        t = t.to_dense()
+    name = _dtype_name(t.dtype)
+    if name == "bfloat16":  # numpy has neither: the values are exact in the wider dtype
+        t = t.float()
+    elif name == "complex32":
+        t = t.cfloat()
     try:
-        return np.array(t.detach().numpy(), copy=True)
+        return np.array(t.numpy(), copy=True)
     except RuntimeError:  # PyTorch's ZeroTensor (a grad known to be zero) needs force=True
-        return np.array(t.detach().numpy(force=True), copy=True)
+        return np.array(t.numpy(force=True), copy=True)
 
 
 def _show(t) -> str:
@@ -367,13 +392,13 @@ def _exception(exc: BaseException) -> str:
 
 
 def _check_error_sample(ctx: Context, sample, primary: Form, result: SampleResult) -> None:
-    t_run = call(primary.torch_fn, sample, ctx.torch)
+    t_run = _call(ctx, primary.torch_fn, sample, ctx.torch)
     if not isinstance(t_run.error, sample.error_type):
         got = "nothing" if t_run.error is None else _exception(t_run.error)
         result.skipped = (f"PyTorch raised {got}, not the {sample.error_type.__name__} its "
                           "OpInfo expects")
         return
-    e_run = call(primary.engine_fn, sample, ctx.engine)
+    e_run = _call(ctx, primary.engine_fn, sample, ctx.engine)
     result.message_level = _compare_errors(
         t_run.error, e_run.error, primary, result, "error_type", "error_message",
         "error_type", sample.error_regex)
@@ -413,9 +438,21 @@ def _flatten(value, at: str = "out") -> list[tuple[str, object]]:
 
 
 def cotangent(seed: int, shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    """A random cotangent (standard normal, not ones: ones hide transposed or summed grads)."""
+    """A random cotangent (standard normal, not ones: ones hide transposed or summed grads),
+    rounded to `dtype` (held in float32 for bfloat16, which numpy lacks)."""
     rng = np.random.default_rng(seed)
-    return rng.standard_normal(shape).astype(np.dtype(dtype))
+    values = rng.standard_normal(shape)
+    if dtype == "bfloat16":
+        import torch
+
+        return torch.tensor(values).to(torch.bfloat16).float().numpy()
+    return values.astype(np.dtype(dtype))
+
+
+def as_tensors(module, arrays: list[np.ndarray], like, requires_grad: bool = False) -> list:
+    """Cotangents on `module`, each in the dtype of the PyTorch tensor it goes with."""
+    return [module.tensor(a, dtype=getattr(module, _dtype_name(t.dtype)),
+                          requires_grad=requires_grad) for a, t in zip(arrays, like, strict=True)]
 
 
 def cotangents(ctx: Context, sample, form: Form, paths: list[str], tensors) -> list[np.ndarray]:
@@ -447,9 +484,9 @@ def _vjp(ctx, sample, form: Form, t_run: Run, e_run: Run, result: SampleResult, 
         return
     arrays = cotangents(ctx, sample, form, paths, t_outs)
     t_prod = _product(ctx.torch, t_outs, [t_run.tensors[i] for i in wanted],
-                      [ctx.torch.tensor(a) for a in arrays])
+                      as_tensors(ctx.torch, arrays, t_outs))
     e_prod = _product(ctx.engine, e_outs, [e_run.tensors[i] for i in wanted],
-                      [ctx.engine.tensor(a) for a in arrays])
+                      as_tensors(ctx.engine, arrays, t_outs))
     result.ran(check)
     if none_check:
         result.ran(none_check)
@@ -510,8 +547,8 @@ def _engine_process(ctx: Context, sample):
 
 def _gradgrad(ctx: Context, sample, form: Form, result: SampleResult, random: bool) -> None:
     """Second order: d/d(inputs, cotangents) of <grads, w> through create_graph=True."""
-    t_run = call(form.torch_fn, sample, ctx.torch)
-    e_run = call(form.engine_fn, sample, ctx.engine)
+    t_run = _call(ctx, form.torch_fn, sample, ctx.torch)
+    e_run = _call(ctx, form.engine_fn, sample, ctx.engine)
     if t_run.error is not None or e_run.error is not None:
         return  # the forward check reported it
     paths, t_outs, e_outs = differentiable_outputs(t_run.out, e_run.out, sample.process,
@@ -522,7 +559,7 @@ def _gradgrad(ctx: Context, sample, form: Form, result: SampleResult, random: bo
     arrays = cotangents(ctx, sample, form, paths, t_outs)
     sides = []
     for module, run, outs in ((ctx.torch, t_run, t_outs), (ctx.engine, e_run, e_outs)):
-        cots = [module.tensor(a, requires_grad=True) for a in arrays]
+        cots = as_tensors(module, arrays, t_outs, requires_grad=True)
         inputs = [run.tensors[i] for i in wanted]
         sides.append((module, inputs, cots, _product(module, outs, inputs, cots, True)))
     (_, t_in, t_cots, t_first), (_, e_in, e_cots, e_first) = sides
@@ -546,10 +583,10 @@ def _gradgrad(ctx: Context, sample, form: Form, result: SampleResult, random: bo
     second = cotangents(ctx, sample, form, [f"gg{i}" for i in chosen],
                         [t_first.grads[i] for i in chosen])
     t_prod = _product(ctx.torch, [t_first.grads[i] for i in chosen], t_in + t_cots,
-                      [ctx.torch.tensor(a) for a in second])
+                      as_tensors(ctx.torch, second, [t_first.grads[i] for i in chosen]))
     e_grads = [e_first.grads[i] if i < len(e_first.grads) else None for i in chosen]
     e_prod = _product(ctx.engine, e_grads, e_in + e_cots,
-                      [ctx.engine.tensor(a) for a in second])
+                      as_tensors(ctx.engine, second, [t_first.grads[i] for i in chosen]))
     names = [f"t{i}" for i in wanted] + [f"cotangent {p}" for p in paths]
     _compare_products(ctx, form, t_prod, e_prod, wanted, "gradgrad", result, "gradgrad",
                       "gradgrad", random, names)
@@ -565,8 +602,8 @@ def _variant(ctx: Context, sample, form: Form, result: SampleResult, random: boo
         result.add(Finding(check, form.spelling, "form", "offered", "not offered",
                            f"the engine lacks {', '.join(form.missing)}", "form not offered"))
         return
-    t_run = call(form.torch_fn, sample, ctx.torch, form.inplace)
-    e_run = call(form.engine_fn, sample, ctx.engine, form.inplace)
+    t_run = _call(ctx, form.torch_fn, sample, ctx.torch, form.inplace)
+    e_run = _call(ctx, form.engine_fn, sample, ctx.engine, form.inplace)
     if _forward(ctx, sample, form, t_run, e_run, result, random, check):
         if not form.inplace or ctx.info.supports_inplace_autograd:
             _vjp(ctx, sample, form, t_run, e_run, result, random, check, None)
@@ -608,7 +645,7 @@ def _arbitrate_forward(ctx, sample, form: Form, t_run: Run, e_run: Run,
                        result: SampleResult) -> None:
     if ctx.dtype not in FLOATING or ctx.dtype == "float64":
         return
-    reference = call(form.torch_fn, _float64(sample, ctx.dtype), ctx.torch)
+    reference = _call(ctx, form.torch_fn, _float64(sample, ctx.dtype), ctx.torch)
     if reference.error is not None:
         return
     found = dict(_flatten(reference.out))
@@ -629,18 +666,18 @@ def _arbitrate_vjp(ctx, sample, form: Form, arrays, e_prod: Product, wanted,
     if ctx.dtype not in FLOATING or ctx.dtype == "float64" or e_prod.grads is None:
         return
     sample64 = _float64(sample, ctx.dtype)
-    run = call(form.torch_fn, sample64, ctx.torch)
+    run = _call(ctx, form.torch_fn, sample64, ctx.torch)
     if run.error is not None:
         return
     paths, outs, _ = differentiable_outputs(run.out, run.out, sample64.process, None)
     if len(paths) != len(arrays):
         return
-    t_run = call(form.torch_fn, sample, ctx.torch)
+    t_run = _call(ctx, form.torch_fn, sample, ctx.torch)
     t_paths, t_outs, _ = differentiable_outputs(t_run.out, t_run.out, sample.process, None)
     reference = _product(ctx.torch, outs, [run.tensors[i] for i in wanted],
                          [ctx.torch.tensor(a.astype(np.float64)) for a in arrays])
     mine = _product(ctx.torch, t_outs, [t_run.tensors[i] for i in wanted],
-                    [ctx.torch.tensor(a) for a in arrays])
+                    as_tensors(ctx.torch, arrays, t_outs))
     if reference.error is not None or mine.error is not None:
         return
     for i, f in enumerate(result.findings):

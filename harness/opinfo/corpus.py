@@ -27,6 +27,8 @@ FLOATING = ("float16", "float32", "float64")
 SAMPLE, REFERENCE, ERROR = "sample", "reference", "error"
 #: The pseudo-dtype of an entry's error-inputs item: error inputs do not depend on a dtype.
 ERRORS = "errors"
+#: Why `empty*` values are no contract, whatever generator state they are made in.
+UNINITIALISED = "uninitialised memory"
 
 
 @cache
@@ -75,9 +77,12 @@ class Entry:
 
     @property
     def values_unspecified(self) -> str:
-        """Why PyTorch's values of this op are no contract ("" if they are): its own tests
-        skip comparing them across devices because they are "non-deterministic" (`empty`,
-        random ops) or "undefined" (shifts past the width, overflowing downcasts)."""
+        """Why PyTorch's values of this op are no contract ("" if they are): `empty*` returns
+        uninitialised memory, and PyTorch's own tests skip comparing others across devices
+        because they are "non-deterministic" (random ops) or "undefined" (shifts past the
+        width, overflowing downcasts)."""
+        if re.search(r"(^|_)empty", self.name):
+            return UNINITIALISED
         for decorator in self.info.decorators or ():
             if getattr(decorator, "test_name", None) != "test_compare_cpu":
                 continue

@@ -11,6 +11,7 @@ from PyTorch's OpInfo database is copied in as source.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -49,7 +50,9 @@ def program(ctx: checks.Context, sample: literals.Sample, form: Form,
     call_lines, complete = _call(form, sample)
     out.complete = complete
     lines += call_lines
-    run = checks.call(form.torch_fn, sample, ctx.torch, form.inplace)
+    run = checks.call(form.torch_fn, sample, ctx.torch, form.inplace, ctx.resolution.seeded)
+    if ctx.resolution.seeded:  # random ops: both backends draw from the same seed
+        lines.insert(len(lines) - len(call_lines), f"torch.manual_seed({checks.SEED})")
     if run.error is not None:
         out.raises.append({"line": _line_of_last(lines), "type": type(run.error).__name__,
                            "match": re.escape(str(run.error).splitlines()[0])[:200]})
@@ -82,6 +85,9 @@ def _call(form: Form, sample: literals.Sample) -> tuple[list[str], bool]:
     spelling, kind = form.spelling, form.kind
     rest = literals.arguments(sample, with_input=False)
     first = literals.expression(sample.input)
+    if isinstance(form.torch_fn, functools.partial):  # torch.f(..., inplace=True)
+        base, _, extra = spelling.partition("(..., ")
+        return [f"out = {base}({literals.arguments(sample)}, {extra}"], True
     if spelling.startswith("lambda"):
         source = literals.function_source(form.torch_fn)
         if source is None:
@@ -135,30 +141,31 @@ def _backward(ctx, sample, form: Form, run: checks.Run, result: str, backward: s
     outputs = "[" + ", ".join(result + p[3:] for p in paths) + "]"
     inputs = "[" + ", ".join(f"t{i}" for i in wanted) + "]"
     if backward == "vjp":
-        cots = ", ".join(_array(a) for a in arrays)
+        cots = ", ".join(_array(a, t) for a, t in zip(arrays, outs, strict=True))
         lines.append(f"grads = torch.autograd.grad({outputs}, {inputs}, [{cots}], "
                      "allow_unused=True)")
         return
-    cots = ", ".join(_array(a, requires_grad=True) for a in arrays)
+    cots = ", ".join(_array(a, t, requires_grad=True) for a, t in zip(arrays, outs, strict=True))
     lines.append(f"cotangents = [{cots}]")
     lines.append(f"grads = torch.autograd.grad({outputs}, {inputs}, cotangents, "
                  "create_graph=True, allow_unused=True)")
     first = checks._product(ctx.torch, outs, [run.tensors[i] for i in wanted],
-                            [ctx.torch.tensor(a, requires_grad=True) for a in arrays], True)
+                            checks.as_tensors(ctx.torch, arrays, outs, True), True)
     if first.error is not None:
         return
     chosen = [i for i, g in enumerate(first.grads) if g is not None and g.requires_grad]
     if not chosen:
         return
-    second = checks.cotangents(ctx, sample, form, [f"gg{i}" for i in chosen],
-                               [first.grads[i] for i in chosen])
+    seconds = [first.grads[i] for i in chosen]
+    second = checks.cotangents(ctx, sample, form, [f"gg{i}" for i in chosen], seconds)
     lines.append(f"grads2 = torch.autograd.grad([{', '.join(f'grads[{i}]' for i in chosen)}], "
-                 f"[*{inputs}, *cotangents], [{', '.join(_array(a) for a in second)}], "
+                 f"[*{inputs}, *cotangents], [{', '.join(map(_array, second, seconds))}], "
                  "allow_unused=True)")
 
 
-def _array(values, requires_grad: bool = False) -> str:
-    dtype = str(values.dtype)
+def _array(values, like, requires_grad: bool = False) -> str:
+    """A cotangent as a literal, in the dtype of the tensor it goes with."""
+    dtype = str(like.dtype).removeprefix("torch.")
     grad = ", requires_grad=True" if requires_grad else ""
     return f"torch.tensor({literals.literal(values)}, dtype=torch.{dtype}{grad})"
 

@@ -18,6 +18,7 @@ AttributeError in the middle of a run. OpInfo wraps ops that may draw random num
 from __future__ import annotations
 
 import dis
+import functools
 import operator
 import types
 from collections.abc import Callable
@@ -121,6 +122,11 @@ def _method(fn, name: str) -> str | None:
 def translate(fn: Callable, engine, spelling: str | None = None
               ) -> tuple[str, Callable, Callable | None, tuple[str, ...]]:
     """(spelling, torch's callable, the engine's or None, what the engine lacks)."""
+    if isinstance(fn, functools.partial):  # `partial(F.hardsigmoid, inplace=True)`
+        inner, torch_fn, found, missing = translate(fn.func, engine)
+        bound = None if found is None else functools.partial(found, *fn.args, **fn.keywords)
+        extra = ", ".join([*map(repr, fn.args), *(f"{k}={v!r}" for k, v in fn.keywords.items())])
+        return f"{inner}(..., {extra})", fn, bound, missing
     path = spelling or torch_names().get(id(fn))
     if path is not None:
         found = lookup(engine, path)

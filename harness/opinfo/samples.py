@@ -138,8 +138,8 @@ def describe(drawn: Drawn) -> Sample:
 def _tensor_value(t) -> TensorValue:
     import torch
 
-    if t.layout != torch.strided:
-        raise NotLiteral(f"a {t.layout} tensor cannot be written as a literal")
+    if t.layout != torch.strided or t.device.type != "cpu":
+        raise NotLiteral(f"a {t.layout} tensor on {t.device} cannot be written as a literal")
     if t.is_complex() or t.dtype == torch.bfloat16 or not t.is_leaf:
         reason = "a non-leaf tensor" if not t.is_leaf else f"a {t.dtype} tensor"
         raise NotLiteral(f"{reason} cannot be written as a literal")
