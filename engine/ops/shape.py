@@ -367,6 +367,22 @@ def expand(input, *sizes):
     """A read-only broadcast view, as torch's expand (no copy); a size of -1 keeps the dim."""
     data = input._data
     sizes = _sizes(sizes, "expand")
+    try:  # the usual case: numpy broadcasts to these sizes (no -1, nothing torch rejects)
+        out = broadcast_view(data, sizes)
+    except ValueError:
+        out = None
+    if out is None:
+        out = broadcast_view(data, _expanded_sizes(input, sizes))
+    if input._requires_grad and _grad_mode.enabled:
+        node = ExpandBackward0()
+        node.self_sizes = data.shape
+        return attach(node, out, (input,))
+    return _view_result(out, input)
+
+
+def _expanded_sizes(input, sizes):
+    """The sizes with each -1 replaced by the dim it keeps; torch's errors for the rest."""
+    data = input._data
     if len(sizes) < data.ndim:
         raise RuntimeError(
             f"expand({legacy_type_name(input.dtype)}{{{list(data.shape)}}}, "
@@ -391,12 +407,7 @@ def expand(input, *sizes):
                 f"The expanded size of the tensor ({sizes[i]}) isn't allowed in a leading, "
                 "non-existing dimension 0"
             )
-    out = broadcast_view(data, tuple(target))
-    if input._requires_grad and _grad_mode.enabled:
-        node = ExpandBackward0()
-        node.self_sizes = data.shape
-        return attach(node, out, (input,))
-    return _view_result(out, input)
+    return tuple(target)
 
 
 def expand_as(input, other):

@@ -50,22 +50,26 @@ class Op:
     operators: Mapping[str, Callable] = field(default_factory=dict)  # Tensor.__add__ ...
     aliases: tuple[str, ...] = ()  # other names of the function and the method
 
-    def functions(self) -> dict[str, Callable]:
-        """The engine.<name> callables this entry defines."""
-        if self.function is None:
-            return {}
+    def __post_init__(self):
         names = (self.name, *self.aliases)
-        return {name: renamed(self.function, name) for name in names}
+        functions = {} if self.function is None else {
+            name: renamed(self.function, name) for name in names}
+        methods = {} if self.method is None else {
+            name: renamed(self.method, name) for name in names}
+        if self.inplace is not None:
+            methods[self.name + "_"] = self.inplace
+        methods.update(self.operators)
+        object.__setattr__(self, "_functions", functions)
+        object.__setattr__(self, "_methods", methods)
+
+    def functions(self) -> dict[str, Callable]:
+        """The engine.<name> callables this entry defines (its aliases' too)."""
+        return dict(self._functions)
 
     def methods(self) -> dict[str, Callable | property]:
-        """The Tensor attributes this entry defines."""
-        out = {}
-        if self.method is not None:
-            out.update({name: renamed(self.method, name) for name in (self.name, *self.aliases)})
-        if self.inplace is not None:
-            out[self.name + "_"] = self.inplace
-        out.update(self.operators)
-        return out
+        """The Tensor attributes this entry defines: methods (its aliases' too), the in-place
+        form, operators."""
+        return dict(self._methods)
 
 
 def bind(tensor_class, namespace: dict) -> list[str]:

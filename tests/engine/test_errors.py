@@ -138,6 +138,14 @@ ERRORS = {
     "Size of floats": lambda t: t.Size([2.5]),
     "Size plus list": lambda t: t.Size([2]) + [1],
     "big-endian array": lambda t: t.tensor(np.ones(2, ">f4")),
+    # op families
+    "index out of bounds": lambda t: t.ones(3, 4)[0, 4],
+    "view of non-contiguous": lambda t: t.ones(3, 4).t().view(12),
+    "mm shapes": lambda t: t.ones(3, 4) @ t.ones(5, 2),
+    "cat dims": lambda t: t.cat([t.ones(2, 3), t.ones(3)]),
+    "nll target": lambda t: t.nn.functional.nll_loss(t.zeros(3, 4), t.tensor([0, 1, 5])),
+    "expand": lambda t: t.ones(3).expand(2, 4),
+    "var of int": lambda t: t.tensor([1, 2]).var(),
 }
 
 

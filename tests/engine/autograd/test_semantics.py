@@ -28,7 +28,7 @@ def run(lib, code: str) -> str:
         except Exception as e:  # noqa: BLE001 - the exception is the observation
             print("EXC", type(e).__name__, str(e))
     for w in caught:
-        if "create_graph=True" not in str(w.message):  # once per process: see test_engine_autograd
+        if "create_graph=True" not in str(w.message):  # once per process: see test_engine.py
             print("WARN", w.category.__name__, strip_torch_tail(str(w.message)))
     return re.sub(r"0x[0-9a-f]+", "0x", out.getvalue())
 
