@@ -523,11 +523,7 @@ def tanh_backward(grad, output):
         np.multiply(g, out, out=out)
     else:
         out = as_ndarray(g * (1 - r * r))
-    if needs_grad(grad, output):
-        node = TanhBackwardBackward0()
-        node.grad_output, node.output = grad, output
-        return attach(node, out, (grad, output))
-    return make(out)
+    return _from_output(TanhBackwardBackward0, out, grad, output)
 
 
 SigmoidBackwardBackward0 = backward_node(
@@ -551,8 +547,14 @@ def sigmoid_backward(grad, output):
         np.multiply(out, r, out=out)
     else:
         out = as_ndarray(g * (1 - r) * r)
+    return _from_output(SigmoidBackwardBackward0, out, grad, output)
+
+
+def _from_output(node_cls, out, grad, output):
+    """A grad computed from an op's output, as torch's tanh_backward & co: under
+    create_graph, hung from their own node."""
     if needs_grad(grad, output):
-        node = SigmoidBackwardBackward0()
+        node = node_cls()
         node.grad_output, node.output = grad, output
         return attach(node, out, (grad, output))
     return make(out)

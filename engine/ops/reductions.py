@@ -590,21 +590,22 @@ def _extreme(name, np_reduce, np_arg, whole_node, dim_node, binary):
     return op
 
 
-def _nan_argmax(data, axis, keepdims):
-    """argmax that returns the first NaN, as torch's max(dim) does."""
-    nan = np.isnan(data) if data.dtype.kind == "f" else None
-    if nan is not None and nan.any():
-        return np.where(nan.any(axis=axis, keepdims=keepdims), np.argmax(nan, axis=axis,
-                        keepdims=keepdims), np.argmax(data, axis=axis, keepdims=keepdims))
-    return np.argmax(data, axis=axis, keepdims=keepdims)
+def _nan_first(np_arg):
+    """``np_arg`` (argmax or argmin) returning the first NaN, as torch's max(dim) does."""
+
+    def arg(data, axis, keepdims):
+        nan = np.isnan(data) if data.dtype.kind == "f" else None
+        if nan is not None and nan.any():
+            return np.where(nan.any(axis=axis, keepdims=keepdims),
+                            np.argmax(nan, axis=axis, keepdims=keepdims),
+                            np_arg(data, axis=axis, keepdims=keepdims))
+        return np_arg(data, axis=axis, keepdims=keepdims)
+
+    return arg
 
 
-def _nan_argmin(data, axis, keepdims):
-    nan = np.isnan(data) if data.dtype.kind == "f" else None
-    if nan is not None and nan.any():
-        return np.where(nan.any(axis=axis, keepdims=keepdims), np.argmax(nan, axis=axis,
-                        keepdims=keepdims), np.argmin(data, axis=axis, keepdims=keepdims))
-    return np.argmin(data, axis=axis, keepdims=keepdims)
+_nan_argmax = _nan_first(np.argmax)
+_nan_argmin = _nan_first(np.argmin)
 
 
 max = _extreme("max", np.max, _nan_argmax, MaxBackward1, MaxBackward0, maximum)  # noqa: A001

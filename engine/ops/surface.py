@@ -121,17 +121,12 @@ def checked_unary(op, name):
     return function
 
 
-@_form
-def checked_binary(op, name):
-    """``torch.add(input, other)`` and ``x.add(other)``: a scalar ``input`` with a tensor
-    ``other`` is taken (it is no edge), anything else torch's TypeError."""
-
-    @functools.wraps(op)
+def _binary_function(op, name, scalar_input: bool):
     def function(input, other, *args, **kwargs):
         if not isinstance(input, Tensor):
-            scalar = coerce(input)
-            if isinstance(other, Tensor) and scalar is not NotImplemented:
-                return op(scalar, other, *args, **kwargs)
+            scalar = coerce(input) if scalar_input else NotImplemented
+            if scalar is not NotImplemented and isinstance(other, Tensor):
+                return op(scalar, other, *args, **kwargs)  # a scalar input is no edge
             raise argument_error(name, 1, "input", "Tensor", input)
         result = op(input, other, *args, **kwargs)
         if result is NotImplemented:
@@ -142,30 +137,17 @@ def checked_binary(op, name):
 
 
 @_form
-def method_binary(op, name):
-    """``x.maximum(other)``: torch's TypeError for an ``other`` the op does not take."""
-
-    def method(input, other, *args, **kwargs):
-        result = op(input, other, *args, **kwargs)
-        if result is NotImplemented:
-            raise argument_error(name, 2, "other", "Tensor", other)
-        return result
-
-    return method
+def checked_binary(op, name):
+    """``torch.add(input, other)`` and ``x.add(other)``: a scalar ``input`` with a tensor
+    ``other`` is taken, anything else not a tensor is torch's TypeError."""
+    return functools.wraps(op)(_binary_function(op, name, scalar_input=True))
 
 
 @_form
 def function_binary(op, name):
-    """``torch.maximum(input, other)``: torch's TypeError unless ``input`` is a tensor, then
-    as the method."""
-    method = method_binary(op, name)
-
-    def function(input, other, *args, **kwargs):
-        if not isinstance(input, Tensor):
-            raise argument_error(name, 1, "input", "Tensor", input)
-        return method(input, other, *args, **kwargs)
-
-    return function
+    """``torch.maximum(input, other)`` and ``x.maximum(other)``: torch's TypeError for a
+    non-tensor ``input`` and for an ``other`` the op does not take."""
+    return _binary_function(op, name, scalar_input=False)
 
 
 @_form
@@ -292,9 +274,10 @@ def unary(name, op, *, inplace=False, operators=None, aliases=(), function=True)
 
 
 def binary(name, op, *, inplace=False, operators=None):
-    """A binary op both forms of which raise torch's TypeError for operands it rejects."""
-    return Op(name, function_binary(op, name), method_binary(op, name),
-              inplace_method(name) if inplace else None, operators or {})
+    """A binary op whose function and method raise torch's TypeError for operands it
+    rejects."""
+    form = function_binary(op, name)
+    return Op(name, form, form, inplace_method(name) if inplace else None, operators or {})
 
 
 def arithmetic(name, op, *, inplace=False, operators=None):
@@ -323,7 +306,7 @@ OPS = (
         "__sub__": E.sub, "__rsub__": E.rsub, "__isub__": inplace_operator(E.sub)}),
     arithmetic("mul", E.mul, inplace=True, operators={
         "__mul__": E.mul, "__rmul__": E.mul, "__imul__": inplace_operator(E.mul)}),
-    Op("div", div_function, method_binary(E.divide, "div"), E.div_, {
+    Op("div", div_function, function_binary(E.divide, "div"), E.div_, {
         "__truediv__": E.div, "__rtruediv__": E.rdiv, "__itruediv__": inplace_operator(E.div)},
        aliases=("divide",)),
     binary("true_divide", E.div, inplace=True),

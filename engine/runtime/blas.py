@@ -18,7 +18,7 @@ _threads = 1
 
 
 def set_num_threads(n: int) -> None:
-    """``torch.set_num_threads``: the threads numpy's BLAS and ``_parallel``'s split unary
+    """``torch.set_num_threads``: the threads numpy's BLAS and ``parallel``'s split unary
     ops may use."""
     global _threads
     if not isinstance(n, int) or isinstance(n, bool):
