@@ -33,10 +33,10 @@ from .hooks import move_retain
 from .node import (
     SECOND_BACKWARD,
     Node,
-    _short_name,
     accumulator,
     attach,
     check_saved_versions,
+    short_name,
     sum_to,
 )
 
@@ -233,7 +233,7 @@ def no_grad_view_error(t: Tensor, indirect: bool) -> RuntimeError:
     if fn is None:
         prefix = "A view was created in"
     else:
-        prefix = f"Output 0 of {_short_name(fn)} is a view of a view which was created in"
+        prefix = f"Output 0 of {short_name(fn)} is a view of a view which was created in"
     what = "its base or another view of its base has been" if indirect else "is being"
     return RuntimeError(
         f"{prefix} no_grad mode and {what} modified inplace with grad mode enabled. Given "
@@ -253,7 +253,7 @@ def multi_output_view_error(t: Tensor, indirect: bool) -> RuntimeError:
         head = (f"A view was created in no_grad mode and {what} modified inplace with grad "
                 "mode enabled.")
     else:
-        head = (f"Output {t._multi_output} of {_short_name(fn)} is a view and {what} modified "
+        head = (f"Output {t._multi_output} of {short_name(fn)} is a view and {what} modified "
                 "inplace.")
     return RuntimeError(
         f"{head} This view is the output of a function that returns multiple views. Such "

@@ -123,7 +123,7 @@ def _modified_error(shape, np_dtype, fn, version, expected) -> RuntimeError:
     """torch's SavedVariable error; it names the grad_fn without "Backward"/"Backward0"."""
     which = ""
     if fn is not None:
-        which = f", which is output 0 of {_short_name(fn)},"
+        which = f", which is output 0 of {short_name(fn)},"
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: [{legacy_type_name(FROM_NUMPY[np_dtype])} "
@@ -134,7 +134,9 @@ def _modified_error(shape, np_dtype, fn, version, expected) -> RuntimeError:
     )
 
 
-def _short_name(fn) -> str:
+def short_name(fn) -> str:
+    """How torch's messages name a grad_fn: ``MulBackward0`` is ``Mul``, ``SumBackward1``
+    ``Sum1``."""
     name = fn.name()
     i = name.rfind("Backward")
     if i > 0 and name[i + 8:].isdigit():

@@ -266,11 +266,11 @@ def _element_size(self):
 
 
 # ----------------------------------------------------------------- entry builders
-def unary(name, op, *, inplace=False, operators=None, aliases=(), function=True):
+def unary(name, op, *, inplace=False, operators=None, aliases=()):
     """An op taking a tensor first: ``torch.X`` checks that argument, ``Tensor.X`` is the op
     itself; ``inplace``: ``Tensor.X_`` is the method's result written back."""
-    return Op(name, checked_unary(op, name) if function else None, op,
-              inplace_method(name) if inplace else None, operators or {}, aliases)
+    return Op(name, checked_unary(op, name), op, inplace_method(name) if inplace else None,
+              operators or {}, aliases)
 
 
 def binary(name, op, *, inplace=False, operators=None):
