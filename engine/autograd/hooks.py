@@ -21,19 +21,28 @@ _next_id = itertools.count()
 
 
 class RemovableHandle:
-    """What ``register_hook`` returns; ``remove()`` unregisters the hook (twice is fine)."""
+    """What every hook registration returns (tensor, Module and Optimizer hooks, as torch's
+    ``torch.utils.hooks.RemovableHandle``): ``remove()`` deletes the hook's id from the dict
+    that holds it and from the extra dicts that flag it (``with_kwargs`` ...); twice is fine."""
 
-    __slots__ = ("hooks_dict_ref", "id", "__weakref__")
+    __slots__ = ("hooks_dict_ref", "extra_dict_ref", "id", "__weakref__")
     __module__ = "torch.utils.hooks"
 
-    def __init__(self, hooks_dict):
+    def __init__(self, hooks_dict, *, extra_dict=None):
         self.hooks_dict_ref = weakref.ref(hooks_dict)
         self.id = next(_next_id)
+        if isinstance(extra_dict, dict):
+            self.extra_dict_ref = (weakref.ref(extra_dict),)
+        elif isinstance(extra_dict, list):
+            self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
+        else:
+            self.extra_dict_ref = ()
 
     def remove(self):
-        hooks = self.hooks_dict_ref()
-        if hooks is not None and self.id in hooks:
-            del hooks[self.id]
+        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
+            hooks = ref()
+            if hooks is not None and self.id in hooks:
+                del hooks[self.id]
 
     def __enter__(self):
         return self
