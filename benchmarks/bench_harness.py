@@ -1,16 +1,22 @@
 """Harness throughput: Hypothesis examples per second through the whole harness (draw inputs, run
 the program on PyTorch and on the engine, compare), on the tutorial specs and on the whole suite,
-with 1 and 2 pytest-xdist workers.
+with 1 and 2 pytest-xdist workers, and the ceiling: Hypothesis alone drawing the same inputs.
 
-Run: python benchmarks/bench_harness.py [--examples N]
+Run: python benchmarks/bench_harness.py [--examples N] [--suite tutorial|all|both]
+                                        [--root DIR ...] [--rounds R] [--ceiling]
 Per core = examples / (sum of the items' own durations): what one worker achieves. Wall = examples /
-session wall time, start-up (imports, collection) included.
+session wall time, start-up (imports, collection) included. `--root` measures another checkout
+(e.g. a `git worktree` of an older commit) with its own code; several roots are measured in
+alternation, round after round, so that a shared machine's load falls on all of them alike.
+`--ceiling` draws every item's inputs with its own strategy and a body that does nothing: the
+rate no harness can beat on this machine (the draw, Hypothesis's bookkeeping, nothing else).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -18,35 +24,99 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the parity plugin's module, by layout (newest first): a root is measured with its own
+PLUGINS = ("harness/run/plugin.py", "harness/plugin.py")
 
 
-def run(paths: list[str], workers: int, examples: int) -> tuple[int, float, float]:
+def plugin_module(root: Path) -> str:
+    path = next(p for p in PLUGINS if (root / p).exists())
+    return path.removesuffix(".py").replace("/", ".")
+
+
+def run(root: Path, paths: list[str], workers: int, examples: int) -> tuple[int, float, float]:
+    """(examples drawn, sum of item durations, wall) of one pytest session on `root`'s code."""
     with tempfile.TemporaryDirectory() as out:
+        # the installed entry point names one layout's plugin: load each root's own explicitly
         command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
+                   "-p", "xdist.plugin", "-p", "_hypothesis_pytestplugin",
+                   "-p", plugin_module(root),
                    "--parity-report", out, "--parity-max-examples", str(examples),
                    "--hypothesis-profile", "ci", "-n", str(workers) if workers > 1 else "0"]
+        env = {**os.environ, "PYTHONPATH": str(root), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         start = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False,
+                              env=env)
         wall = time.perf_counter() - start
-        data = json.loads((Path(out) / "results.json").read_text())
+        results = Path(out) / "results.json"
+        if not results.exists():
+            sys.exit(f"no results from {root}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        data = json.loads(results.read_text())
     drawn = sum(r["examples"] for r in data["results"])
     busy = sum(r["duration_s"] for r in data["results"])
     return drawn, busy, wall
+
+
+def ceiling(paths: list[str], examples: int) -> tuple[int, float]:
+    """(examples, seconds): every item's inputs drawn by Hypothesis with a body doing nothing."""
+    from hypothesis import HealthCheck, given, seed, settings
+
+    from harness.run import strategies
+    from harness.spec import SpecError, load_file
+
+    drawn, busy = 0, 0.0
+    options = {"deadline": None, "max_examples": examples, "derandomize": True,
+               "database": None, "suppress_health_check": list(HealthCheck)}
+    files = sorted(f for p in paths for f in (ROOT / p).rglob("*.yaml")
+                   if f.name != "expectations.yaml")
+    for file in files:
+        for entry in load_file(file, root=ROOT).entries:
+            if isinstance(entry, SpecError):
+                continue
+            for variant in entry.variants():
+                count = []
+                test = seed(0)(settings(**options)(
+                    given(strategies.inputs(entry, variant))(_counter(count))))
+                start = time.perf_counter()
+                test()
+                busy += time.perf_counter() - start
+                drawn += len(count)
+    return drawn, busy
+
+
+def _counter(count: list):
+    def body(inputs):
+        count.append(1)
+    return body
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200, help="max examples per spec")
     parser.add_argument("--suite", choices=["tutorial", "all", "both"], default="both")
+    parser.add_argument("--root", type=Path, action="append",
+                        help="checkout to measure (repeatable; default: this one)")
+    parser.add_argument("--rounds", type=int, default=1, help="alternations of the roots")
+    parser.add_argument("--workers", type=int, action="append", help="default: 1 and 2")
+    parser.add_argument("--ceiling", action="store_true", help="also Hypothesis alone")
     args = parser.parse_args()
     suites = {"tutorial": ["specs/tutorial"], "all": ["specs"]}
     if args.suite != "both":
         suites = {args.suite: suites[args.suite]}
-    print(f"{'suite':<10} {'workers':>7} {'examples':>9} {'per core/s':>11} {'wall/s':>8}")
-    for name, paths in suites.items():
-        for workers in (1, 2):
-            drawn, busy, wall = run(paths, workers, args.examples)
-            print(f"{name:<10} {workers:>7} {drawn:>9} {drawn / busy:>11.0f} {drawn / wall:>8.0f}")
+    roots = [r.resolve() for r in args.root or [ROOT]]
+    print(f"{'root':<16} {'suite':<10} {'workers':>7} {'examples':>9} {'per core/s':>11} "
+          f"{'wall/s':>8} {'wall s':>7}", flush=True)
+    for _ in range(args.rounds):
+        for name, paths in suites.items():
+            for workers in args.workers or (1, 2):
+                for root in roots:
+                    drawn, busy, wall = run(root, paths, workers, args.examples)
+                    print(f"{str(root)[-16:]:<16} {name:<10} {workers:>7} {drawn:>9} "
+                          f"{drawn / busy:>11.0f} {drawn / wall:>8.0f} {wall:>7.1f}", flush=True)
+    if args.ceiling:
+        for name, paths in suites.items():
+            drawn, busy = ceiling(paths, args.examples)
+            print(f"{'Hypothesis alone':<16} {name:<10} {1:>7} {drawn:>9} {drawn / busy:>11.0f}",
+                  flush=True)
 
 
 if __name__ == "__main__":
