@@ -23,6 +23,7 @@ from . import _dtype
 from . import autograd as autograd  # torch.autograd.grad, .backward, .graph
 from . import linalg as linalg  # torch.linalg
 from . import nn as nn  # torch.nn
+from . import special as special  # torch.special
 from ._device import device
 from ._dtype import (
     dtype,

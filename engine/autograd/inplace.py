@@ -267,7 +267,7 @@ def check_overlap(t: Tensor, *others):
     written-to tensor must not overlap itself, nor partly overlap an operand (fills, zero_
     and fill_, skip them).  Cheap tests first: in-place ops are common."""
     data = t._data
-    if 0 in data.strides and _internal_overlap(data):
+    if 0 in data.strides and data.size and _internal_overlap(data):  # empty: no overlap
         raise RuntimeError(OVERLAP_ERROR)
     for other in others:
         if isinstance(other, Tensor):

@@ -34,8 +34,10 @@ from . import elementwise as E
 from . import indexing as I
 from . import linalg as L
 from . import nn as N
+from . import pointwise as P
 from . import reductions as R
 from . import shape as S
+from . import special as SP
 from .operands import argument_error, coerce
 
 
@@ -318,7 +320,8 @@ OPS = (
     binary("remainder", E.remainder, inplace=True,
            operators={"__mod__": E.remainder, "__rmod__": E.rremainder}),
     unary("neg", E.neg, inplace=True, operators={"__neg__": E.neg}),
-    Op("positive", operators={"__pos__": _positive}),
+    Op("positive", checked_unary(P.positive, "positive"), P.positive,
+       operators={"__pos__": _positive}),
     unary("abs", E.abs, inplace=True, operators={"__abs__": E.abs}),
     unary("reciprocal", E.reciprocal, inplace=True),
     unary("square", E.square, inplace=True),
@@ -437,6 +440,52 @@ OPS = (
     # nn ops with a torch.X form
     unary("softmax", _softmax),
     unary("log_softmax", _log_softmax),
+    # --- pointwise and special functions (ops/pointwise.py, ops/special.py)
+    unary("acos", P.acos, inplace=True, aliases=("arccos",)),
+    method("arccos_", inplace_method("acos")),
+    unary("asin", P.asin, inplace=True, aliases=("arcsin",)),
+    method("arcsin_", inplace_method("asin")),
+    unary("atan", P.atan, inplace=True, aliases=("arctan",)),
+    method("arctan_", inplace_method("atan")),
+    Op("acosh", checked_unary(P.acosh, "acosh"), P.acosh, P.acosh_, aliases=("arccosh",)),
+    method("arccosh_", P.acosh_),
+    Op("asinh", checked_unary(P.asinh, "asinh"), P.asinh, P.asinh_, aliases=("arcsinh",)),
+    method("arcsinh_", P.asinh_),
+    Op("atanh", checked_unary(P.atanh, "atanh"), P.atanh, P.atanh_, aliases=("arctanh",)),
+    method("arctanh_", P.atanh_),
+    unary("cosh", E.cosh, inplace=True),
+    unary("sinh", E.sinh, inplace=True),
+    unary("atan2", P.atan2, inplace=True, aliases=("arctan2",)),
+    method("arctan2_", inplace_method("atan2")),
+    unary("hypot", P.hypot, inplace=True),
+    unary("logaddexp", P.logaddexp),
+    unary("logaddexp2", P.logaddexp2),
+    unary("exp2", P.exp2, inplace=True),
+    unary("log10", P.log10, inplace=True),
+    unary("frac", P.frac, inplace=True),
+    unary("deg2rad", P.deg2rad, inplace=True),
+    unary("rad2deg", P.rad2deg, inplace=True),
+    unary("nan_to_num", P.nan_to_num, inplace=True),
+    unary("sgn", P.sgn, inplace=True),
+    Op("fmod", P.fmod, P.fmod, inplace_method("fmod")),
+    Op("copysign", P.copysign, P.copysign, inplace_method("copysign")),
+    unary("nextafter", P.nextafter, inplace=True),
+    Op("ldexp", checked_unary(P.ldexp, "ldexp"), P.ldexp, P.ldexp_),
+    unary("frexp", P.frexp),
+    Op("float_power", P.float_power, P.float_power, P.float_power_),
+    unary("fmax", P.fmax),
+    unary("fmin", P.fmin),
+    unary("erf", SP.erf, inplace=True),
+    unary("erfc", SP.erfc, inplace=True),
+    unary("erfinv", SP.erfinv, inplace=True),
+    unary("lgamma", SP.lgamma, inplace=True),
+    unary("digamma", SP.digamma, inplace=True),
+    Op("polygamma", SP.polygamma, SP.polygamma_method, SP.polygamma_),
+    Op("mvlgamma", checked_unary(SP.mvlgamma, "mvlgamma"), SP.mvlgamma, SP.mvlgamma_),
+    unary("i0", SP.i0, inplace=True),
+    unary("sinc", SP.sinc, inplace=True),
+    unary("logit", SP.logit, inplace=True),
+    Op("xlogy", SP.xlogy, SP.xlogy, inplace_method("xlogy")),
     # conversions
     method("to", _to),
     method("type", _type),
