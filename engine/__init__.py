@@ -23,6 +23,7 @@ from . import _dtype
 from . import autograd as autograd  # torch.autograd.grad, .backward, .graph
 from . import linalg as linalg  # torch.linalg
 from . import nn as nn  # torch.nn
+from . import random as random  # torch.random (fork_rng ...)
 from . import special as special  # torch.special
 from ._device import device
 from ._dtype import (
@@ -43,7 +44,7 @@ from ._tensor import Tensor
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .ops import surface as _surface
 from .ops.creation import LEGACY_TYPES as _LEGACY_TYPES
-from .ops.creation import Generator, default_generator
+from .random import Generator, default_generator
 from .runtime.blas import get_num_threads, set_num_threads
 
 # torch.X for every op of the table (add, exp, cat, tensor, zeros ...); Tensor's methods,
@@ -93,7 +94,7 @@ __all__ = [
     "bool", "default_generator", "device", "double", "dtype", "enable_grad", "float",
     "float16", "float32", "float64", "get_default_dtype", "get_num_threads", "half", "int",
     "int8", "int16", "int32", "int64", "is_floating_point", "is_grad_enabled", "is_tensor",
-    "linalg", "long", "nn", "no_grad", "numel", "promote_types", "result_type",
+    "linalg", "long", "nn", "no_grad", "numel", "promote_types", "random", "result_type",
     "set_grad_enabled", "set_num_threads", "short", "uint8",
 ]
 __all__ += _FUNCTIONS

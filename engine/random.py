@@ -18,6 +18,9 @@ import os
 
 import numpy as np
 
+from ._device import device as _device
+from ._tensor import Tensor, make
+
 __all__ = ["set_rng_state", "get_rng_state", "manual_seed", "seed", "initial_seed", "fork_rng",
            "thread_safe_generator"]
 
@@ -98,9 +101,7 @@ class Generator:
 
     @property
     def device(self):
-        import engine  # lazy: engine imports this module
-
-        return engine.device("cpu")
+        return _device("cpu")
 
     def get_offset(self):
         raise RuntimeError("CPU Generator does not use offset")
@@ -147,19 +148,14 @@ class Generator:
                                    if record["float_normal_is_valid"] else None)
 
     def get_state(self):
-        import engine
-
-        return engine.tensor(np.frombuffer(self._state_bytes(), np.uint8).copy(),
-                             dtype=engine.uint8)
+        return make(np.frombuffer(self._state_bytes(), np.uint8).copy())
 
     def set_state(self, new_state) -> Generator:
-        import engine
-
-        if not isinstance(new_state, engine.Tensor):
+        if not isinstance(new_state, Tensor):
             raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
-        if new_state.dtype != engine.uint8:
+        if new_state._data.dtype != np.uint8:
             raise TypeError("RNG state must be a torch.ByteTensor")
-        self._set_state_bytes(np.ascontiguousarray(new_state.numpy()).tobytes())
+        self._set_state_bytes(np.ascontiguousarray(new_state._data).tobytes())
         return self
 
     def clone_state(self) -> Generator:

@@ -1,9 +1,9 @@
 """``torch.nn.init``: in-place initialisers with torch's fan and gain arithmetic.
 
 Every function works under ``no_grad`` on the tensor in place and returns it, as torch's do.
-The draws go through ``Tensor.uniform_``/``normal_`` (see ``_random`` for the fallbacks used
-until the engine's RNG has them); the bounds, standard deviations and their Python float
-arithmetic are torch's, so with the same random source the values are torch's bits.
+The draws go through ``Tensor.uniform_``/``normal_`` (torch's bits, from the engine's
+generator); the bounds, standard deviations and their Python float arithmetic are torch's,
+so the values are torch's bits.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import warnings
 
-import engine
+import numpy as np
 
-from . import _random
+import engine
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
@@ -51,12 +51,12 @@ def calculate_gain(nonlinearity, param=None):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     with engine.no_grad():
-        return _random.uniform_(tensor, a, b, generator)
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     with engine.no_grad():
-        return _random.normal_(tensor, mean, std, generator)
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def _norm_cdf(x):
@@ -78,12 +78,12 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         if p > 0.3:
             lo = engine.tensor(a, dtype=tensor.dtype).item()
             hi = engine.tensor(b, dtype=tensor.dtype).item()
-            result = _random.normal_(tensor, mean, std, generator)
+            result = tensor.normal_(mean, std, generator=generator)
             while True:
                 mask = (result < lo).logical_or(result > hi)
                 if not mask.any():
                     break
-                fresh = _random.normal_(engine.empty_like(result), mean, std, generator)
+                fresh = engine.empty_like(result).normal_(mean, std, generator=generator)
                 result = engine.where(mask, fresh, result)
             if tensor is not result:
                 tensor.copy_(result)
@@ -91,17 +91,17 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         mode = max(a, min(mean, b))
         log_peak = -0.5 * ((mode - mean) / std) ** 2
         accept_buf = engine.empty_like(tensor)
-        _random.uniform_(tensor, a, b, generator)
+        tensor.uniform_(a, b, generator=generator)
         candidates = tensor.clone()
         candidates = ((candidates - mean) / std).pow(2) * -0.5 - log_peak
-        pending = _random.uniform_(accept_buf, 0.0, 1.0, generator).log().gt(candidates)
+        pending = accept_buf.uniform_(0.0, 1.0, generator=generator).log().gt(candidates)
         if pending.any():
             result = tensor
             while True:
-                fresh = _random.uniform_(engine.empty_like(tensor), a, b, generator)
+                fresh = engine.empty_like(tensor).uniform_(a, b, generator=generator)
                 result = engine.where(pending, fresh, result)
                 candidates = ((fresh - mean) / std).pow(2) * -0.5 - log_peak
-                accept = _random.uniform_(accept_buf, 0.0, 1.0, generator).log().gt(candidates)
+                accept = accept_buf.uniform_(0.0, 1.0, generator=generator).log().gt(candidates)
                 pending = engine.where(pending, accept, pending)
                 if not pending.any():
                     break
@@ -203,6 +203,12 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     return normal_(tensor, 0, std, generator)
 
 
+def _qr(matrix):
+    """``torch.linalg.qr`` (reduced) as numpy's LAPACK Householder QR computes it."""
+    q, r = np.linalg.qr(matrix.detach().numpy())
+    return engine.from_numpy(q), engine.from_numpy(r)
+
+
 def orthogonal_(tensor, gain=1, generator=None):
     """A (semi-)orthogonal matrix from the QR of a normal draw, signs fixed by R's diagonal."""
     if tensor.ndimension() < 2:
@@ -211,11 +217,11 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    flattened = _random.normal_(engine.empty((rows, cols), dtype=tensor.dtype), 0, 1,
-                                generator)
+    flattened = engine.empty((rows, cols), dtype=tensor.dtype).normal_(0, 1,
+                                                                        generator=generator)
     if rows < cols:
         flattened = flattened.t()
-    q, r = _random.qr(flattened)
+    q, r = _qr(flattened)
     ph = engine.from_numpy(r.numpy().diagonal().copy()).sign()
     q = q * ph
     if rows < cols:
@@ -232,9 +238,9 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
     with engine.no_grad():
-        _random.normal_(tensor, 0, std, generator)
+        tensor.normal_(0, std, generator=generator)
         for col_idx in range(cols):
-            zero_indices = _random.randperm(rows)[:num_zeros]
+            zero_indices = engine.randperm(rows)[:num_zeros]
             tensor[zero_indices, col_idx] = 0
     return tensor
 

@@ -1,6 +1,6 @@
 """Tensor factories: tensor(), as_tensor, from_numpy, ones/zeros/full/empty/arange/linspace/
-eye, the *_like forms, random tensors (a numpy Generator for now), and the legacy
-``Tensor(...)``/``FloatTensor(...)`` constructors.
+eye, the *_like forms and the legacy ``Tensor(...)``/``FloatTensor(...)`` constructors (the
+random factories are ``ops.random``'s).
 
 Dtype inference follows torch, not numpy: Python floats become the default dtype
 (float32), ints int64, bools bool; numpy arrays and numpy scalars keep their dtype.
@@ -20,7 +20,6 @@ from .._dtype import (
     bool_,
     check_numpy_array,
     float32,
-    float64,
     get_default_dtype,
     int64,
     promote_types,
@@ -302,44 +301,8 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
                    requires_grad)
 
 
-def randint(*args, size=None, dtype=None, device=None, requires_grad=False, generator=None):
-    if size is None:
-        *bounds, size = args
-    else:
-        bounds = list(args)
-    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
-    if not isinstance(size, (tuple, list)):
-        raise TypeError(
-            f"randint(): argument 'size' (position {len(bounds) + 1}) must be tuple of ints, "
-            f"not {type(size).__name__}"
-        )
-    if low >= high:
-        raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    shape = _size("randint", (tuple(size),), None)
-    dtype = dtype or int64
-    rng = (generator or default_generator).numpy
-    return _finish(rng.integers(low, high, shape).astype(dtype.np), requires_grad)
-
-
 def _like_dtype(input, dtype):
     return FROM_NUMPY[input._data.dtype] if dtype is None else dtype
-
-
-def rand_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
-    return rand(input._data.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
-
-
-def randn_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
-    return randn(input._data.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
-
-
-def randint_like(input, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
-                 **kwargs):
-    if high is None:
-        low, high = 0, low
-    return randint(low, high, input._data.shape, dtype=_like_dtype(input, dtype),
-                   requires_grad=requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
@@ -368,61 +331,6 @@ def as_tensor(data, dtype=None, device=None):
             return make(data)
         return make(data.astype(dtype.np))
     return tensor(data, dtype=dtype)
-
-
-# ----------------------------------------------------------------- random
-class Generator:
-    """The engine's random source: a numpy Generator, reseeded by ``manual_seed``.
-    Values differ from torch's; only shapes, dtypes and the seeding contract match."""
-
-    __module__ = "torch._C"  # prints as torch's <torch._C.Generator object at 0x...>
-    default_seed = 67280421310721  # torch's default initial seed
-
-    def __init__(self):
-        self.manual_seed(self.default_seed)
-
-    def manual_seed(self, seed: int):
-        self._seed = int(seed)
-        self.numpy = np.random.default_rng(self._seed)
-        return self
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-
-default_generator = Generator()
-
-
-def manual_seed(seed):
-    return default_generator.manual_seed(seed)
-
-
-def initial_seed() -> int:
-    return default_generator.initial_seed()
-
-
-def randn(*size, dtype=None, device=None, requires_grad=False, generator=None, **kwargs):
-    shape = _size("randn", size, kwargs.get("size"))
-    dtype = dtype or get_default_dtype()
-    if not dtype.is_floating_point:
-        raise NotImplementedError(
-            f"\"normal_kernel_cpu\" not implemented for '{dtype.scalar_name}'"
-        )
-    rng = (generator or default_generator).numpy
-    values = rng.standard_normal(shape, dtype=np.float64 if dtype is float64 else np.float32)
-    return _finish(values.astype(dtype.np, copy=False), requires_grad)
-
-
-def rand(*size, dtype=None, device=None, requires_grad=False, generator=None, **kwargs):
-    shape = _size("rand", size, kwargs.get("size"))
-    dtype = dtype or get_default_dtype()
-    if not dtype.is_floating_point:
-        raise NotImplementedError(
-            f"\"check_uniform_bounds\" not implemented for '{dtype.scalar_name}'"
-        )
-    rng = (generator or default_generator).numpy
-    values = rng.random(shape, dtype=np.float64 if dtype is float64 else np.float32)
-    return _finish(values.astype(dtype.np, copy=False), requires_grad)
 
 
 # ----------------------------------------------------------------- legacy constructors

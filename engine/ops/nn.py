@@ -1,4 +1,4 @@
-"""torch.nn.functional's activations, losses, linear and dropout, with their nodes
+"""torch.nn.functional's activations, losses and linear, with their nodes
 (re-exported by ``engine.nn.functional``).
 
 Each op records the node torch records: the fused ones (LeakyReluBackward0, GeluBackward0,
@@ -27,7 +27,6 @@ from . import elementwise as E
 from . import linalg as L
 from . import reductions as R
 from . import shape as S
-from .creation import default_generator
 from .formulas import (
     add_scalar,
     backward_op,
@@ -328,18 +327,6 @@ def linear(input, weight, bias=None):
     if bias is not None:
         output = E.add(output, bias)
     return output
-
-
-def dropout(input, p=0.5, training=True, inplace=False):
-    if p < 0.0 or p > 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return E.mul(input, make(np.zeros_like(input._data)))
-    keep = default_generator.numpy.random(input._data.shape) >= p
-    mask = make((keep / (1.0 - p)).astype(input._data.dtype))
-    return E.mul(input, mask)
 
 
 # ================================================================= losses

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .. import _dtype
+from .. import random as _random
 from .._dtype import legacy_type_name
 from .._tensor import Tensor
 from ..autograd import engine as _engine
@@ -35,6 +36,7 @@ from . import indexing as I
 from . import linalg as L
 from . import nn as N
 from . import pointwise as P
+from . import random as RND
 from . import reductions as R
 from . import shape as S
 from . import special as SP
@@ -518,12 +520,28 @@ OPS = (
     function("arange", C.arange),
     function("linspace", C.linspace),
     function("eye", C.eye),
-    function("rand", C.rand),
-    function("randn", C.randn),
-    function("randint", C.randint),
-    function("rand_like", C.rand_like),
-    function("randn_like", C.randn_like),
-    function("randint_like", C.randint_like),
-    function("manual_seed", C.manual_seed),
-    function("initial_seed", C.initial_seed),
+    # --- random (ops/random.py; the generator functions are engine.random's)
+    function("rand", RND.rand),
+    function("randn", RND.randn),
+    function("randint", RND.randint),
+    function("randperm", RND.randperm),
+    function("rand_like", RND.rand_like),
+    function("randn_like", RND.randn_like),
+    function("randint_like", RND.randint_like),
+    function("normal", RND.normal),
+    Op("bernoulli", RND.bernoulli, RND.bernoulli, RND.bernoulli_),
+    Op("multinomial", RND.multinomial, RND.multinomial),
+    function("poisson", RND.poisson),
+    method("uniform_", RND.uniform_),
+    method("normal_", RND.normal_),
+    method("random_", RND.random_),
+    method("exponential_", RND.exponential_),
+    method("geometric_", RND.geometric_),
+    method("log_normal_", RND.log_normal_),
+    method("cauchy_", RND.cauchy_),
+    function("manual_seed", _random.manual_seed),
+    function("seed", _random.seed),
+    function("initial_seed", _random.initial_seed),
+    function("get_rng_state", _random.get_rng_state),
+    function("set_rng_state", _random.set_rng_state),
 )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from ...nn import _random
+import engine
+
 from ._collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -157,7 +158,8 @@ class _SingleProcessDataLoaderIter:
         self._index_sampler = loader._index_sampler
         self._collate_fn = loader.collate_fn
         self._sampler_iter = iter(self._index_sampler)
-        self._base_seed = _random.random_int64(loader.generator)
+        self._base_seed = int(engine.empty((), dtype=engine.int64).random_(
+            generator=loader.generator).item())
         self._dataset_iter = iter(self._dataset) if self._iterable else None
         self._ended = False
         self._num_yielded = 0

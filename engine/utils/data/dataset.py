@@ -8,7 +8,7 @@ import itertools
 import math
 import warnings
 
-from ...nn import _random
+import engine
 
 __all__ = ["ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset",
            "random_split"]
@@ -135,6 +135,6 @@ def random_split(dataset, lengths, generator=None):
                 )
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = _random.randperm(sum(lengths), generator=generator).tolist()
+    indices = engine.randperm(sum(lengths), generator=generator).tolist()
     return [Subset(dataset, indices[offset - length:offset])
             for offset, length in zip(itertools.accumulate(lengths), lengths, strict=True)]

@@ -11,8 +11,6 @@ import itertools
 
 import engine
 
-from ...nn import _random
-
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler",
            "SubsetRandomSampler"]
 
@@ -66,7 +64,7 @@ class RandomSampler(Sampler):
         n = len(self.data_source)
         if self.generator is None:
             generator = engine.Generator()
-            generator.manual_seed(_random.random_int64())
+            generator.manual_seed(int(engine.empty((), dtype=engine.int64).random_().item()))
         else:
             generator = self.generator
         if self.replacement:
@@ -77,8 +75,8 @@ class RandomSampler(Sampler):
                                       generator=generator).tolist()
         else:
             for _ in range(self.num_samples // n):
-                yield from _random.randperm(n, generator=generator).tolist()
-            yield from _random.randperm(n, generator=generator).tolist()[:self.num_samples % n]
+                yield from engine.randperm(n, generator=generator).tolist()
+            yield from engine.randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self):
         return self.num_samples
@@ -92,7 +90,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        for i in _random.randperm(len(self.indices), generator=self.generator).tolist():
+        for i in engine.randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self):

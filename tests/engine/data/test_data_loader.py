@@ -119,8 +119,6 @@ def test_shuffle_is_a_reproducible_permutation():
     assert [len(b) for b in first] == [5, 5, 5, 5, 3]
 
 
-@pytest.mark.skipif(not (hasattr(engine, "randperm") and hasattr(engine.Tensor, "random_")),
-                    reason="engine.randperm/Tensor.random_ with torch's bits not wired yet")
 def test_shuffle_order_matches_torch():
     out = {}
     for lib, data_mod in LIBS:

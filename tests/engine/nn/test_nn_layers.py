@@ -4,7 +4,7 @@ Layers get torch's weights (through numpy) and the same inputs; outputs and grad
 compared at torch.testing's float32 tolerance (matrix products sum in another order),
 grad_fn names exactly.  nn.init's arithmetic (fans, gains, bounds) is compared exactly by
 recording the bounds each initialiser hands to ``uniform_``/``normal_`` on both libraries;
-the values drawn depend on the random source (see engine/nn/_random.py)."""
+the values drawn are torch's bits (tests/engine/test_random_ops.py)."""
 
 from __future__ import annotations
 
