@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import difflib
-import importlib
+import inspect
 import math
 import types
 import warnings
@@ -61,6 +61,29 @@ def roots() -> dict[str, object]:
     import torch.nn.functional
 
     return {"torch": torch, "F": torch.nn.functional, "math": math}
+
+
+#: What `lookup` returns for a name an object does not have.
+MISSING = object()
+
+
+def lookup(obj, name: str):
+    """`obj.name` found without importing or running PyTorch's code, or MISSING.
+
+    A module: its own `__dict__` (a module-level `__getattr__` is never called). A class:
+    `inspect.getattr_static` (no metaclass hook, no descriptor). Any other object (the allow-list
+    only lets chains pass through dtypes, generators and numbers, whose attributes are C getters):
+    `getattr` (another exception than AttributeError from a getter propagates)."""
+    if isinstance(obj, types.ModuleType):
+        return vars(obj).get(name, MISSING)
+    try:
+        if isinstance(obj, type):
+            return inspect.getattr_static(obj, name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return getattr(obj, name)
+    except AttributeError:
+        return MISSING
 
 
 def check(tree: ast.Module, inputs: set[str], skip_lines: set[int] = frozenset()) \
@@ -171,25 +194,27 @@ def chain(node: ast.expr) -> list[str] | None:
 def _resolve(obj, chain: list[str]) -> str | None:
     for i, name in enumerate(chain[1:], start=1):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                obj = getattr(obj, name)
-            continue
-        except AttributeError:
-            pass
-        except Exception:  # a property that fails on the class: not our business
+            value = lookup(obj, name)
+        except Exception:  # a getter that fails: not our business
             return None
-        dotted = ".".join(chain[: i + 1])
-        if isinstance(obj, types.ModuleType):
-            try:  # a submodule nobody imported yet
-                importlib.import_module(f"{obj.__name__}.{name}")
-                return None
-            except Exception:
-                pass
-        owner = ".".join(chain[:i])
-        names = [n for n in dir(obj) if not n.startswith("_")]
-        return f"{dotted} does not exist ({owner} has no attribute {name!r})" + _hint(name, names)
+        if value is not MISSING:
+            obj = value
+            continue
+        return missing(obj, chain[: i + 1])
     return None
+
+
+def missing(owner, chain: list[str] | tuple[str, ...]) -> str:
+    """The message for `chain`, whose last name `owner` does not have."""
+    dotted, name = ".".join(chain), chain[-1]
+    names = [n for n in vars(owner) if not n.startswith("_")] \
+        if isinstance(owner, types.ModuleType) else [n for n in dir(owner) if not n.startswith("_")]
+    text = f"{dotted} does not exist ({'.'.join(chain[:-1])} has no attribute {name!r})" \
+        + _hint(name, names)
+    if isinstance(owner, types.ModuleType) and "__getattr__" in vars(owner):
+        text += (f"; what {owner.__name__}.__getattr__ computes on access (lazy imports, "
+                 "deprecated names) is not available to spec programs")
+    return text
 
 
 def _hint(name: str, names) -> str:

@@ -21,6 +21,7 @@ import builtins
 import copy
 import math
 import re
+import string
 import types
 from dataclasses import dataclass, field
 from functools import cache
@@ -254,6 +255,49 @@ def _check_nodes(tree: ast.AST) -> None:
                 raise ProgramError(*_pos(node), f"calling {node.func.id}() is not allowed")
         if isinstance(node, ast.FunctionDef) and node.decorator_list:
             raise ProgramError(*_pos(node), "decorators are not allowed")
+        if isinstance(node, ast.ExceptHandler) and node.type is None:
+            raise ProgramError(*_pos(node), "a bare `except:` would also catch the harness's "
+                               "time limit: name the exceptions (`except Exception:`)")
+    _check_formats(tree)
+
+
+#: str methods that read attributes and items of their arguments from the format string.
+_FORMAT_METHODS = {"format", "format_map"}
+
+
+def _check_formats(tree: ast.AST) -> None:
+    """`"{0.attr}".format(obj)` reads attributes the allow-list never sees (`{0.__globals__}`):
+    `.format` is only allowed on a string literal whose fields name no attribute or item."""
+    literal_calls = {id(n.func) for n in ast.walk(tree)
+                     if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                     and n.func.attr == "format" and isinstance(n.func.value, ast.Constant)
+                     and isinstance(n.func.value.value, str)}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or node.attr not in _FORMAT_METHODS:
+            continue
+        if id(node) not in literal_calls:
+            raise ProgramError(*_pos(node), f".{node.attr}() is only allowed as a call on a "
+                               "string literal (\"{}\".format(x)); use an f-string")
+        field = _attribute_field(node.value.value)
+        if field is not None:
+            raise ProgramError(*_pos(node), f"the format field {{{field}}} reads an attribute "
+                               "or item; use an f-string")
+
+
+def _attribute_field(text: str, depth: int = 0) -> str | None:
+    """The first field of a format string that reads an attribute or an item, or None."""
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError:
+        return None  # a malformed format string: .format() raises ValueError at run time
+    for _, name, spec, _ in parsed:
+        if name and ("." in name or "[" in name):
+            return name
+        if spec and depth < 2:
+            inner = _attribute_field(spec, depth + 1)
+            if inner is not None:
+                return inner
+    return None
 
 
 def _check_attribute(node: ast.Attribute) -> None:
@@ -273,53 +317,138 @@ def _check_attribute(node: ast.Attribute) -> None:
 
 
 def _check_chains(tree: ast.AST) -> None:
-    """Chains from the provided modules stay in PyTorch's public namespaces and only read."""
-    inner = {id(n.value) for n in ast.walk(tree)
-             if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Attribute)}
+    """Chains from the provided modules stay in PyTorch's public namespaces, only read, and pass
+    through modules, classes and a few value types only. What a chain names may be held (bound
+    to a name, put in a container, passed, returned, a default) only if it is a plain value or a
+    function: a module, a class or another of PyTorch's objects can only be read from (and a class
+    or object called), because once held under another name the allow-list could not follow it
+    (`t = torch; t.os.system(...)`, `L = torch.nn.Linear; L.forward = f`)."""
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Attribute) or id(node) in inner:
+        if not isinstance(node, ast.Name | ast.Attribute):
             continue
+        parent = parents.get(node)
+        if isinstance(parent, ast.Attribute):
+            continue  # part of a longer chain, checked with it
         chain = tuple(attribute_chain(node) or ())
         if not chain or chain[0] not in PROVIDED:
             continue
         if not isinstance(node.ctx, ast.Load):
             raise ProgramError(*_pos(node), f"assigning to {'.'.join(chain)} would change "
                                f"{chain[0]} for every later spec and is not allowed")
-        outside = _outside_namespaces(chain)
-        if outside:
-            raise ProgramError(*_pos(node), outside)
+        problem, kind = _chain(chain)
+        if problem:
+            at = node
+            for _ in range(len(chain) - problem[1]):  # down to the name it is about
+                at = at.value
+            where = (at.end_lineno, at.end_col_offset - len(at.attr) + 1) \
+                if isinstance(at, ast.Attribute) and problem[2] else _pos(at)
+            raise ProgramError(*where, problem[0])
+        if kind in _HELD_ONLY_AS and not _read_in_place(node, parent, parents, kind):
+            raise ProgramError(*_pos(node), _HELD_ONLY_AS[kind].format(".".join(chain)))
+
+
+_HELD_ONLY_AS = {
+    "module": "{0} is a module: a program may name what is in it ({0}.NAME) but not hold the "
+              "module itself (in a variable, container, argument, default or return value)",
+    "class": "{0} is a class: a program may call it, read from it ({0}.NAME) or name it in "
+             "isinstance() and except, but not hold it (it could change the class for every "
+             "later spec)",
+    "object": "{0} is one of PyTorch's objects: a program may call it or read from it, but not "
+              "hold it",
+}
+
+
+def _read_in_place(node: ast.expr, parent: ast.AST | None, parents: dict, kind: str) -> bool:
+    """Whether a module, class or object is used where it stands, not held."""
+    if isinstance(parent, ast.Attribute):
+        return True
+    if kind == "module":
+        return False
+    if isinstance(parent, ast.Call) and parent.func is node:
+        return True
+    if kind != "class":
+        return False
+    if isinstance(parent, ast.Tuple):  # isinstance(x, (A, B)), except (A, B):
+        node, parent = parent, parents.get(parent)
+    if isinstance(parent, ast.ExceptHandler) and parent.type is node:
+        return True
+    return isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) \
+        and parent.func.id == "isinstance" and len(parent.args) == 2 and parent.args[1] is node
 
 
 @cache
-def _outside_namespaces(chain: tuple[str, ...]) -> str | None:
-    """Why `chain` leaves PyTorch's public namespaces, looked up on PyTorch itself; or None."""
-    from harness.spec.api_names import roots
+def _chain(chain: tuple[str, ...]) -> tuple[tuple[str, int, bool] | None, str | None]:
+    """(why `chain` is refused: the message, how many of its names it is about and whether at
+    the last one's name, or None; what it names: module, class, object, value or None when
+    unknown), looked up on PyTorch without importing or running anything
+    (harness.spec.api_names.lookup)."""
+    from harness.spec.api_names import MISSING, lookup, missing, roots
 
     obj = roots()[chain[0]]
-    for i, name in enumerate(chain[1:], start=2):
+    for i, name in enumerate(chain[1:], start=1):
+        dotted, owner = ".".join(chain[: i + 1]), ".".join(chain[:i])
+        if not isinstance(obj, (types.ModuleType, type, *_readable_values())):
+            return (f"{dotted}: {owner} is a {type(obj).__name__}, not one of the modules, "
+                    "classes or values a spec program may read attributes of", i + 1, False), None
         try:
-            obj = getattr(obj, name)
-        except Exception:  # a missing name is validate's to report (api_names)
-            return None
+            value = lookup(obj, name)
+        except Exception:  # a getter that fails: the program will see it fail
+            return None, None
+        if value is MISSING:
+            if isinstance(obj, types.ModuleType) and "__getattr__" in vars(obj):
+                # its __getattr__ may import code, or compute the name: never call it
+                return (missing(obj, chain[: i + 1]), i + 1, True), None
+            return None, None  # a missing name is validate's to report (api_names)
+        obj = value
         if isinstance(obj, types.ModuleType) and obj.__name__ not in PUBLIC_NAMESPACES:
-            owner = "Python's" if not obj.__name__.startswith("torch") else "PyTorch's"
-            return (f"{'.'.join(chain[:i])} is {owner} module {obj.__name__!r}, outside the "
-                    "namespaces a spec program may use")
-    return None
+            who = "Python's" if not obj.__name__.startswith("torch") else "PyTorch's"
+            return (f"{dotted} is {who} module {obj.__name__!r}, outside the namespaces a spec "
+                    "program may use", i + 1, False), None
+    if isinstance(obj, types.ModuleType):
+        return None, "module"
+    if isinstance(obj, type):
+        return None, "class"
+    return None, "value" if isinstance(obj, _HELD_VALUES + _readable_values()[:-1]) else "object"
+
+
+#: What a program may hold (bind, pass, return) from a chain: functions and plain values.
+_HELD_VALUES = (
+    types.FunctionType, types.BuiltinFunctionType, types.MethodDescriptorType,
+    types.WrapperDescriptorType, types.GetSetDescriptorType, types.MemberDescriptorType,
+    types.ClassMethodDescriptorType, property, staticmethod, classmethod,
+    int, float, complex, str, bytes, type(None),
+)
+
+
+@cache
+def _readable_values() -> tuple[type, ...]:
+    """Values whose attributes a chain may read (all C getters), the generator last (it is read
+    from, `torch.default_generator.manual_seed(0)`, but not held: it is global state)."""
+    import torch
+
+    return (torch.dtype, torch.layout, torch.memory_format, torch.qscheme, int, float, complex,
+            str, bool, torch.Generator)
 
 
 def _check_names(tree: ast.AST, inputs: set[str]) -> set[str]:
     """Every name read must be defined somewhere; returns the names read."""
     bound = set(inputs) | set(PROVIDED) | set(SAFE_BUILTINS)
     for node in ast.walk(tree):
+        name = None
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-            bound.add(node.id)
+            name = node.id
         elif isinstance(node, ast.FunctionDef):
-            bound.add(node.name)
+            name = node.name
         elif isinstance(node, ast.arg):
-            bound.add(node.arg)
+            name = node.arg
         elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
+            name = node.name
+        if name in PROVIDED:  # the chain checks look `torch.X` up on PyTorch: keep it PyTorch
+            raise ProgramError(*_pos(node), f"{name!r} is provided by the harness and cannot be "
+                               "rebound")
+        if name is not None:
+            bound.add(name)
     used = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
