@@ -57,6 +57,15 @@ def wrap_dim(dim, ndim: int) -> int:
     return dim + n if dim < 0 else dim
 
 
+DETACH_VIEW_ERROR = (
+    "Can't detach views in-place. Use detach() instead. If you are using "
+    "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, "
+    "gradients are views of DDP buckets, and hence detach_() cannot be called on these "
+    "gradients. To fix this error, please refer to the Optimizer.zero_grad() function in "
+    "torch/optim/optimizer.py as the solution."
+)
+
+
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_retains_grad",
                  "_accumulator", "_vc", "_view_of", "_hooks", "_view_version",
@@ -211,6 +220,34 @@ class Tensor:
         """Shares the storage and the version counter."""
         t = make(self._data)
         t._vc = version_counter(self)
+        return t
+
+    def detach_(self):
+        """Cuts the tensor out of the graph in place (views refuse, as in torch)."""
+        if self._view_of is not None:
+            raise RuntimeError(DETACH_VIEW_ERROR)
+        self._grad_fn = None
+        self._requires_grad = False
+        self._accumulator = None
+        return self
+
+    @staticmethod
+    def _make_subclass(cls, data, require_grad=False, **kwargs):
+        """A ``cls`` instance sharing ``data``'s storage and version counter, a leaf: how
+        torch makes a Parameter (``cls.__new__`` is not called)."""
+        if require_grad and data._data.dtype.kind != "f":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients")
+        t = _new(cls)
+        t._data = data._data
+        t._requires_grad = bool(require_grad)
+        t._grad_fn = None
+        t._grad = None
+        t._retains_grad = False
+        t._accumulator = None
+        t._vc = version_counter(data)
+        t._view_of = None
+        t._hooks = None
         return t
 
     # ----------------------------------------------------------- conversions

@@ -2,8 +2,6 @@
 
 A Parameter shares its storage and version counter with the tensor it wraps (torch's
 ``Tensor._make_subclass``) and prints as ``Parameter containing:`` followed by the tensor.
-The engine's Tensor keeps its state in slots and offers no ``_make_subclass`` yet, so
-``_make_subclass`` here copies a detached alias's slots into a new instance of the subclass.
 """
 
 from __future__ import annotations
@@ -16,20 +14,6 @@ from engine import Tensor
 __all__ = ["Buffer", "Parameter"]
 
 
-def _make_subclass(cls, data, requires_grad):
-    """A ``cls`` instance aliasing ``data`` (same storage and version counter), a leaf."""
-    if requires_grad and not data.is_floating_point():
-        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
-    alias = data.detach()
-    out = object.__new__(cls)
-    for klass in type(alias).__mro__:
-        for slot in getattr(klass, "__slots__", ()):
-            if slot != "__weakref__" and hasattr(alias, slot):
-                object.__setattr__(out, slot, object.__getattribute__(alias, slot))
-    out.requires_grad_(requires_grad)
-    return out
-
-
 class Parameter(Tensor):
     """A Tensor that a Module lists among its parameters when assigned as an attribute."""
 
@@ -38,7 +22,7 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
             data = engine.empty(0)
-        return _make_subclass(cls, data, requires_grad)
+        return Tensor._make_subclass(cls, data, requires_grad)
 
     def __deepcopy__(self, memo):
         if id(self) in memo:

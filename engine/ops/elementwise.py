@@ -26,6 +26,7 @@ from ..autograd.node import Node, attach, backward_node
 from ..runtime import parallel as _parallel
 from ..runtime.quiet import silent
 from .formulas import add_scalar, div_scalar, masked_fill, mul_scalar, sub_scalar, zeros_like
+from .fused import fma
 from .operands import (
     as_array,
     as_ndarray,
@@ -60,7 +61,7 @@ def add(input, other, *, alpha=1):
         if other is NotImplemented:
             return other
         dtype = result_type(input, other)
-        out = binary_ufunc(np.add, input, _scaled(other, alpha, dtype), dtype)
+        out = _plus_scaled(input, other, alpha, dtype)
     if needs_grad2(input, other):
         node = AddBackward0()
         node.alpha = alpha
@@ -83,7 +84,7 @@ def sub(input, other, *, alpha=1):
             return other
         dtype = result_type(input, other)
         _check_sub(input, other)
-        out = binary_ufunc(np.subtract, input, _scaled(other, alpha, dtype), dtype)
+        out = _plus_scaled(input, other, -alpha, dtype)
     if needs_grad2(input, other):
         node = SubBackward0()
         node.alpha = alpha
@@ -92,12 +93,24 @@ def sub(input, other, *, alpha=1):
 
 
 @silent
-def _scaled(value, alpha, dtype):
-    """``alpha * value`` as a numpy operand (torch folds alpha into add/sub)."""
+def _plus_scaled(input, other, alpha, dtype):
+    """``input + alpha * other`` as torch's add kernel computes it: one rounding (a fused
+    multiply-add) for floats; sub is add with ``-alpha``."""
+    if isinstance(alpha, Tensor):  # a one-element tensor passed for the Scalar
+        alpha = alpha.item()
     if alpha == 1:
-        return value
+        return binary_ufunc(np.add, input, other, dtype)
+    if alpha == -1 and dtype is not bool_:
+        return binary_ufunc(np.subtract, input, other, dtype)
     _check_alpha(alpha, dtype)
-    return as_array(value, dtype.np) * alpha
+    if not dtype.is_floating_point:
+        return binary_ufunc(np.add, input, as_array(other, dtype.np) * alpha, dtype)
+    a, b = as_array(input, dtype.np), as_array(other, dtype.np)
+    try:
+        out = fma(b, alpha, a, dtype.np)
+    except ValueError:
+        raise broadcast_error(input, other) from None
+    return torch_layout(out, (a, b)) if strided(a, b) else out
 
 
 # rsub(self, other) = other - alpha * self; with a scalar other (``2 - x``) only self is an input
@@ -116,7 +129,7 @@ def rsub(input, other, *, alpha=1):
         return other
     dtype = result_type(input, other)
     _check_sub(input, other)
-    out = binary_ufunc(np.subtract, other, _scaled(input, alpha, dtype), dtype)
+    out = _plus_scaled(other, input, -alpha, dtype)
     if isinstance(other, Tensor):
         if needs_grad2(input, other):
             node = RsubBackward0()

@@ -32,6 +32,7 @@ from ..autograd import hooks as _hooks
 from ..autograd.inplace import grad_fn, inplace_method, inplace_operator
 from . import creation as C
 from . import elementwise as E
+from . import fused as FU
 from . import indexing as I
 from . import joins as J
 from . import linalg as L
@@ -526,7 +527,8 @@ OPS = (
     unary("diagonal_scatter", RA.diagonal_scatter),
     unary("select_scatter", RA.select_scatter),
     unary("slice_scatter", RA.slice_scatter),
-    unary("as_strided", RA.as_strided),
+    Op("as_strided", checked_unary(RA.as_strided, "as_strided"), RA.as_strided,
+       RA.as_strided_),
     unary("as_strided_scatter", RA.as_strided_scatter),
     unary("movedim", RA.movedim, aliases=("moveaxis",)),
     method("unfold", RA.unfold),
@@ -596,6 +598,10 @@ OPS = (
     function("arange", C.arange),
     function("linspace", C.linspace),
     function("eye", C.eye),
+    # --- fused pointwise (ops/fused.py)
+    unary("addcmul", FU.addcmul, inplace=True),
+    unary("addcdiv", FU.addcdiv, inplace=True),
+    unary("lerp", FU.lerp, inplace=True),
     # --- random (ops/random.py; the generator functions are engine.random's)
     function("rand", RND.rand),
     function("randn", RND.randn),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import engine
 from engine import Tensor
 
-from . import _pointwise as P
 from .optimizer import Optimizer, _to_scalar, _use_grad_for_differentiable
 
 __all__ = ["Adadelta"]
@@ -65,12 +64,12 @@ class Adadelta(Optimizer):
         state["step"] += 1
         grad = param.grad if not group["maximize"] else -param.grad
         if group["weight_decay"] != 0:
-            grad = P.add(grad, param, group["weight_decay"])
+            grad = grad.add(param, alpha=group["weight_decay"])
         square_avg.mul_(rho)
-        P.addcmul_(square_avg, grad, grad, 1 - rho)
+        square_avg.addcmul_(grad, grad, value=1 - rho)
         std = square_avg.add(eps).sqrt_()
         delta = acc_delta.add(eps).sqrt_()
         delta.div_(std).mul_(grad)
         acc_delta.mul_(rho)
-        P.addcmul_(acc_delta, delta, delta, 1 - rho)
-        P.add_(param, delta, -lr)
+        acc_delta.addcmul_(delta, delta, value=1 - rho)
+        param.add_(delta, alpha=-lr)

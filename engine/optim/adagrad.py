@@ -9,7 +9,6 @@ from __future__ import annotations
 import engine
 from engine import Tensor
 
-from . import _pointwise as P
 from .optimizer import Optimizer, _get_value, _to_scalar, _use_grad_for_differentiable
 
 __all__ = ["Adagrad"]
@@ -85,8 +84,8 @@ class Adagrad(Optimizer):
         step = _get_value(step_t)
         grad = param.grad if not group["maximize"] else -param.grad
         if group["weight_decay"] != 0:
-            grad = P.add(grad, param, group["weight_decay"])
+            grad = grad.add(param, alpha=group["weight_decay"])
         clr = lr / (1 + (step - 1) * group["lr_decay"])
-        P.addcmul_(state_sum, grad, grad, 1)
+        state_sum.addcmul_(grad, grad, value=1)
         std = state_sum.sqrt().add_(group["eps"])
-        P.addcdiv_(param, grad, std, -clr)
+        param.addcdiv_(grad, std, value=-clr)

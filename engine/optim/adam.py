@@ -13,7 +13,6 @@ from __future__ import annotations
 import engine
 from engine import Tensor
 
-from . import _pointwise as P
 from .optimizer import Optimizer, _get_value, _to_scalar, _use_grad_for_differentiable
 
 __all__ = ["Adam"]
@@ -97,10 +96,10 @@ class Adam(Optimizer):
             if group["decoupled_weight_decay"]:
                 param.mul_(1 - lr * weight_decay)
             else:
-                grad = P.add(grad, param, weight_decay)
-        P.lerp_(exp_avg, grad, 1 - beta1)
+                grad = grad.add(param, alpha=weight_decay)
+        exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2)
-        P.addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+        exp_avg_sq.addcmul_(grad, grad, value=1 - beta2)
 
         step = _get_value(step_t)
         bias_correction1 = 1 - beta1**step
@@ -113,4 +112,4 @@ class Adam(Optimizer):
             denom = (max_exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
         else:
             denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
-        P.addcdiv_(param, exp_avg, denom, -step_size)
+        param.addcdiv_(exp_avg, denom, value=-step_size)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import engine
 from engine import Tensor
 
-from . import _pointwise as P
 from .optimizer import Optimizer, _get_value, _to_scalar, _use_grad_for_differentiable
 
 __all__ = ["Adamax"]
@@ -68,9 +67,9 @@ class Adamax(Optimizer):
         self._check_capturable(group)
         step_t += 1
         if group["weight_decay"] != 0:
-            grad = P.add(grad, param, group["weight_decay"])
-        P.lerp_(exp_avg, grad, 1 - beta1)
+            grad = grad.add(param, alpha=group["weight_decay"])
+        exp_avg.lerp_(grad, 1 - beta1)
         exp_inf.copy_(engine.maximum(exp_inf.mul_(beta2), grad.abs().add_(group["eps"])))
         bias_correction = 1 - beta1 ** _get_value(step_t)
         clr = lr / bias_correction
-        P.addcdiv_(param, exp_avg, exp_inf, -clr)
+        param.addcdiv_(exp_avg, exp_inf, value=-clr)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import engine
 from engine import Tensor
 
-from . import _pointwise as P
 from .optimizer import Optimizer, _to_scalar
 
 __all__ = ["LBFGS"]
@@ -157,7 +156,7 @@ class LBFGS(Optimizer):
         offset = 0
         for p in self._params:
             numel = p.numel()
-            P.add_(p, update[offset:offset + numel].view_as(p), step_size)
+            p.add_(update[offset:offset + numel].view_as(p), alpha=step_size)
             offset += numel
         if offset != self._numel():
             raise AssertionError(f"Expected offset {offset} to equal {self._numel()}")
@@ -242,11 +241,11 @@ class LBFGS(Optimizer):
                 q = flat_grad.neg()
                 for i in range(num_old - 1, -1, -1):
                     al[i] = old_stps[i].dot(q) * ro[i]
-                    P.add_(q, old_dirs[i], -al[i])
+                    q.add_(old_dirs[i], alpha=-al[i])
                 d = r = engine.mul(q, H_diag)
                 for i in range(num_old):
                     be_i = old_dirs[i].dot(r) * ro[i]
-                    P.add_(r, old_stps[i], al[i] - be_i)
+                    r.add_(old_stps[i], alpha=al[i] - be_i)
 
             if prev_flat_grad is None:
                 prev_flat_grad = flat_grad.clone()

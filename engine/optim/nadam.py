@@ -9,7 +9,6 @@ from __future__ import annotations
 import engine
 from engine import Tensor
 
-from . import _pointwise as P
 from .optimizer import (
     Optimizer,
     _get_scalar_dtype,
@@ -93,15 +92,15 @@ class NAdam(Optimizer):
             if group["decoupled_weight_decay"]:
                 param.mul_(1 - lr * weight_decay)
             else:
-                grad = P.add(grad, param, weight_decay)
+                grad = grad.add(param, alpha=weight_decay)
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
         mu_product *= mu
-        P.lerp_(exp_avg, grad, 1 - beta1)
+        exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2)
-        P.addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+        exp_avg_sq.addcmul_(grad, grad, value=1 - beta2)
         denom = exp_avg_sq.div(bias_correction2).sqrt()
         mu_product_next = _get_value(mu_product) * mu_next
         denom.add_(group["eps"])
-        P.addcdiv_(param, grad, denom, -lr * (1.0 - mu) / (1.0 - _get_value(mu_product)))
-        P.addcdiv_(param, exp_avg, denom, -lr * mu_next / (1.0 - mu_product_next))
+        param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - _get_value(mu_product)))
+        param.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product_next))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import engine
 from engine import Tensor
 
-from . import _pointwise as P
 from .optimizer import Optimizer, _get_value, _to_scalar, _use_grad_for_differentiable
 
 __all__ = ["RAdam"]
@@ -81,10 +80,10 @@ class RAdam(Optimizer):
             if group["decoupled_weight_decay"]:
                 param.mul_(1 - lr * weight_decay)
             else:
-                grad = P.add(grad, param, weight_decay)
-        P.lerp_(exp_avg, grad, 1 - beta1)
+                grad = grad.add(param, alpha=weight_decay)
+        exp_avg.lerp_(grad, 1 - beta1)
         exp_avg_sq.mul_(beta2)
-        P.addcmul_(exp_avg_sq, grad, grad, 1 - beta2)
+        exp_avg_sq.addcmul_(grad, grad, value=1 - beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         bias_corrected_exp_avg = exp_avg / bias_correction1
@@ -94,6 +93,6 @@ class RAdam(Optimizer):
             rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
                     / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
             adaptive_lr = bias_correction2**0.5 / exp_avg_sq.sqrt().add_(eps)
-            P.add_(param, bias_corrected_exp_avg * lr * adaptive_lr * rect, -1.0)
+            param.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
         else:
-            P.add_(param, bias_corrected_exp_avg * lr, -1.0)
+            param.add_(bias_corrected_exp_avg * lr, alpha=-1.0)

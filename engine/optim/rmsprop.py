@@ -5,7 +5,6 @@ from __future__ import annotations
 import engine
 from engine import Tensor
 
-from . import _pointwise as P
 from .optimizer import Optimizer, _to_scalar, _use_grad_for_differentiable
 
 __all__ = ["RMSprop"]
@@ -74,20 +73,20 @@ class RMSprop(Optimizer):
         self._check_capturable(group)
         state["step"] += 1
         if group["weight_decay"] != 0:
-            grad = P.add(grad, param, group["weight_decay"])
+            grad = grad.add(param, alpha=group["weight_decay"])
         square_avg.mul_(alpha)
-        P.addcmul_(square_avg, grad, grad, 1 - alpha)
+        square_avg.addcmul_(grad, grad, value=1 - alpha)
         if group["centered"]:
             grad_avg = state["grad_avg"]
-            P.lerp_(grad_avg, grad, 1 - alpha)
-            avg = P.addcmul(square_avg, grad_avg, grad_avg, -1).sqrt_()
+            grad_avg.lerp_(grad, 1 - alpha)
+            avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
         else:
             avg = square_avg.sqrt()
         avg = avg.add_(eps)
         if group["momentum"] > 0:
             buf = state["momentum_buffer"]
             buf.mul_(group["momentum"])
-            P.addcdiv_(buf, grad, avg)
-            P.add_(param, buf, -lr)
+            buf.addcdiv_(grad, avg)
+            param.add_(buf, alpha=-lr)
         else:
-            P.addcdiv_(param, grad, avg, -lr)
+            param.addcdiv_(grad, avg, value=-lr)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import engine
 from engine import Tensor
 
-from . import _pointwise as P
 from .optimizer import Optimizer, _to_scalar, _use_grad_for_differentiable
 
 __all__ = ["SGD"]
@@ -66,7 +65,7 @@ class SGD(Optimizer):
                     continue
                 grad = p.grad if not group["maximize"] else -p.grad
                 if group["weight_decay"] != 0:
-                    grad = P.add(grad, p, group["weight_decay"])
+                    grad = grad.add(p, alpha=group["weight_decay"])
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -74,8 +73,8 @@ class SGD(Optimizer):
                         buf = grad.detach().clone()
                     else:
                         buf.mul_(momentum)
-                        P.add_(buf, grad, 1 - group["dampening"])
+                        buf.add_(grad, alpha=1 - group["dampening"])
                     state["momentum_buffer"] = buf
-                    grad = P.add(grad, buf, momentum) if group["nesterov"] else buf
-                P.add_(p, grad, -lr)
+                    grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+                p.add_(grad, alpha=-lr)
         return loss

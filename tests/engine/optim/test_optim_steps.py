@@ -4,8 +4,8 @@ with Hypothesis-drawn hyper-parameters, then parameters and optimizer state comp
 Exact (bit for bit): SGD and Adamax, whose updates use no square root, in float32 and
 float64.  Within a few ulps: Adam, AdamW, RMSprop, Adagrad, Adadelta, NAdam, RAdam, whose
 ``sqrt`` in torch is MKL's (not correctly rounded) while numpy's is; every other operation
-of their updates is bit-identical (the fused multiply-adds are mirrored in
-``engine.optim._pointwise``).
+of their updates is bit-identical (the engine's ``add`` with alpha, ``addcmul``,
+``addcdiv`` and ``lerp`` round as torch's fused kernels do: ``engine/ops/fused.py``).
 """
 
 from __future__ import annotations
