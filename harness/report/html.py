@@ -125,7 +125,15 @@ def _context(results: dict, baseline: dict | None, source_link) -> dict:
         "coverage": coverage.coverage(rows, metadata.get("engine_api")),
         "margins": margins.margins(rows, specs),
         "cells": [{"cls": c, "symbol": s, "words": w} for c, s, w in matrix.CELL.values()],
+        "warnings": _warnings(rows, anchors),
     }
+
+
+def _warnings(rows: list[dict], anchors: dict) -> list[dict]:
+    """Specs whose records carry warnings (a global setting the program left changed)."""
+    return [{"id": fmt.text(r.get("id")), "anchor": anchors.get(r.get("id")),
+             "texts": [fmt.text(w) for w in r["warnings"]]}
+            for r in rows if isinstance(r.get("warnings"), list) and r["warnings"]]
 
 
 def _summary(summary: dict | None, rows: list[dict]) -> dict:

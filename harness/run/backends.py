@@ -8,11 +8,13 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
 
 import numpy as np
+
+from harness.run.global_state import Snapshot
 
 _GRAD_FN = re.compile(r"(Backward\d*|Backwards|^AccumulateGrad)$")
 
@@ -22,6 +24,8 @@ class Backend:
     name: str  # "torch" or "engine"
     module: ModuleType  # what the program sees as `torch`
     functional: ModuleType  # what the program sees as `F`
+    #: its global settings as loaded, restored after every program (harness.run.global_state)
+    pristine: Snapshot | None = field(default=None, compare=False, repr=False)
 
     @property
     def tensor_type(self) -> type:
@@ -86,22 +90,35 @@ class Backend:
         return {"functions": sorted(functions), "types": sorted(types_),
                 "methods": sorted(methods), "grad_fns": sorted(grad_fns)}
 
-    def reset(self) -> None:
-        """Undo global state a program may leave behind (grad mode)."""
-        self.module.set_grad_enabled(True)
+    def reset(self) -> list[str]:
+        """Undo every global setting a program changed (print options, default dtype, grad
+        mode, the RNG ...: harness.run.global_state); the names of those it had changed."""
+        if self.pristine is None:
+            self.module.set_grad_enabled(True)
+            return []
+        return self.pristine.restore(self.module)
+
+    def take_changed(self) -> list[str]:
+        """The settings programs left changed (and `reset` restored) since the last call."""
+        return self.pristine.take_changed() if self.pristine is not None else []
 
 
 @cache
 def load(name: str) -> Backend:
-    """Import a backend and make it single-threaded: parallelism comes from pytest-xdist
-    workers (threads inside each would fight over the cores), and a value never depends on
-    how many workers ran it (a reduction split over threads rounds differently)."""
+    """Import a backend, make it single-threaded and seed its generator with 0, then take the
+    snapshot of its settings that every program starts from. One thread: parallelism comes
+    from pytest-xdist workers (threads inside each would fight over the cores), and a value
+    never depends on how many workers ran it (a reduction split over threads rounds
+    differently)."""
     module = importlib.import_module(name)
     functional = importlib.import_module(f"{name}.nn.functional")
     set_threads = getattr(module, "set_num_threads", None)
     if set_threads is not None:
         set_threads(1)
-    return Backend(name, module, functional)
+    manual_seed = getattr(module, "manual_seed", None)
+    if manual_seed is not None:  # not the OS's seed: a program that draws prints the same
+        manual_seed(0)           # numbers in every run (results.json is reproducible)
+    return Backend(name, module, functional, Snapshot(module))
 
 
 def torch_and_engine() -> tuple[Backend, Backend]:

@@ -64,7 +64,17 @@ def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
         "margins": [m.as_dict() for m in result.margins],
         "coverage": coverage(spec, result.grad_fns),
         "expectation": result.expectation.as_dict() if result.expectation else None,
+        "warnings": left_changed_warnings(result.left_changed),
     }
+
+
+def left_changed_warnings(settings: list[str]) -> list[str]:
+    """One line per global setting the program left changed (harness.run.global_state)."""
+    return [f"the program changes {name.removesuffix(' (cannot be changed back)')}, global "
+            "state that would leak into every later spec in its worker: "
+            + ("PyTorch cannot change it back" if name.endswith("(cannot be changed back)")
+               else "the harness restored it after every run") + "; set it back in the program "
+            "or use a `with` block" for name in settings]
 
 
 def coverage(spec: Spec, grad_fns: list[str]) -> dict:
@@ -84,6 +94,7 @@ def record_for_broken(node_id: str, name: str, error: SpecError) -> dict:
                     "snippet": None, "traceback": None},
         "variant": None, "area": area_of(error.path), "checks": {}, "margins": [],
         "coverage": {"functions": [], "methods": [], "grad_fns": []}, "expectation": None,
+        "warnings": [],
     }
 
 

@@ -71,6 +71,8 @@ class SpecResult:
     margins: list[Margin] = field(default_factory=list)
     grad_fns: list[str] = field(default_factory=list)
     expectation: Expectation | None = None
+    #: global settings the program changed (restored after each run: harness.run.global_state)
+    left_changed: list[str] = field(default_factory=list)
 
 
 def item_seed(session_seed: int | str, spec_id: str) -> int:
@@ -89,6 +91,8 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
     so minimising it would only cost time. The outcome then becomes xfailed or xpassed.
     """
     item = _Item(spec, *(backends or torch_and_engine()), time_limit_s)
+    for backend in (item.oracle, item.engine):
+        backend.take_changed()  # what earlier runs left is not this item's doing
     seed_value = item_seed(session_seed, spec_id)
     test = _hypothesis_test(item, variant, spec_id, seed_value,
                             max_examples or spec.model.max_examples,
@@ -99,6 +103,7 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
         result.discrepancies = _with_gradient_verdicts(item, result.discrepancies)
     result.duration_s = time.perf_counter() - start
     result.seed, result.expectation = seed_value, expectation
+    result.left_changed = sorted({*item.oracle.take_changed(), *item.engine.take_changed()})
     _fill_in(result, item)
     if expectation is not None:
         _as_expected(result)
