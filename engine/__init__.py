@@ -39,6 +39,13 @@ from ._dtype import (
     promote_types,
     uint8,
 )
+from ._memory_format import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from ._size import Size
 from ._tensor import Tensor
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -97,6 +104,8 @@ __all__ = [
     "linalg", "long", "nn", "no_grad", "numel", "promote_types", "random", "result_type",
     "set_grad_enabled", "set_num_threads", "short", "uint8",
 ]
+__all__ += ["channels_last", "channels_last_3d", "contiguous_format", "memory_format",
+            "preserve_format"]
 __all__ += _FUNCTIONS
 from . import optim as optim  # noqa: E402, I001 - torch.optim (it imports engine: last)
 from . import utils as utils  # noqa: E402 - torch.utils (data, hooks)

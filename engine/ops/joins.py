@@ -298,8 +298,17 @@ def _directional_split(name, dim, min_dims):
         data = input._data
         if data.ndim < min_dims:
             raise RuntimeError(
-                f"torch.{name} requires a tensor with at least {min_dims} dimension"
-                f"{'' if min_dims == 1 else 's'}, but got a tensor with {data.ndim} dimensions!")
+                f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a "
+                f"tensor with {data.ndim} dimensions!")
+        if not isinstance(indices_or_sections, (int, list, tuple, Tensor)) or isinstance(
+                indices_or_sections, bool):
+            bad = type(indices_or_sections).__name__
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got (Tensor, {bad}), "
+                f"but expected one of:\n * (Tensor input, int sections)\n      didn't match "
+                f"because some of the arguments have invalid types: (Tensor, !{bad}!)\n"
+                f" * (Tensor input, tuple of ints indices)\n      didn't match because some "
+                f"of the arguments have invalid types: (Tensor, !{bad}!)\n")
         d = 0 if name == "hsplit" and data.ndim == 1 else dim
         if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
             size = data.shape[d]

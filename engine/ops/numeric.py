@@ -15,6 +15,7 @@ import builtins
 
 import numpy as np
 
+from .._dtype import float32
 from .._tensor import Tensor, make, wrap_dim
 from ..autograd.node import attach, backward_node
 from ..runtime.quiet import silent
@@ -57,6 +58,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         before = [t for name, t in parts if name == "prepend"]
         after = [t for name, t in parts if name == "append"]
         input = S.cat(before + [input] + after, d)
+    if n == 0:  # torch copies into a new tensor (CopyBackwards)
+        return make(np.empty_like(input._data)).copy_(input)
     for _ in range(n):
         length = input._data.shape[d]
         if length == 0:
@@ -131,7 +134,13 @@ def _gradient_coordinates(t, x, d, edge_order):
     return S.cat([first, center, last], d)
 
 
-def gradient(input, *, spacing=1, dim=None, edge_order=1):
+def _float(t):
+    """Integer samples are computed in the default float dtype, as torch's composites end."""
+    return t if t._data.dtype.kind == "f" else t.to(float32)
+
+
+def gradient(input, *, spacing=None, dim=None, edge_order=1):
+    input = _float(input)
     data = input._data
     if dim is None:
         dims = list(range(data.ndim))
@@ -139,6 +148,16 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
         dims = [wrap_dim(dim, data.ndim)]
     else:
         dims = [wrap_dim(d, data.ndim) for d in dim]
+        for d in dims:
+            if dims.count(d) > 1:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    if spacing is None:
+        spacing = 1
+    if isinstance(spacing, (list, tuple)) and dim is not None and len(spacing) != len(dims):
+        raise RuntimeError(
+            "torch.gradient expected spacing to be unspecified, a scalar or it's spacing and "
+            "dim arguments to have the same length, but got a spacing argument of length "
+            f"{len(spacing)} and a dim argument of length {len(dims)}.")
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     for d in dims:
@@ -179,6 +198,14 @@ def _pairs_sum(y, d):
     return S.narrow(y, d, 1, length - 1) + S.narrow(y, d, 0, length - 1)
 
 
+def _scale(t, c, op):
+    """``t * c`` or ``t / c``: the Scalar ops (MulBackward1 ...) on floats; on integers
+    the promoting tensor ops, as torch computes integer samples."""
+    if t._data.dtype.kind == "f":
+        return mul_scalar(t, c) if op == "mul" else div_scalar(t, c)
+    return t * c if op == "mul" else t / c
+
+
 def trapezoid(y, x=None, *, dx=None, dim=-1):
     data = y._data
     d = wrap_dim(dim, builtins.max(data.ndim, 1))
@@ -189,12 +216,13 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
             raise RuntimeError("trapezoid: There must be one `x` value for each sample point")
         if data.shape[d] == 0:
             return R.sum(y * 0, d)
-        return div_scalar(R.sum(_x_along(x, y, d) * _pairs_sum(y, d), d), 2.0)
+        return _scale(R.sum(_x_along(x, y, d) * _pairs_sum(y, d), d), 2.0, "div")
     spacing = 1 if dx is None else dx
     if data.shape[d] == 0:
-        return make(np.zeros(data.shape[:d] + data.shape[d + 1:], data.dtype))
+        dtype = data.dtype if data.dtype.kind == "f" else np.float32
+        return make(np.zeros(data.shape[:d] + data.shape[d + 1:], dtype))
     ends = S.select(y, d, 0) + S.select(y, d, -1)
-    return mul_scalar(R.sum(y, d) - mul_scalar(ends, 0.5), spacing)
+    return _scale(R.sum(y, d) - _scale(ends, 0.5, "mul"), spacing, "mul")
 
 
 def trapz(y, x=None, *, dx=None, dim=-1):
@@ -207,9 +235,9 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     if x is not None and not isinstance(x, Tensor):
         x, dx = None, x
     if x is not None:
-        return div_scalar(R.cumsum(_x_along(x, y, d) * _pairs_sum(y, d), d), 2.0)
+        return _scale(R.cumsum(_x_along(x, y, d) * _pairs_sum(y, d), d), 2.0, "div")
     spacing = 1 if dx is None else dx
-    return R.cumsum(mul_scalar(_pairs_sum(y, d), spacing / 2.0), d)
+    return R.cumsum(_scale(_pairs_sum(y, d), spacing / 2.0, "mul"), d)
 
 
 # ================================================================= renorm

@@ -46,6 +46,11 @@ RollBackward0 = backward_node(
     self=lambda n, g: roll(g, tuple(-s for s in reversed(n.shifts)), tuple(reversed(n.dims))))
 
 
+def flip(input, *args, dims=None):
+    """``flip(dims)``, ``flip(*dims)`` and ``flip(dims=...)``."""
+    return S.flip(input, *(args if dims is None else (dims,)))
+
+
 def roll(input, shifts, dims=None):
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
@@ -56,13 +61,16 @@ def roll(input, shifts, dims=None):
     if dims and len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
                            f"{len(dims)}")
+    if dims and data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     if dims:
         wrapped = tuple(wrap_dim(d, data.ndim) for d in dims)
         out = np.roll(data, shifts, wrapped) if data.size else data.copy()
     else:
         out = np.roll(data.reshape(-1), shifts[0]).reshape(data.shape) if data.size \
             else data.copy()
-    return _record(RollBackward0, np.ascontiguousarray(out), (input,), shifts=shifts, dims=dims)
+    out = out if out.flags.c_contiguous else out.copy()
+    return _record(RollBackward0, out, (input,), shifts=shifts, dims=dims)
 
 
 Rot90Backward0 = backward_node("Rot90Backward0", fields=("k", "dims"),
@@ -281,16 +289,31 @@ def _check_geometry(size, stride, offset, storage_size, itemsize):
             f"of bounds for storage of size {storage_size * itemsize}")
 
 
-def _as_strided_grad(n, g):
-    """Each input element's grad: the sum of the grads of the view elements that read it."""
-    storage = np.zeros(n.storage_size, g._data.dtype)
-    np.add.at(storage, n.positions.reshape(-1), g._data.reshape(-1))
-    return make(np.ascontiguousarray(storage[n.input_positions]))
+def _restride(grad, read, write, storage_size, shape):
+    """Add ``grad``'s elements into a zero storage at positions ``read``, and read the
+    storage back at ``write`` (shape ``shape``): as_strided's backward, and (with the
+    positions swapped) that backward's own."""
+    storage = np.zeros(storage_size, grad._data.dtype)
+    np.add.at(storage, read.reshape(-1), grad._data.reshape(-1))
+    out = storage[write].reshape(shape)
+    if _grad_mode.enabled and grad._requires_grad:
+        node = RestrideBackward()
+        node.read, node.write, node.storage_size = write, read, storage_size
+        node.shape = grad._data.shape
+        return attach(node, out, (grad,))
+    return make(out)
 
 
+RestrideBackward = backward_node(  # the grad of as_strided's backward, under create_graph
+    "AsStridedBackward0", fields=("read", "write", "storage_size", "shape"),
+    grad=lambda n, g: _restride(g, n.read, n.write, n.storage_size, n.shape))
 AsStridedViewBackward0 = backward_node(
-    "AsStridedBackward0", fields=("positions", "input_positions", "storage_size"),
-    self=_as_strided_grad)
+    "AsStridedBackward0", fields=("positions", "input_positions", "storage_size", "self_sizes"),
+    self=lambda n, g: _restride(g, n.positions, n.input_positions, n.storage_size,
+                                n.self_sizes))
+
+
+AsStridedBackward1 = type("AsStridedBackward1", (AsStridedViewBackward0,), {"__slots__": ()})
 
 
 def as_strided(input, size, stride, storage_offset=None):
@@ -309,16 +332,32 @@ def as_strided(input, size, stride, storage_offset=None):
         node.positions = _strided_positions(size, stride, offset)
         node.input_positions = input_positions
         node.storage_size = storage.size
+        node.self_sizes = data.shape
         result = attach(node, out, (input,))
     else:
         result = make(out)
     return as_view(result, input) if result._view_of is None else result
 
 
-AsStridedScatterBackward0 = backward_node(
-    "AsStridedScatterBackward0", fields=("size", "stride", "storage_offset"),
-    self=lambda n, g: as_strided_scatter(g, make(np.zeros(n.size, g._data.dtype)), n.size,
-                                         n.stride, n.storage_offset),
+def as_strided_(self, size, stride, storage_offset=None):
+    """``x.as_strided_(...)``: ``x`` takes the view's geometry and history."""
+    check_inplace(self)
+    out = as_strided(self, size, stride, storage_offset)
+    node = out._grad_fn
+    if node is not None:  # the in-place form's node: AsStridedBackward1, the same formula
+        twin = AsStridedBackward1()
+        for slot in AsStridedViewBackward0.__slots__:
+            setattr(twin, slot, getattr(node, slot))
+        node = attach(twin, out._data, (self,))._grad_fn  # wired to self as it was
+    self._data = out._data
+    if node is not None:
+        self._grad_fn = node
+    return self
+
+
+AsStridedScatterBackward0 = backward_node(  # torch keeps self's grad inside the region only
+    "AsStridedScatterBackward0", fields=("size", "stride", "storage_offset", "region"),
+    self=lambda n, g: g * make(n.region),
     src=lambda n, g: as_strided(S.contiguous(g), n.size, n.stride, n.storage_offset))
 
 
@@ -331,9 +370,12 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     if src._data.shape != size:
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size "
                            f"= {list(src._data.shape)}, slice size = {list(size)}")
-    flat[_strided_positions(size, stride, offset)] = src._data
+    positions = _strided_positions(size, stride, offset)
+    flat[positions] = src._data
+    region = np.zeros(flat.size, np.bool_)
+    region[positions.reshape(-1)] = True
     return _record(AsStridedScatterBackward0, out, (input, src), size=size, stride=stride,
-                   storage_offset=storage_offset)
+                   storage_offset=storage_offset, region=region.reshape(out.shape))
 
 
 # ================================================================= unfold
@@ -441,6 +483,8 @@ def sum_to_size(input, *size):
     ok = len(size) <= len(shape) and builtins.all(
         s == 1 or s == have for s, have in zip(size, shape[len(shape) - len(size):],
                                                  strict=True))
+    if not size and not shape:
+        return input.sum()  # torch sums even a 0-d tensor (SumBackward0)
     if not ok or lead > 0:
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size "
                            f"{{{list(shape)}}}.".replace("[", "[").replace("]", "]"))
@@ -550,6 +594,15 @@ NarrowCopyBackward0 = backward_node(
 
 
 def narrow_copy(input, dim, start, length):
+    if input._data.ndim and dim >= input._data.ndim:  # torch's check, before wrapping dims
+        raise RuntimeError(
+            "Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got false.  "
+            "(Could this error message be improved?  If so, please report an enhancement "
+            "request to PyTorch.)")
+    size = input._data.shape[wrap_dim(dim, input._data.ndim)] if input._data.ndim else 0
+    if length < 0:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({size}).")
     view = S.narrow(input, dim, start, length)
     data = np.array(view._data, copy=True, order="C")
     node = view._grad_fn

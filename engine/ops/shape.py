@@ -77,6 +77,10 @@ def infer_size(shape, numel):
     if infer is None:
         if known == numel:
             return shape
+    elif known == 0 and numel == 0:
+        raise RuntimeError(
+            f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+            f"unspecified dimension size -1 can be any value and is ambiguous")
     elif known != 0 and numel % known == 0:
         return shape[:infer] + (numel // known,) + shape[infer + 1:]
     raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
@@ -236,7 +240,8 @@ def transpose(input, dim0, dim1):
     d0, d1 = wrap_dim(dim0, data.ndim), wrap_dim(dim1, data.ndim)
     node = TransposeBackward0()
     node.dim0, node.dim1 = d0, d1
-    return _unary_node(node, np.swapaxes(data, d0, d1), input)
+    out = np.swapaxes(data, d0, d1) if data.ndim else data[...]  # 0-d: dims 0 and -1 only
+    return _unary_node(node, out, input)
 
 
 def permute(input, *dims):
@@ -443,11 +448,23 @@ def slice_op(input, dim, start, end, step=1):
 
 def narrow(input, dim, start, length):
     data = input._data
+    if data.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if not isinstance(start, int):  # a 0-d integer tensor
+        start_data = getattr(start, "_data", None)
+        if start_data is None or start_data.ndim or start_data.dtype.kind not in "iu":
+            raise RuntimeError("start must be an 0-dim integral Tensor.")
+        start = int(start_data)
     d = wrap_dim(dim, data.ndim)
     size = data.shape[d]
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
+    if start + length > size:
         raise RuntimeError(
             f"start ({start}) + length ({length}) exceeds dimension size ({size})."
         )
@@ -494,7 +511,7 @@ def select(input, dim, index):
 CloneBackward0 = backward_node("CloneBackward0", self=lambda n, g: g)
 
 
-def clone(input):
+def clone(input, *, memory_format=None):
     out = input._data.copy()
     if needs_grad(input):
         return attach(CloneBackward0(), out, (input,))
@@ -744,6 +761,8 @@ UnbindBackward0 = backward_node(  # one output of unbind (torch has one node for
 
 def unbind(input, dim=0):
     data = input._data
+    if data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, data.ndim)
     out = []
     grad = input._requires_grad and _grad_mode.enabled

@@ -20,6 +20,7 @@ a scalar base (PowBackward2), ``2 / x`` is ``x.reciprocal() * 2`` (MulBackward0)
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -61,9 +62,9 @@ class Op:
     def __post_init__(self):
         names = (self.name, *self.aliases)
         functions = {} if self.function is None else {
-            name: renamed(self.function, name) for name in names}
+            name: keyword_forms(renamed(self.function, name), name) for name in names}
         methods = {} if self.method is None else {
-            name: renamed(self.method, name) for name in names}
+            name: keyword_forms(renamed(self.method, name), name) for name in names}
         if self.inplace is not None:
             methods[self.name + "_"] = self.inplace
         methods.update(self.operators)
@@ -93,6 +94,38 @@ def bind(tensor_class, namespace: dict) -> list[str]:
         names += functions
     tensor_class.__new__ = C.legacy_constructor
     return sorted(names)
+
+
+_NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"))
+_VARARGS = {"view": "size", "reshape": "shape", "expand": "size", "repeat": "repeats",
+            "permute": "dims", "flip": "dims"}
+
+
+def keyword_forms(fn, name):
+    """``fn`` also taking the keywords torch's argument parser takes beyond the Python
+    signature: numpy's ``axis=``/``keepdims=`` for ``dim``/``keepdim``, and the name of a
+    varargs parameter (``x.view(size=...)``).  Ops without such parameters are returned as
+    they are: hot ops keep no wrapper frame."""
+    varargs = _VARARGS.get(name)
+    if varargs is None:
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            return fn
+        if "dim" not in params and "keepdim" not in params:
+            return fn
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if kwargs:
+            for numpy_name, torch_name in _NUMPY_NAMES:
+                if numpy_name in kwargs:
+                    kwargs[torch_name] = kwargs.pop(numpy_name)
+            if varargs is not None and varargs in kwargs:
+                args += (kwargs.pop(varargs),)
+        return fn(*args, **kwargs)
+
+    return call
 
 
 # ----------------------------------------------------------------- call forms
@@ -422,7 +455,7 @@ OPS = (
     method("is_contiguous", S.is_contiguous),
     # shape: copies
     method("repeat", S.repeat),
-    unary("flip", S.flip),
+    unary("flip", RA.flip),
     function("cat", S.cat, aliases=("concat", "concatenate")),
     function("stack", S.stack),
     unary("split", S.split),
@@ -528,6 +561,80 @@ OPS = (
     unary("select_scatter", RA.select_scatter),
     unary("slice_scatter", RA.slice_scatter),
     unary("as_strided", RA.as_strided),
+    unary("as_strided_scatter", RA.as_strided_scatter),
+    unary("movedim", RA.movedim, aliases=("moveaxis",)),
+    method("unfold", RA.unfold),
+    unary("repeat_interleave", RA.repeat_interleave),
+    unary("tile", RA.tile),
+    unary("ravel", RA.ravel),
+    method("sum_to_size", RA.sum_to_size),
+    unary("narrow_copy", RA.narrow_copy),
+    function("view_copy", checked_unary(RA.view_copy, "view_copy")),
+    function("permute_copy", checked_unary(RA.permute_copy, "permute_copy")),
+    function("t_copy", checked_unary(RA.t_copy, "t_copy")),
+    function("transpose_copy", checked_unary(RA.transpose_copy, "transpose_copy")),
+    function("squeeze_copy", checked_unary(RA.squeeze_copy, "squeeze_copy")),
+    function("unsqueeze_copy", checked_unary(RA.unsqueeze_copy, "unsqueeze_copy")),
+    function("expand_copy", checked_unary(RA.expand_copy, "expand_copy")),
+    function("diagonal_copy", checked_unary(RA.diagonal_copy, "diagonal_copy")),
+    function("select_copy", checked_unary(RA.select_copy, "select_copy")),
+    function("slice_copy", checked_unary(RA.slice_copy, "slice_copy")),
+    function("unbind_copy", checked_unary(RA.unbind_copy, "unbind_copy")),
+    function("split_copy", checked_unary(RA.split_copy, "split_copy")),
+    function("split_with_sizes_copy",
+             checked_unary(RA.split_with_sizes_copy, "split_with_sizes_copy")),
+    function("alias_copy", checked_unary(RA.alias_copy, "alias_copy")),
+    function("as_strided_copy", checked_unary(RA.as_strided_copy, "as_strided_copy")),
+    function("unfold_copy", checked_unary(RA.unfold_copy, "unfold_copy")),
+    function("detach_copy", checked_unary(RA.detach_copy, "detach_copy")),
+    unary("diff", NU.diff),
+    function("gradient", checked_unary(NU.gradient, "gradient")),
+    function("trapezoid", checked_unary(NU.trapezoid, "trapezoid")),
+    function("trapz", checked_unary(NU.trapz, "trapz")),
+    function("cumulative_trapezoid", checked_unary(NU.cumulative_trapezoid,
+                                                   "cumulative_trapezoid")),
+    unary("renorm", NU.renorm, inplace=True),
+    unary("nansum", NU.nansum),
+    unary("nanmean", NU.nanmean),
+    function("std_mean", checked_unary(NU.std_mean, "std_mean")),
+    function("var_mean", checked_unary(NU.var_mean, "var_mean")),
+    # --- joins, splits, rearrangements, calculus (ops/joins.py, rearrange.py, numeric.py)
+    function("hstack", J.hstack),
+    function("vstack", J.vstack, aliases=("row_stack",)),
+    function("dstack", J.dstack),
+    function("column_stack", J.column_stack),
+    function("atleast_1d", J.atleast_1d),
+    function("atleast_2d", J.atleast_2d),
+    function("atleast_3d", J.atleast_3d),
+    function("block_diag", J.block_diag),
+    function("cartesian_prod", J.cartesian_prod),
+    function("combinations", checked_unary(J.combinations, "combinations")),
+    function("meshgrid", J.meshgrid),
+    function("broadcast_tensors", J.broadcast_tensors),
+    unary("broadcast_to", J.broadcast_to),
+    unary("tensor_split", J.tensor_split),
+    unary("hsplit", J.hsplit),
+    unary("vsplit", J.vsplit),
+    unary("dsplit", J.dsplit),
+    unary("split_with_sizes", J.split_with_sizes),
+    unary("unsafe_split", J.unsafe_split),
+    unary("unsafe_split_with_sizes", J.unsafe_split_with_sizes),
+    unary("unsafe_chunk", J.unsafe_chunk),
+    unary("roll", RA.roll),
+    unary("rot90", RA.rot90),
+    unary("fliplr", RA.fliplr),
+    unary("flipud", RA.flipud),
+    Op("tril", checked_unary(RA.tril, "tril"), RA.tril, RA.tril_),
+    Op("triu", checked_unary(RA.triu, "triu"), RA.triu, RA.triu_),
+    unary("diag", RA.diag),
+    unary("diag_embed", RA.diag_embed),
+    unary("diagflat", RA.diagflat),
+    unary("diagonal", S.diagonal),
+    unary("diagonal_scatter", RA.diagonal_scatter),
+    unary("select_scatter", RA.select_scatter),
+    unary("slice_scatter", RA.slice_scatter),
+    Op("as_strided", checked_unary(RA.as_strided, "as_strided"), RA.as_strided,
+       RA.as_strided_),
     unary("as_strided_scatter", RA.as_strided_scatter),
     unary("movedim", RA.movedim, aliases=("moveaxis",)),
     method("unfold", RA.unfold),
