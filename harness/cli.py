@@ -138,15 +138,18 @@ def _schema(args) -> int:
 
 def _report(args) -> int:
     from harness.report.html import write_report
-    from harness.report.results import load_results
+    from harness.report.results import check_writable, load_results
 
     try:
+        check_writable(args.out)
         data = load_results(args.results)
+        if not data["results"]:
+            raise ValueError(f"{args.results}: has no results: nothing to report")
         baseline = load_results(args.baseline) if args.baseline else None
+        _, html = write_report(data, args.out, baseline=baseline)
     except (OSError, ValueError) as exc:
         print(f"parity report: {exc}", file=sys.stderr)
         return 2
-    _, html = write_report(data, args.out, baseline=baseline)
     print(html)
     return 0
 
@@ -155,14 +158,17 @@ def _report(args) -> int:
 def _merge(args) -> int:
     """Shards of one run (`pytest --shard i/N`) become one report."""
     from harness.report.html import write_report
-    from harness.report.results import MergeError, load_results, merge
+    from harness.report.results import MergeError, check_writable, load_results, merge
 
     try:
+        check_writable(args.out)
         merged = merge([(path, load_results(path)) for path in args.results])
+        if not merged["results"]:
+            raise ValueError("the files hold no results: nothing to merge")
+        _, html = write_report(merged, args.out)
     except (OSError, ValueError, MergeError) as exc:
         print(f"parity merge: {exc}", file=sys.stderr)
         return 2
-    _, html = write_report(merged, args.out)
     summary = merged["summary"]
     print(f"{summary['total']} results from {len(args.results)} files -> {html}")
     return 0

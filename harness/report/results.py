@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import platform
 import time
 from importlib import metadata as importlib_metadata
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.contract import OUTCOMES, SCHEMA_VERSION, first_line, observed
+from harness.report import schema
 
 _STARTED = time.time()
 
@@ -120,19 +122,38 @@ def failure_text(record: dict) -> str:
     return "\n".join(lines)
 
 
+#: A results.json of the whole suite is a few MB; refuse what is clearly not one.
+MAX_RESULTS_BYTES = 500_000_000
+
+
 def load_results(path) -> dict:
-    """Read a results.json, refusing any schema this code does not understand."""
+    """Read a results.json: ValueError with one line (`path: what`) for anything that is not a
+    version-1 file (unreadable, not JSON, nested too deeply for json, not of the schema,
+    `harness.report.schema`), so every command that reads one fails on one line."""
     path = Path(path)
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_RESULTS_BYTES:
+            raise ValueError(f"{path}: {size / 1e6:.0f} MB is too big for a results file")
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a results file: not UTF-8 ({exc.reason})") from None
+    try:
+        results = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not a results file, invalid JSON: {exc}") from exc
+        raise ValueError(f"{path}: not a results file, invalid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a results file: JSON nested too deeply") from None
     check_schema(results, source=str(path))
     return results
 
 
 def check_schema(results: Any, source: str = "results") -> None:
-    """Raise ValueError unless results is a dict with schema_version 1."""
+    """Raise ValueError unless results is a version-1 results dict: the version first (a file of
+    another version gets that said, not its first difference), then the whole schema, then
+    the counts."""
     version = results.get("schema_version") if isinstance(results, dict) else None
     # `type(...) is int` because True == 1 in Python and must not pass as version 1.
     if type(version) is not int or version != SCHEMA_VERSION:
@@ -140,3 +161,24 @@ def check_schema(results: Any, source: str = "results") -> None:
             f"{source}: unsupported results schema_version {version!r}; "
             f"this version of Parity reads schema_version {SCHEMA_VERSION}"
         )
+    found = schema.problem(results)
+    if found:
+        raise ValueError(f"{source}: not a results file: {found}")
+    total = results["summary"]["total"]
+    if total != len(results["results"]):
+        raise ValueError(f"{source}: not a results file: summary.total is {total} but there "
+                         f"are {len(results['results'])} results")
+
+
+def check_writable(out_dir: Path) -> None:
+    """Raise ValueError (one line) unless `out_dir` can be created and written: before a run,
+    so that its results are never lost to a report path that cannot be written."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".parity-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"cannot write the report to {out_dir}: "
+                         f"{exc.strerror or exc}") from None
