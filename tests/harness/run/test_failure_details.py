@@ -16,12 +16,13 @@ from hypothesis import settings as hypothesis_settings
 
 import engine
 from engine.autograd import node as _node
+from harness.contract import ERROR, FAILED
 from harness.run import strategies
 from harness.run.records import record_for_spec, snippet
-from harness.run.runner import ERROR, FAILED, check
+from harness.run.runner import check
 from harness.spec import Spec, load_file
 
-SPECS = Path(__file__).parents[2] / "specs"
+SPECS = Path(__file__).parents[3] / "specs"
 
 
 def spec_from(tmp_path, program: str, inputs: dict | None = None, **extra) -> Spec:

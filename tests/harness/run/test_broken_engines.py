@@ -14,10 +14,11 @@ import engine
 from engine import _tensor
 from engine.autograd import node as _node
 from engine.ops import elementwise as _derivatives
-from harness.run.runner import FAILED, PASSED, check
+from harness.contract import FAILED, PASSED
+from harness.run.runner import check
 from harness.spec import Spec, load_file
 
-TUTORIAL = Path(__file__).parents[2] / "specs" / "tutorial"
+TUTORIAL = Path(__file__).parents[3] / "specs" / "tutorial"
 
 
 def tutorial_spec(file: str, name: str) -> Spec:

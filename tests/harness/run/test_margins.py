@@ -15,11 +15,12 @@ import pytest
 import torch
 
 from engine.ops import elementwise as _derivatives
+from harness.contract import FAILED, PASSED
 from harness.run import attribution
 from harness.run import trace as traces
 from harness.run.backends import load
 from harness.run.compare import Comparator
-from harness.run.runner import FAILED, PASSED, check
+from harness.run.runner import check
 from harness.spec import Spec, load_file
 from harness.spec.program import parse
 
