@@ -5,9 +5,12 @@ with 1 and 2 pytest-xdist workers, and the ceiling: Hypothesis alone drawing the
 Run: python benchmarks/bench_harness.py [--examples N] [--suite tutorial|all|both]
                                         [--root DIR ...] [--rounds R] [--ceiling]
 Per core = examples / (sum of the items' own durations): what one worker achieves. Wall = examples /
-session wall time, start-up (imports, collection) included. `--root` measures another checkout
-(e.g. a `git worktree` of an older commit) with its own code; several roots are measured in
-alternation, round after round, so that a shared machine's load falls on all of them alike.
+session wall time, start-up (imports, collection) included. CPU = examples / CPU seconds of the
+session and its workers (start-up included): on a machine shared with other work the wall-clock
+figures move with the load, the CPU figure much less, so compare roots on it first.
+`--root` measures another checkout (e.g. a `git worktree` of an older commit) with its own code;
+several roots are measured in alternation, round after round, so that a shared machine's load
+falls on all of them alike.
 `--ceiling` draws every item's inputs with its own strategy and a body that does nothing: the
 rate no harness can beat on this machine (the draw, Hypothesis's bookkeeping, nothing else).
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -33,8 +37,10 @@ def plugin_module(root: Path) -> str:
     return path.removesuffix(".py").replace("/", ".")
 
 
-def run(root: Path, paths: list[str], workers: int, examples: int) -> tuple[int, float, float]:
-    """(examples drawn, sum of item durations, wall) of one pytest session on `root`'s code."""
+def run(root: Path, paths: list[str], workers: int, examples: int
+        ) -> tuple[int, float, float, float]:
+    """(examples drawn, sum of item durations, wall, CPU seconds) of one pytest session on
+    `root`'s code."""
     with tempfile.TemporaryDirectory() as out:
         # the installed entry point names one layout's plugin: load each root's own explicitly
         command = [sys.executable, "-m", "pytest", *paths, "-q", "-p", "no:cacheprovider",
@@ -43,21 +49,28 @@ def run(root: Path, paths: list[str], workers: int, examples: int) -> tuple[int,
                    "--parity-report", out, "--parity-max-examples", str(examples),
                    "--hypothesis-profile", "ci", "-n", str(workers) if workers > 1 else "0"]
         env = {**os.environ, "PYTHONPATH": str(root), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _children_cpu()
         done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False,
                               env=env)
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, _children_cpu() - cpu
         results = Path(out) / "results.json"
         if not results.exists():
             sys.exit(f"no results from {root}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         data = json.loads(results.read_text())
     drawn = sum(r["examples"] for r in data["results"])
     busy = sum(r["duration_s"] for r in data["results"])
-    return drawn, busy, wall
+    return drawn, busy, wall, cpu
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of every finished child process (and their children)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def ceiling(paths: list[str], examples: int) -> tuple[int, float]:
-    """(examples, seconds): every item's inputs drawn by Hypothesis with a body doing nothing."""
+    """(examples, CPU seconds): every item's inputs drawn by Hypothesis with a body doing
+    nothing."""
     from hypothesis import HealthCheck, given, seed, settings
 
     from harness.run import strategies
@@ -76,9 +89,9 @@ def ceiling(paths: list[str], examples: int) -> tuple[int, float]:
                 count = []
                 test = seed(0)(settings(**options)(
                     given(strategies.inputs(entry, variant))(_counter(count))))
-                start = time.perf_counter()
+                start = time.process_time()
                 test()
-                busy += time.perf_counter() - start
+                busy += time.process_time() - start
                 drawn += len(count)
     return drawn, busy
 
@@ -104,14 +117,15 @@ def main() -> None:
         suites = {args.suite: suites[args.suite]}
     roots = [r.resolve() for r in args.root or [ROOT]]
     print(f"{'root':<16} {'suite':<10} {'workers':>7} {'examples':>9} {'per core/s':>11} "
-          f"{'wall/s':>8} {'wall s':>7}", flush=True)
+          f"{'wall/s':>8} {'wall s':>7} {'CPU/s':>6} {'CPU s':>7}", flush=True)
     for _ in range(args.rounds):
         for name, paths in suites.items():
             for workers in args.workers or (1, 2):
                 for root in roots:
-                    drawn, busy, wall = run(root, paths, workers, args.examples)
+                    drawn, busy, wall, cpu = run(root, paths, workers, args.examples)
                     print(f"{str(root)[-16:]:<16} {name:<10} {workers:>7} {drawn:>9} "
-                          f"{drawn / busy:>11.0f} {drawn / wall:>8.0f} {wall:>7.1f}", flush=True)
+                          f"{drawn / busy:>11.0f} {drawn / wall:>8.0f} {wall:>7.1f} "
+                          f"{drawn / cpu:>6.0f} {cpu:>7.1f}", flush=True)
     if args.ceiling:
         for name, paths in suites.items():
             drawn, busy = ceiling(paths, args.examples)
