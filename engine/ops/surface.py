@@ -31,6 +31,7 @@ from .._tensor import Tensor
 from ..autograd import engine as _engine
 from ..autograd import hooks as _hooks
 from ..autograd.inplace import grad_fn, inplace_method, inplace_operator
+from . import conv as CV
 from . import creation as C
 from . import elementwise as E
 from . import fused as FU
@@ -40,6 +41,7 @@ from . import linalg as L
 from . import nn as N
 from . import numeric as NU
 from . import pointwise as P
+from . import pooling as PL
 from . import random as RND
 from . import rearrange as RA
 from . import reductions as R
@@ -479,6 +481,21 @@ OPS = (
     # nn ops with a torch.X form
     unary("softmax", _softmax),
     unary("log_softmax", _log_softmax),
+    # --- convolutions and pooling (ops/conv.py, ops/pooling.py)
+    function("conv1d", CV.conv1d),
+    function("conv2d", CV.conv2d),
+    function("conv3d", CV.conv3d),
+    function("conv_transpose1d", CV.conv_transpose1d),
+    function("conv_transpose2d", CV.conv_transpose2d),
+    function("conv_transpose3d", CV.conv_transpose3d),
+    function("convolution", CV.convolution_function),
+    function("max_pool1d", PL.torch_max_pool(1)),
+    function("max_pool2d", PL.torch_max_pool(2)),
+    function("max_pool3d", PL.torch_max_pool(3)),
+    function("max_pool1d_with_indices", PL.torch_max_pool1d_with_indices),
+    function("avg_pool1d", PL.avg_pool1d),
+    function("adaptive_avg_pool1d", PL.adaptive_avg_pool1d),
+    function("adaptive_max_pool1d", PL.torch_adaptive_max_pool1d),
     # --- pointwise and special functions (ops/pointwise.py, ops/special.py)
     unary("acos", P.acos, inplace=True, aliases=("arccos",)),
     method("arccos_", inplace_method("acos")),
