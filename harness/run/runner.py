@@ -7,6 +7,7 @@ spec is broken, not the engine, and the result says so.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 import traceback
@@ -183,7 +184,14 @@ def _hypothesis_test(item: _Item, variant: dict[str, str], spec_id: str, seed_va
     test = given(strategies.inputs(item.spec, variant))(one_example)
     for example in strategies.pinned_examples(item.spec, variant):
         test = hypothesis_example(example)(test)
-    return seed(seed_value)(settings(**options)(test))
+    test = seed(seed_value)(settings(**options)(test))
+    # seed() also turns the example database off: keep the profile's (None under `ci`), so the
+    # `dev` profile replays an item's last failing example first (docs/running.md), with
+    # --hypothesis-seed too (Hypothesis then gives a test no database key of its own)
+    test._hypothesis_internal_use_settings = settings(
+        test._hypothesis_internal_use_settings, database=settings.default.database)
+    test._hypothesis_internal_database_key = hashlib.sha384(spec_id.encode()).digest()
+    return test
 
 
 def _run(test) -> SpecResult:
