@@ -34,7 +34,8 @@ class _ValuesIndices(tuple):
 
 TYPES = {
     name: type(name, (_ValuesIndices,), {"__slots__": (), "__module__": "torch.return_types"})
-    for name in ("max", "min", "sort", "topk", "kthvalue", "mode", "median", "cummax", "cummin")
+    for name in ("max", "min", "sort", "topk", "kthvalue", "mode", "median", "nanmedian", "cummax",
+                 "cummin")
 }
 
 

@@ -46,6 +46,7 @@ from . import random as RND
 from . import rearrange as RA
 from . import reductions as R
 from . import shape as S
+from . import sorting as SO
 from . import special as SP
 from .operands import argument_error, coerce
 
@@ -749,4 +750,18 @@ OPS = (
     function("initial_seed", _random.initial_seed),
     function("get_rng_state", _random.get_rng_state),
     function("set_rng_state", _random.set_rng_state),
+    # --- sorting and selection (ops/sorting.py)
+    unary("sort", SO.sort),
+    unary("argsort", SO.argsort),
+    unary("msort", SO.msort),
+    unary("topk", SO.topk),
+    unary("kthvalue", SO.kthvalue),
+    unary("median", SO.median),
+    unary("nanmedian", SO.nanmedian),
+    unary("mode", SO.mode),
+    unary("cummax", SO.cummax),
+    unary("cummin", SO.cummin),
+    unary("cumprod", SO.cumprod, inplace=True),
+    unary("logcumsumexp", SO.logcumsumexp),
+    unary("aminmax", SO.aminmax),
 )
