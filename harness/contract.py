@@ -32,6 +32,30 @@ CHECKS = {
 #: A check's state in a record's `checks` is "pass", "fail", "xfail" (a failure the expectations
 #: declare) or "n/a" (PyTorch's trace never exercised it).
 
+#: The checks of an OpInfo item (harness.opinfo: a sample of PyTorch's own corpus), in report
+#: order, with their headings. They ask other questions than a spec's (a random cotangent's
+#: vector-Jacobian product, the op's other call forms, the entry's error inputs), so the report
+#: draws them as a matrix of their own; a discrepancy of an OpInfo item names its check as
+#: its field.
+OPINFO_CHECKS = {
+    "values": "values",
+    "shape": "shape",
+    "dtype": "dtype",
+    "requires_grad": "requires_grad",
+    "grad_fn": "grad_fn",
+    "contiguity": "contiguity",
+    "vjp": "VJP",
+    "vjp_none": "None grads",
+    "gradgrad": "double backward",
+    "variants": "call forms",
+    "inplace_broadcast": "in-place broadcast",
+    "error_type": "error class",
+    "error_message": "error message",
+}
+#: How an engine's error message matched PyTorch's for an OpInfo error input, best first:
+#: the same text, the entry's pattern, the exception class only, not even the class.
+MESSAGE_LEVELS = ("exact", "pattern", "class", "none")
+
 #: The detail of a grad discrepancy where one side has a grad and the other has None.
 ONE_SIDE_NONE = "one side is None"
 

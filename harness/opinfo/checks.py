@@ -31,21 +31,19 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from harness.contract import MESSAGE_LEVELS, ONE_SIDE_NONE, OPINFO_CHECKS
 from harness.opinfo import samples as literals
 from harness.opinfo.corpus import FLOATING, UNINITIALISED, Entry, seed_for
 from harness.opinfo.resolve import Form, Resolution, rebind
 from harness.run.compare import PYTHON_FLOAT_TOLERANCE, TOLERANCES, measure
 from harness.run.trace import normalise
 
-#: The checks of an OpInfo sample, in report order.
-CHECKS = ("values", "shape", "dtype", "requires_grad", "grad_fn", "contiguity", "vjp",
-          "vjp_none", "gradgrad", "variants", "inplace_broadcast", "error_type",
-          "error_message")
+#: The checks of an OpInfo sample, in report order (named once, in harness.contract).
+CHECKS = tuple(OPINFO_CHECKS)
 FORWARD = ("values", "shape", "dtype", "requires_grad", "grad_fn", "contiguity")
 PASS, FAIL, NA = "pass", "fail", "n/a"
 #: How an engine's error message matched PyTorch's, best first.
-EXACT, PATTERN, CLASS_ONLY, NO_MATCH = "exact", "pattern", "class", "none"
-ONE_SIDE_NONE = "one side is None"
+EXACT, PATTERN, CLASS_ONLY, NO_MATCH = MESSAGE_LEVELS
 SEED = 42  # what OpInfo's wrapper_set_seed seeds random ops with
 
 

@@ -21,11 +21,10 @@ import pytest
 
 from harness.contract import PASSED, XFAILED, XPASSED
 from harness.opinfo import config as config_mod
-from harness.opinfo import corpus, records
-from harness.opinfo.resolve import resolve
-from harness.opinfo.runner import run_item
-from harness.report import results as results_mod
-from harness.run.plugin import PROPERTY, reproduce_options
+
+# Registered through an entry point, this module is imported by every pytest session in the
+# environment: what a run of the corpus needs (PyTorch's test internals, the runner) is imported
+# by the hooks that use it, once an OpInfo file is collected.
 
 COVERAGE = "parity-opinfo-coverage"  # the user property that carries the corpus coverage
 SESSION = "parity-opinfo-session"
@@ -67,6 +66,8 @@ def _options(config) -> dict:
 
 class OpInfoFile(pytest.File):
     def collect(self):
+        from harness.opinfo import corpus
+
         try:
             settings = config_mod.load(self.path).override(**_options(self.config))
         except config_mod.ConfigError as exc:
@@ -96,11 +97,15 @@ class OpInfoFailure(Exception):
 
 
 class OpInfoItem(pytest.Item):
-    def __init__(self, *, entry: corpus.Entry, dtype: str, **kwargs):
+    def __init__(self, *, entry, dtype: str, **kwargs):
         super().__init__(**kwargs)
         self.entry, self.dtype = entry, dtype
 
     def runtest(self):
+        from harness.opinfo import records
+        from harness.opinfo.runner import run_item
+        from harness.run.plugin import PROPERTY, reproduce_options
+
         parity = self.config.pluginmanager.get_plugin("parity-session")
         session: OpInfoSession = self.config.pluginmanager.get_plugin(SESSION)
         oracle, engine = parity.backends()
@@ -130,7 +135,9 @@ class OpInfoItem(pytest.Item):
             if record["outcome"] == XPASSED:
                 return (f"XPASS(strict): {self.nodeid} is listed in expectations.yaml "
                         f"({record['expectation']['reason']}) but passed: remove the entry")
-            return results_mod.failure_text(record) + _counts_text(record)
+            from harness.report.results import failure_text
+
+            return failure_text(record) + _counts_text(record)
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
@@ -158,13 +165,17 @@ class OpInfoSession:
     def engine(self):
         return self.config.pluginmanager.get_plugin("parity-session").backends()[1].module
 
-    def resolution(self, entry: corpus.Entry, engine):
+    def resolution(self, entry, engine):
+        from harness.opinfo.resolve import resolve
+
         found = self._resolutions.get(entry.key)
         if found is None:
             found = self._resolutions[entry.key] = resolve(entry.info, engine)
         return found
 
     def coverage(self, engine) -> dict:
+        from harness.opinfo import corpus, records
+
         if self._coverage is None:
             self._coverage = records.coverage_summary(engine, corpus.entries(), self.settings,
                                                       self._resolutions)
@@ -187,12 +198,14 @@ class OpInfoSession:
     def pytest_sessionfinish(self, session):
         parity = self.config.pluginmanager.get_plugin("parity-session")
         if self.received is not None and parity is not None:
-            parity.extra_metadata["opinfo"] = self.received
+            parity.extra_metadata["opinfo"] = self.received  # before the report is written
 
     def pytest_terminal_summary(self, terminalreporter):
         parity = self.config.pluginmanager.get_plugin("parity-session")
         if self.received is None or parity is None:
             return
+        from harness.opinfo import records
+
         mine = [r for r in parity.records.values() if r.get("area") == records.AREA]
         for line in records.headline(self.received, mine):
             terminalreporter.write_line(line)

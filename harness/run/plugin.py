@@ -33,7 +33,7 @@ PROPERTY = "parity"
 # loaded automatically when the CI environment variable is set, and by tox) and `dev`, which
 # explores more examples and keeps a database. Registered at import, before profiles load.
 hypothesis_settings.register_profile("dev", max_examples=300, deadline=None)
-NOT_SPECS = {"expectations.yaml"}
+NOT_SPECS = {"expectations.yaml", "opinfo.yaml"}  # opinfo.yaml: the OpInfo corpus (harness.opinfo)
 
 
 def pytest_addoption(parser):
@@ -166,6 +166,7 @@ class ParityPlugin:
     def __init__(self, config):
         self.config = config
         self.records: dict[str, dict] = {}
+        self.extra_metadata: dict = {}  # added by other sources of items (harness.opinfo)
         workerinput = getattr(config, "workerinput", None)
         if workerinput is not None:
             self.session_seed = workerinput["parity_seed"]
@@ -233,7 +234,8 @@ class ParityPlugin:
         out_dir = Path(target)
         if not out_dir.is_absolute():
             out_dir = Path(self.config.invocation_params.dir) / out_dir
-        data = results_mod.build(list(self.records.values()), _metadata(self))
+        data = results_mod.build(list(self.records.values()),
+                                 {**_metadata(self), **self.extra_metadata})
         try:
             self.report_paths = write_report(data, out_dir)
         except Exception as exc:  # the results must survive a broken HTML renderer
