@@ -89,48 +89,61 @@ def _spacings(spacing, dims, input):
 
 
 def _gradient_uniform(t, h, d, edge_order):
+    """Unit spacing ``h``: central differences inside, one-sided ones at the edges."""
     length = t._data.shape[d]
-    center = div_scalar(div_scalar(S.narrow(t, d, 2, length - 2) - S.narrow(t, d, 0, length - 2),
-                                   2), h) if length > 2 else None
+
+    def piece(start, stop):
+        return S.narrow(t, d, start, stop - start)
+
+    center = div_scalar(piece(2, length) - piece(0, length - 2), h)
     if edge_order == 1:
-        first = div_scalar(S.narrow(t, d, 1, 1) - S.narrow(t, d, 0, 1), h)
-        last = div_scalar(S.narrow(t, d, length - 1, 1) - S.narrow(t, d, length - 2, 1), h)
+        first = div_scalar(piece(1, 2) - piece(0, 1), h)
+        last = div_scalar(piece(length - 1, length) - piece(length - 2, length - 1), h)
     else:
-        a, b, c = (S.narrow(t, d, i, 1) for i in range(3))
-        first = div_scalar(mul_scalar(a, -1.5) + mul_scalar(b, 2.0) - mul_scalar(c, 0.5), h)
-        x, y, z = (S.narrow(t, d, length - 3 + i, 1) for i in range(3))
-        last = div_scalar(mul_scalar(x, 0.5) - mul_scalar(y, 2.0) + mul_scalar(z, 1.5), h)
-    parts = [first] + ([center] if center is not None else []) + [last]
-    return S.cat(parts, d)
+        first = div_scalar(mul_scalar(piece(0, 1), -1.5) + mul_scalar(piece(1, 2), 2)
+                           - mul_scalar(piece(2, 3), 0.5), h)
+        last = div_scalar(mul_scalar(piece(length - 3, length - 2), 0.5)
+                          - mul_scalar(piece(length - 2, length - 1), 2)
+                          + mul_scalar(piece(length - 1, length), 1.5), h)
+    return S.cat([first, div_scalar(center, 2), last], d)
 
 
 def _gradient_coordinates(t, x, d, edge_order):
-    """Non-uniform spacing: numpy's second-order interior formula and first- or
-    second-order edges, from the coordinates ``x`` along ``d``."""
+    """Coordinates ``x`` along ``d``: the second-order non-uniform formula inside, first- or
+    second-order one-sided ones at the edges."""
+    if x._data.ndim != 1:
+        raise RuntimeError("torch.gradient expected each element of spacing to have one "
+                           f"dimension, but got an element with {x._data.ndim} dimensions!")
     length = t._data.shape[d]
     shape = [1] * t._data.ndim
     shape[d] = -1
-    x = S.reshape(x, tuple(shape))
-    dx = S.narrow(x, d, 1, length - 1) - S.narrow(x, d, 0, length - 1)
-    a = S.narrow(dx, d, 0, length - 2)
-    b = S.narrow(dx, d, 1, length - 2)
-    f0 = S.narrow(t, d, 0, length - 2)
-    f1 = S.narrow(t, d, 1, length - 2)
-    f2 = S.narrow(t, d, 2, length - 2)
-    center = (f2 * a * a - f0 * b * b + f1 * (b * b - a * a)) / (a * b * (a + b))
+    shape = tuple(shape)
+
+    def piece(start, stop):
+        return S.narrow(t, d, start, stop - start)
+
+    h = diff(x)
+    h1 = S.narrow(h, 0, 0, h._data.shape[0] - 1)
+    h2 = S.narrow(h, 0, 1, h._data.shape[0] - 1)
+    a = S.reshape(-h2 / (h1 * (h1 + h2)), shape)
+    b = S.reshape((h2 - h1) / (h1 * h2), shape)
+    c = S.reshape(h1 / (h2 * (h1 + h2)), shape)
+    center = a * piece(0, length - 2) + b * piece(1, length - 1) + c * piece(2, length)
+    first_h, second_h = S.select(h, 0, 0), S.select(h, 0, 1)
+    last_h, before_h = S.select(h, 0, -1), S.select(h, 0, -2)
     if edge_order == 1:
-        first = (S.narrow(t, d, 1, 1) - S.narrow(t, d, 0, 1)) / S.narrow(dx, d, 0, 1)
-        last = (S.narrow(t, d, length - 1, 1) - S.narrow(t, d, length - 2, 1)) \
-            / S.narrow(dx, d, length - 2, 1)
+        first = (piece(1, 2) - piece(0, 1)) / first_h
+        last = (piece(length - 1, length) - piece(length - 2, length - 1)) / last_h
     else:
-        h1, h2 = S.narrow(dx, d, 0, 1), S.narrow(dx, d, 1, 1)
-        first = (-(2 * h1 + h2) / (h1 * (h1 + h2)) * S.narrow(t, d, 0, 1)
-                 + (h1 + h2) / (h1 * h2) * S.narrow(t, d, 1, 1)
-                 - h1 / (h2 * (h1 + h2)) * S.narrow(t, d, 2, 1))
-        h1, h2 = S.narrow(dx, d, length - 3, 1), S.narrow(dx, d, length - 2, 1)
-        last = (h2 / (h1 * (h1 + h2)) * S.narrow(t, d, length - 3, 1)
-                - (h2 + h1) / (h1 * h2) * S.narrow(t, d, length - 2, 1)
-                + (2 * h2 + h1) / (h2 * (h1 + h2)) * S.narrow(t, d, length - 1, 1))
+        a = -(mul_scalar(first_h, 2.0) + second_h) / (first_h * (first_h + second_h))
+        b = (first_h + second_h) / (first_h * second_h)
+        c = -first_h / (second_h * (first_h + second_h))
+        first = a * piece(0, 1) + b * piece(1, 2) + c * piece(2, 3)
+        a = last_h / (before_h * (last_h + before_h))
+        b = -(last_h + before_h) / (last_h * before_h)
+        c = (mul_scalar(last_h, 2) + before_h) / (last_h * (last_h + before_h))
+        first_last = (a * piece(length - 3, length - 2) + b * piece(length - 2, length - 1))
+        last = first_last + c * piece(length - 1, length)
     return S.cat([first, center, last], d)
 
 
@@ -170,12 +183,9 @@ def gradient(input, *, spacing=None, dim=None, edge_order=1):
     out = []
     for d, h in zip(dims, spacings, strict=True):
         if isinstance(h, Tensor):
-            if h._data.ndim == 0:
-                h = h.item()
-            else:
-                out.append(_gradient_coordinates(input, h, d, edge_order))
-                continue
-        out.append(_gradient_uniform(input, h, d, edge_order))
+            out.append(_gradient_coordinates(input, h, d, edge_order))
+        else:
+            out.append(_gradient_uniform(input, h, d, edge_order))
     return tuple(out)
 
 
@@ -353,7 +363,11 @@ def _with_mean(variance, name):
     def op(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if isinstance(dim, bool):
             unbiased, dim = dim, None
-        spread = variance(input, dim, unbiased, keepdim, correction=correction)
+        if dim is None and input._data.ndim:  # torch's std_mean runs the per-dim kernel
+            spread = variance(input, tuple(range(input._data.ndim)), unbiased, keepdim,
+                              correction=correction)
+        else:
+            spread = variance(input, dim, unbiased, keepdim, correction=correction)
         center = R.mean(input, dim if dim is not None else None, keepdim) if dim is not None \
             else (R.mean(input, None, keepdim) if keepdim else R.mean(input))
         node_name = "StdMeanBackward0" if name == "std_mean" else "VarMeanBackward0"

@@ -16,6 +16,7 @@ import operator
 import numpy as np
 from numpy.lib.stride_tricks import as_strided as _np_as_strided
 
+from .._memory_format import contiguous_format
 from .._tensor import Tensor, make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.inplace import check_inplace, check_overlap, commit
@@ -473,7 +474,10 @@ def tile(input, dims):
 
 
 def ravel(input):
-    return S.view(S.contiguous(input), (-1,))
+    """torch's ``contiguous().view(-1)``."""
+    if not input._data.flags.c_contiguous:
+        input = S.clone(input, memory_format=contiguous_format)
+    return S.view(input, (-1,))
 
 
 def sum_to_size(input, *size):

@@ -265,8 +265,10 @@ def _sinc(x):
 def _sinc_grad(n, g):
     x = n.self_
     pix = mul_scalar(x, math.pi)
-    value = (pix * E.cos(pix) - E.sin(pix)) / mul_scalar(x * x, math.pi) * g
-    return E.where(make(x._data == 0), make(np.asarray(0, value._data.dtype)), value)
+    denominator = mul_scalar(x * x, math.pi)
+    value = (pix * E.cos(pix) - E.sin(pix)) / denominator * g
+    # 0 where the denominator is 0: at 0, and where x * x underflows, as torch
+    return E.where(make(denominator._data == 0), make(np.asarray(0, value._data.dtype)), value)
 
 
 SincBackward0 = backward_node("SincBackward0", saved=("self_",), self=_sinc_grad)
