@@ -264,13 +264,23 @@ def _softmax_input(input, dtype, kernel):
     return input, data
 
 
+def _max(data, axis):
+    """The max along ``axis`` (kept), or zeros for an empty input (numpy's max refuses)."""
+    if data.size == 0:
+        shape = list(data.shape)
+        if axis is not None:
+            shape[axis] = 1
+        return np.zeros(shape, data.dtype)
+    return np.max(data, axis=axis, keepdims=True)
+
+
 @silent
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     dim = _softmax_dim("softmax", input._data.ndim, dim, _stacklevel + 1)
     input, data = _softmax_input(input, dtype, "softmax_lastdim_kernel_impl")
     d = wrap_dim(dim, data.ndim)
     axis = d if data.ndim else None
-    e = np.exp(data - np.max(data, axis=axis, keepdims=True))
+    e = np.exp(data - _max(data, axis))
     out = np.asarray(e / np.sum(e, axis=axis, keepdims=True), data.dtype)
     if needs_grad(input):
         node = SoftmaxBackward0()
@@ -285,7 +295,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     input, data = _softmax_input(input, dtype, "log_softmax_lastdim_kernel_impl")
     d = wrap_dim(dim, data.ndim)
     axis = d if data.ndim else None
-    shifted = data - np.max(data, axis=axis, keepdims=True)
+    shifted = data - _max(data, axis)
     out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)),
                      data.dtype)
     if needs_grad(input):
@@ -797,6 +807,8 @@ LogSigmoidBackwardBackward0 = backward_node(
 def log_sigmoid(input):
     """log(sigmoid(x)) with LogSigmoidBackward0, for the formulas that use it."""
     out = np.asarray(_log_sigmoid(input._data), input._data.dtype)
+    if not out.flags.c_contiguous:  # log_sigmoid_forward allocates a contiguous output
+        out = out.copy(order="C")
     if needs_grad(input):
         node = LogSigmoidBackward0()
         node.self_ = input

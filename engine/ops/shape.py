@@ -33,7 +33,7 @@ from ..autograd.node import (
     sum_to,
 )
 from ..runtime.quiet import silent
-from .operands import as_array, needs_grad
+from .operands import as_array, needs_grad, torch_layout
 
 VIEW_ERROR = (
     "view size is not compatible with input tensor's size and stride (at least one dimension "
@@ -512,7 +512,13 @@ CloneBackward0 = backward_node("CloneBackward0", self=lambda n, g: g)
 
 
 def clone(input, *, memory_format=None):
-    out = input._data.copy()
+    """A copy in the input's layout (torch's preserve_format: dims ordered as the input's
+    strides order them, densely)."""
+    data = input._data
+    out = data.copy()
+    if not data.flags.c_contiguous and getattr(memory_format, "_name",
+                                               "preserve_format") == "preserve_format":
+        out = torch_layout(out, (data,))  # torch's empty_like: the input's dim order
     if needs_grad(input):
         return attach(CloneBackward0(), out, (input,))
     return make(out)

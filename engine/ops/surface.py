@@ -31,6 +31,7 @@ from .._tensor import Tensor
 from ..autograd import engine as _engine
 from ..autograd import hooks as _hooks
 from ..autograd.inplace import grad_fn, inplace_method, inplace_operator
+from . import activations as A
 from . import conv as CV
 from . import creation as C
 from . import elementwise as E
@@ -722,6 +723,18 @@ OPS = (
     function("arange", C.arange),
     function("linspace", C.linspace),
     function("eye", C.eye),
+    # --- activations with a torch.X form (ops/activations.py; F.X in nn/functional.py)
+    function("relu_", A.relu_),
+    function("selu", A.selu),
+    function("selu_", A.selu_),
+    function("celu", A.celu),
+    function("celu_", A.celu_),
+    function("rrelu", A.torch_rrelu),
+    function("rrelu_", A.rrelu_),
+    function("threshold", A.threshold),
+    function("threshold_", A.threshold_),
+    unary("prelu", A.prelu),
+    unary("hardshrink", A.hardshrink),
     # --- fused pointwise (ops/fused.py)
     unary("addcmul", FU.addcmul, inplace=True),
     unary("addcdiv", FU.addcdiv, inplace=True),
