@@ -21,10 +21,11 @@ from ..autograd.node import attach, backward_node
 from ..runtime.quiet import silent
 from .elementwise import abs as absolute
 from .elementwise import exp, gt, log, lt, to, where
-from .indexing import ScatterAddBackward0, gather
+from .indexing import ScatterAddBackward0
 from .operands import needs_grad
 from .reductions import _int_accumulator
 from .reductions import cumprod as _cumprod
+from .scatter import ScatterBackward0
 from .shape import flip, unsqueeze
 
 _BOOL_ERROR = '"{name}" not implemented for \'Bool\''
@@ -41,15 +42,9 @@ def _scatter_zeros(g, sizes, dim, indices):
         out[()] = g._data
     if g._requires_grad and _grad_mode.enabled:
         node = ScatterBackward0()
-        node.dim, node.index = dim, indices
+        node.dim, node.index, node.src_sizes = dim, indices, None
         return attach(node, out, (None, g))
     return make(out)
-
-
-ScatterBackward0 = backward_node(  # zeros.scatter(dim, index, src): src's grad reads back
-    "ScatterBackward0", fields=("dim", "index"),
-    self=lambda n, g: g,
-    src=lambda n, g: gather(g, n.dim, make(n.index)) if n.index.ndim else g)
 
 
 def _selected_grad(n, g):

@@ -46,6 +46,7 @@ from . import pooling as PL
 from . import random as RND
 from . import rearrange as RA
 from . import reductions as R
+from . import scatter as SC
 from . import shape as S
 from . import sorting as SO
 from . import special as SP
@@ -777,4 +778,18 @@ OPS = (
     unary("cumprod", SO.cumprod, inplace=True),
     unary("logcumsumexp", SO.logcumsumexp),
     unary("aminmax", SO.aminmax),
+    # --- masked and scattered writes (ops/scatter.py)
+    Op("masked_fill", checked_unary(SC.masked_fill, "masked_fill"), SC.masked_fill,
+       SC.masked_fill_),
+    unary("masked_select", SC.masked_select),
+    Op("masked_scatter", checked_unary(SC.masked_scatter, "masked_scatter"), SC.masked_scatter,
+       SC.masked_scatter_),
+    unary("scatter", SC.scatter, inplace=True),
+    unary("scatter_add", SC.scatter_add, inplace=True),
+    unary("index_add", SC.index_add, inplace=True),
+    unary("index_copy", SC.index_copy, inplace=True),
+    unary("index_fill", SC.index_fill, inplace=True),
+    unary("take", SC.take),
+    unary("take_along_dim", SC.take_along_dim),
+    Op("put", checked_unary(SC.put, "put"), SC.put, inplace_method("put")),
 )
