@@ -140,7 +140,7 @@ def masked_scatter(input, mask, source):
                            f"dtype {_LEGACY.get(m.dtype.name, m.dtype.name)}")
     if src.dtype != data.dtype:
         raise RuntimeError("masked_scatter: expected self and source to have same dtypes but "
-                           f"got {_scalar_name(data)} and {_scalar_name(src)}")
+                           f"got{_scalar_name(data)} and {_scalar_name(src)}")
     shape = np.broadcast_shapes(data.shape, m.shape)
     full_mask = np.broadcast_to(m, shape)
     count = int(full_mask.sum())
