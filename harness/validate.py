@@ -6,6 +6,8 @@ It combines stages, as the CLI does: loading gives YAML, schema and allow-list e
 the spec declares, within the time limit (harness.run.dryrun). Problems are `SpecError`s, so
 they print as `file:line:col: field: what is wrong`, like the loader's.
 An `expectations.yaml` found in a validated directory must load, and name specs that exist.
+`specs/opinfo.yaml` (the OpInfo corpus, harness.opinfo) must load; its items are what
+expectations may name under it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.opinfo import config as opinfo_config
 from harness.run import dryrun
 from harness.run.timeout import DEFAULT_LIMIT_S
 from harness.spec import Spec, SpecError, api_names, expectations, load_file
+
+#: YAML files under specs/ that are not spec files.
+NOT_SPECS = (expectations.FILENAME, opinfo_config.FILENAME)
 
 
 @dataclass
@@ -32,9 +38,24 @@ def spec_files(paths: Iterable[str | Path]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            files += sorted(f for f in p.rglob("*.y*ml") if f.name != expectations.FILENAME)
-        elif p.name != expectations.FILENAME:  # named on its own: checked as expectations
+            files += sorted(f for f in p.rglob("*.y*ml") if f.name not in NOT_SPECS)
+        elif p.name not in NOT_SPECS:  # named on its own: checked as what it is
             files.append(p)
+    return _unique(files)
+
+
+def opinfo_files(paths: Iterable[str | Path]) -> list[Path]:
+    """OpInfo corpus files under `paths` (specs/opinfo.yaml), each once."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.rglob(opinfo_config.FILENAME))
+        elif p.name == opinfo_config.FILENAME and p.is_file():
+            files.append(p)
+    return _unique(files)
+
+
+def _unique(files: list[Path]) -> list[Path]:
     seen, unique = set(), []
     for f in files:
         if f.resolve() not in seen:
@@ -61,6 +82,13 @@ def validate(paths: Iterable[str | Path], root: Path | None = None, run: bool = 
             else:
                 outcome.valid += 1
                 ids.setdefault(entry.path, set()).update(item_ids(entry))
+    for path in opinfo_files(paths):
+        outcome.files += 1
+        problem, names = check_opinfo(path, root)
+        if problem:
+            outcome.problems.append(problem)
+        else:
+            ids[names[0]] = names[1]
     for p in map(Path, paths):
         if (p / expectations.FILENAME).exists():
             outcome.problems += check_expectations(p / expectations.FILENAME, ids)
@@ -77,6 +105,10 @@ def _loadable_ids(directory: Path, root: Path | None) -> dict[str, set[str]]:
         for entry in load_file(path, root=root).entries:
             if not isinstance(entry, SpecError):
                 ids.setdefault(entry.path, set()).update(item_ids(entry))
+    for path in opinfo_files([directory]):
+        problem, (shown, names) = check_opinfo(path, root)
+        if problem is None:
+            ids[shown] = names
     return ids
 
 
@@ -126,6 +158,29 @@ def _name_problem(spec: Spec) -> SpecError | None:
 def _error(spec: Spec, line: int, col: int, message: str) -> SpecError:
     return SpecError(spec.path, *spec.file_position(line, col), f"specs[{spec.index}].program",
                      message, spec.name)
+
+
+def check_opinfo(path: Path, root: Path | None) -> tuple[SpecError | None,
+                                                        tuple[str, set[str]]]:
+    """(the file's problem or None, (its display path, the ids of the items it may collect))."""
+    shown = str(path)
+    try:
+        shown = str(path.resolve().relative_to((root or Path.cwd()).resolve()))
+    except ValueError:
+        pass
+    try:
+        settings = opinfo_config.load(path)
+    except opinfo_config.ConfigError as exc:
+        m = re.match(r".*?:(\d+):(\d+): (.*)", str(exc), re.S)
+        problem = SpecError(shown, int(m[1]), int(m[2]), "", m[3]) if m else \
+            SpecError(shown, 1, 1, "", str(exc))
+        return problem, (shown, set())
+    except (OSError, UnicodeDecodeError) as exc:
+        return SpecError(shown, 1, 1, "", f"cannot read: {exc}"), (shown, set())
+    from harness.opinfo import corpus
+
+    names = corpus.item_names(settings.wants, settings.dtypes, settings.errors)
+    return None, (shown, {f"{shown}::{name}" for name in names})
 
 
 def check_expectations(path: Path, ids: dict[str, set[str]]) -> list[SpecError]:

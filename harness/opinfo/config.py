@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from ruamel.yaml.error import MarkedYAMLError
@@ -27,7 +27,7 @@ Dtype = Literal["float16", "float32", "float64", "int64", "int32", "uint8", "boo
 class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # per item: the first N sample inputs; "all": every sample and reference input
-    samples: int | Literal["all"] = Field(default=20, ge=0)
+    samples: Annotated[int, Field(ge=0)] | Literal["all"] = 20
     dtypes: list[Dtype] = list(DTYPES)
     ops: list[str] = ["*"]  # fnmatch patterns of entry keys (`add`, `nn.functional.*`)
     errors: StrictBool = True  # an item per entry for its error inputs

@@ -197,3 +197,16 @@ def find(key: str) -> Entry:
         if entry.key == key:
             return entry
     raise KeyError(f"no OpInfo entry {key!r} in this PyTorch")
+
+
+def item_names(wants, dtypes, errors: bool) -> set[str]:
+    """The names of the items a configuration can collect (`add[float32]`, `add[errors]`),
+    whatever the engine offers: what an expectation may name."""
+    out = set()
+    for entry in entries():
+        if not wants(entry.key):
+            continue
+        out.update(entry.item_name(d) for d in entry.dtypes() if d in dtypes)
+        if errors and entry.info.error_inputs_func is not None:
+            out.add(entry.item_name(ERRORS))
+    return out
