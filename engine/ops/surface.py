@@ -34,6 +34,7 @@ from ..autograd.inplace import grad_fn, inplace_method, inplace_operator
 from . import activations as A
 from . import conv as CV
 from . import creation as C
+from . import decompositions as DC
 from . import elementwise as E
 from . import fused as FU
 from . import indexing as I
@@ -792,4 +793,11 @@ OPS = (
     unary("take", SC.take),
     unary("take_along_dim", SC.take_along_dim),
     Op("put", checked_unary(SC.put, "put"), SC.put, inplace_method("put")),
+    # --- linear algebra beyond products (ops/decompositions.py; linalg.X in linalg.py)
+    unary("trace", DC.trace),
+    unary("inverse", DC.inv),
+    unary("det", DC.det),
+    unary("vdot", DC.vdot),
+    unary("addmv", DC.addmv, inplace=True),
+    unary("addr", DC.addr, inplace=True),
 )
