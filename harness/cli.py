@@ -3,7 +3,8 @@
 `parity new` writes a spec skeleton; `parity validate` checks specs without the engine (schema,
 allow-list, PyTorch names, one dry run on PyTorch); `parity schema` prints the spec JSON Schema;
 `parity run` is pytest with the plugin (pytest does the work and shows its progress; every pytest
-option passes through); `parity report` renders HTML from a results.json.
+option passes through); `parity report` renders HTML from a results.json. `parity opinfo-spec`,
+`opinfo-coverage` and `opinfo-failures` work on PyTorch's OpInfo corpus (harness.opinfo).
 """
 
 from __future__ import annotations
@@ -51,9 +52,29 @@ def main(argv: list[str] | None = None) -> int:
     merge.add_argument("results", type=Path, nargs="+")
     merge.add_argument("--out", type=Path, default=Path("reports"))
 
+    spec = sub.add_parser("opinfo-spec", help="write a sample of an OpInfo item as a YAML spec "
+                                               "(its first failing sample unless --sample)")
+    spec.add_argument("item", help="as pytest names it: add[float32], "
+                                   "'specs/opinfo.yaml::div[floor_rounding-float64]'")
+    spec.add_argument("--sample", metavar="LABEL",
+                      help="the sample (s3, r12, e0), as a failure's discrepancies name it")
+    spec.add_argument("--out", metavar="PATH",
+                      help="file or folder to write (default: specs/found/); '-' prints it")
+    spec.add_argument("--engine", default="engine", metavar="MODULE",
+                      help="the module under test (default: engine)")
+    for name, text in (("opinfo-coverage", "the OpInfo coverage of a run: ops offered, samples "
+                                           "conforming per op and per check, ops not offered"),
+                       ("opinfo-failures", "the OpInfo failures of a run grouped by kind, as "
+                                           "Markdown")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("results", type=Path, nargs="?",
+                             default=Path("reports") / "results.json")
+        command.add_argument("--out", type=Path, help="write to this file instead of stdout")
+
     args = parser.parse_args(argv)
     commands = {"validate": _validate, "new": _new, "schema": _schema, "report": _report,
-                "merge": _merge}
+                "merge": _merge, "opinfo-spec": _opinfo_spec,
+                "opinfo-coverage": _opinfo_text, "opinfo-failures": _opinfo_text}
     return commands[args.command](args)
 
 
@@ -172,6 +193,59 @@ def _merge(args) -> int:
     summary = merged["summary"]
     print(f"{summary['total']} results from {len(args.results)} files -> {html}")
     return 0
+
+def _opinfo_spec(args) -> int:
+    """A sample of an OpInfo item as a ready-to-commit spec."""
+    from harness.opinfo import config as opinfo_config
+    from harness.opinfo.export import ExportError, default_path, export
+    from harness.run.backends import load
+    from harness.spec.scaffold import project_root
+
+    root = project_root()
+    settings = root / "specs" / opinfo_config.FILENAME
+    limit = opinfo_config.load(settings).samples if settings.is_file() else 20
+    try:
+        exported = export(args.item, load("torch").module, load(args.engine).module,
+                          args.sample, limit)
+    except (ExportError, ImportError) as exc:
+        print(f"parity opinfo-spec: {exc}", file=sys.stderr)
+        return 1
+    if args.out == "-":
+        sys.stdout.write(exported.text)
+        return 0
+    path = default_path(root, exported) if args.out is None else Path(args.out)
+    if path.is_dir():
+        path = path / default_path(root, exported).name
+    if path.exists():
+        print(f"parity opinfo-spec: {path} exists (never overwritten)", file=sys.stderr)
+        return 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(exported.text, encoding="utf-8")
+    print(os.path.relpath(path))
+    state = "conforms on this engine" if exported.passed else "fails on this engine"
+    print(f"the sample {state}; next: `parity validate {os.path.relpath(path)}` and "
+          f"`parity run {os.path.relpath(path)}`", file=sys.stderr)
+    return 0
+
+
+def _opinfo_text(args) -> int:
+    """`opinfo-coverage` / `opinfo-failures`: text made from a results.json."""
+    from harness.report.opinfo import coverage_text, failures_markdown
+    from harness.report.results import load_results
+
+    try:
+        data = load_results(args.results)
+    except (OSError, ValueError) as exc:
+        print(f"parity {args.command}: {exc}", file=sys.stderr)
+        return 2
+    text = coverage_text(data) if args.command == "opinfo-coverage" else failures_markdown(data)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(args.out)
+    return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

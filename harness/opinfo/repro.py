@@ -159,7 +159,7 @@ def _backward(ctx, sample, form: Form, run: checks.Run, result: str, backward: s
     seconds = [first.grads[i] for i in chosen]
     second = checks.cotangents(ctx, sample, form, [f"gg{i}" for i in chosen], seconds)
     lines.append(f"grads2 = torch.autograd.grad([{', '.join(f'grads[{i}]' for i in chosen)}], "
-                 f"[*{inputs}, *cotangents], [{', '.join(map(_array, second, seconds))}], "
+                 f"[{inputs[1:-1]}, *cotangents], [{', '.join(map(_array, second, seconds))}], "
                  "allow_unused=True)")
 
 

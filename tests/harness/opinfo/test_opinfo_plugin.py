@@ -104,3 +104,27 @@ def test_a_broken_config_is_a_collection_error(project):
     result, _ = run(project, "--parity-engine", "torch")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*broken OpInfo config: *opinfo.yaml:2:1: opinfo.sampels*"])
+
+
+def test_coverage_failures_and_spec_commands(project, monkeypatch, tmp_path):
+    from harness.cli import main
+    from harness.validate import validate
+
+    _double_exp_grad(monkeypatch)
+    run(project, "--parity-opinfo-ops", "exp,maximum")
+    results = project.path / "reports" / "results.json"
+    coverage = tmp_path / "coverage.txt"
+    assert main(["opinfo-coverage", str(results), "--out", str(coverage)]) == 0
+    text = coverage.read_text()
+    assert "differentiable OpInfo ops offered" in text and "samples conforming: " in text
+    assert "entries not offered by the engine" in text
+    failures = tmp_path / "failures.md"
+    assert main(["opinfo-failures", str(results), "--out", str(failures)]) == 0
+    assert "## vjp: grad values differ" in failures.read_text()
+    written = project.path / "specs" / "found"
+    written.mkdir()
+    assert main(["opinfo-spec", "specs/opinfo.yaml::exp[float64]", "--out", str(written)]) == 0
+    (path,) = written.iterdir()
+    assert path.name.startswith("opinfo_exp_float64_s")
+    assert validate([path], root=project.path).problems == []
+    assert main(["opinfo-spec", "exp[float64]", "--out", str(written)]) == 1  # never overwrites
