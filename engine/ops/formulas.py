@@ -53,7 +53,11 @@ SubBackward1 = backward_node("SubBackward1", fields=("other",), self=lambda n, g
 
 def _scalar_op(ufunc, node_cls, doc):
     def op(t, scalar):
-        out = as_ndarray(ufunc(t._data, scalar))
+        data = t._data
+        if data.dtype == np.float16:  # torch computes half with the scalar in float
+            out = as_ndarray(ufunc(data.astype(np.float32), np.float32(scalar)).astype(np.float16))
+        else:
+            out = as_ndarray(ufunc(data, scalar))
         if needs_grad(t):
             node = node_cls()
             node.other = scalar

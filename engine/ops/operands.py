@@ -109,8 +109,13 @@ def needs_grad2(input, other) -> bool:
 @silent
 def binary_ufunc(ufunc, a, b, dtype):
     x, y = as_array(a, dtype.np), as_array(b, dtype.np)
+    half_scalar = dtype.np == np.float16 and not (isinstance(a, Tensor) and isinstance(b, Tensor))
     try:
-        out = as_ndarray(ufunc(x, y))
+        if half_scalar:  # torch computes half with a Python scalar in float, rounded once
+            out = as_ndarray(ufunc(np.asarray(x, np.float32), np.asarray(y, np.float32))
+                             ).astype(np.float16)
+        else:
+            out = as_ndarray(ufunc(x, y))
     except ValueError:
         raise broadcast_error(a, b) from None
     return torch_layout(out, (x, y)) if strided(x, y) else out
@@ -128,7 +133,7 @@ def fast_binary_ufunc(ufunc, input, other):
         b = other._data
         if b.dtype != a.dtype:
             return None
-    elif (kind is float or kind is int) and a.dtype.kind == "f":
+    elif (kind is float or kind is int) and a.dtype.kind == "f" and a.dtype != np.float16:
         b = other
     else:
         return None
