@@ -40,6 +40,7 @@ from . import fused as FU
 from . import indexing as I
 from . import joins as J
 from . import linalg as L
+from . import losses as LO
 from . import nn as N
 from . import numeric as NU
 from . import pointwise as P
@@ -664,6 +665,17 @@ OPS = (
     function("threshold_", A.threshold_),
     unary("prelu", A.prelu),
     unary("hardshrink", A.hardshrink),
+    # --- losses and distances with a torch.X form (ops/losses.py; F.X in nn/functional.py)
+    function("kl_div", LO.torch_kl_div),
+    function("poisson_nll_loss", LO.torch_poisson_nll_loss),
+    function("margin_ranking_loss", LO.torch_margin_ranking_loss),
+    function("hinge_embedding_loss", LO.torch_hinge_embedding_loss),
+    function("cosine_embedding_loss", LO.torch_cosine_embedding_loss),
+    function("triplet_margin_loss", LO.torch_triplet_margin_loss),
+    function("ctc_loss", LO.torch_ctc_loss),
+    function("cosine_similarity", LO.cosine_similarity),
+    function("pairwise_distance", LO.pairwise_distance),
+    function("pdist", LO.pdist),
     # --- fused pointwise (ops/fused.py)
     unary("addcmul", FU.addcmul, inplace=True),
     unary("addcdiv", FU.addcdiv, inplace=True),
