@@ -19,9 +19,12 @@ import numpy as np
 
 from .. import _sampling as S
 from .._tensor import Tensor, make
+from ..autograd.inplace import check_inplace, commit
+from ..autograd.node import attach, backward_node
 from ..random import default_generator
 from . import elementwise as E
-from .operands import argument_error
+from .operands import argument_error, needs_grad
+from .shape import SqueezeBackward4
 
 _ALPHA = 1.7580993408473766  # SELU's -scale * alpha: the value alpha dropout sets
 
@@ -44,9 +47,8 @@ def _multiply(input, other, inplace):
     return input.mul_(other) if inplace else E.mul(input, other)
 
 
-def _dropout(input, p, training, inplace, *, feature=False, alpha=False, unbatched=False):
-    """ATen's ``_dropout<feature, alpha, inplace>``; ``unbatched``: feature noise for the
-    input with a batch dim of 1 in front, applied to the input as it is."""
+def _dropout(input, p, training, inplace, *, feature=False, alpha=False):
+    """ATen's ``_dropout<feature, alpha, inplace>``."""
     if not isinstance(input, Tensor):
         raise argument_error("dropout", 1, "input", "Tensor", input)
     _check_p(p)
@@ -55,10 +57,7 @@ def _dropout(input, p, training, inplace, *, feature=False, alpha=False, unbatch
         return input
     if p == 1:
         return _multiply(input, make(np.zeros((), data.dtype)), inplace)
-    if unbatched:  # the noise of (1, C, ...) squeezed back: (C, 1, ..., 1)
-        shape = data.shape[:1] + (1,) * (data.ndim - 1)
-    else:
-        shape = _noise_shape(input, feature)
+    shape = _noise_shape(input, feature)
     keep = 1.0 - p
     noise = S.bernoulli_scalar(default_generator, shape, data.dtype, keep)
     if not feature and not data.flags.c_contiguous and data.ndim > 1:
@@ -134,9 +133,34 @@ def _feature_dropout(input, p, training, inplace, spatial):
             UserWarning, stacklevel=3)
     if spatial == 2 or ndim == batched:
         return _dropout(input, p, training, inplace, feature=True)
-    if inplace:  # torch: unsqueeze_, feature_dropout_, squeeze_ (a SqueezeBackward4 grad_fn)
-        return _dropout(input, p, training, True, feature=True, unbatched=True)
+    if inplace:
+        return _unbatched_in_place(input, p, training)
     return _dropout(input.unsqueeze(0), p, training, False, feature=True).squeeze(0)
+
+
+UnsqueezeBackward1 = backward_node(  # unsqueeze_(dim): the in-place form's node
+    "UnsqueezeBackward1", fields=("dim",), self=lambda n, g: g.squeeze(n.dim))
+
+
+def _unbatched_in_place(input, p, training):
+    """torch's ``input.unsqueeze_(0)``, ``feature_dropout_``, ``squeeze_(0)``: the input's
+    history becomes SqueezeBackward4 <- MulBackward0 <- UnsqueezeBackward1."""
+    check_inplace(input)
+    data = input._data
+    lifted = data.reshape((1,) + data.shape).copy()
+    if needs_grad(input):
+        node = UnsqueezeBackward1()
+        node.dim = 0
+        batched = attach(node, lifted, (input,))
+    else:
+        batched = make(lifted)
+    dropped = _dropout(batched, p, training, False, feature=True)
+    out = dropped._data.reshape(data.shape)
+    if needs_grad(dropped):
+        node = SqueezeBackward4()
+        node.self_sizes = dropped._data.shape
+        return commit(input, attach(node, out, (dropped,)))
+    return commit(input, make(out))
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):

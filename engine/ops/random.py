@@ -20,7 +20,7 @@ from .. import _sampling as S
 from .._dtype import FROM_NUMPY, get_default_dtype, int64
 from .._tensor import Tensor, make
 from ..autograd.grad_mode import state as _grad_mode
-from ..autograd.inplace import check_inplace, commit
+from ..autograd.inplace import check_inplace, check_overlap, commit
 from ..autograd.node import attach, backward_node
 from ..random import Generator, default_generator
 from .creation import _RANDOM_SIGNATURES, _finish, _size
@@ -59,7 +59,7 @@ def _memory_order(values: np.ndarray, like: np.ndarray) -> np.ndarray:
 def _read_order(values: np.ndarray, like: np.ndarray) -> np.ndarray:
     """``values`` (shaped as ``like``) in the order a kernel over ``like`` reads them."""
     order = _order(like)
-    return np.ascontiguousarray(values if order is None else values.transpose(order))
+    return np.asarray(values if order is None else values.transpose(order), order="C")
 
 
 def _dense(a: np.ndarray) -> bool:
@@ -281,7 +281,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for "
                                   f"'{FROM_NUMPY[data.dtype].scalar_name}'")
     _check_probabilities(data)
-    values = S.bernoulli_tensor(gen, np.ascontiguousarray(data))  # a contiguous output
+    values = S.bernoulli_tensor(gen, np.asarray(data, order="C"))  # a contiguous output
     if needs_grad(input):
         return attach(BernoulliBackward0(), values, (input,))
     return make(values)
@@ -310,11 +310,27 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if not replacement and num_samples > categories:
         raise RuntimeError(
             "cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    if not np.isfinite(probs).all() or (probs < 0).any():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if (probs.reshape(-1, categories).sum(-1) <= 0).any():
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    return make(S.multinomial(_gen(generator), np.ascontiguousarray(probs), num_samples,
+    if categories > 2**24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
+    rows = probs.reshape(-1, categories)
+    if not replacement or num_samples == 1:
+        if not (rows.max(initial=-np.inf) < np.inf and rows.min(initial=np.inf) >= 0):
+            raise RuntimeError(
+                "probability tensor contains either `inf`, `nan` or element < 0")
+        if (rows.sum(-1) == 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    else:  # the with-replacement kernel checks each row as it accumulates it
+        for row in rows:
+            bad = (row < 0) | ~np.isfinite(row)
+            if bad.any():
+                first = row[bad][0]
+                raise RuntimeError(
+                    "invalid multinomial distribution (encountering probability entry < 0)"
+                    if first < 0 else "invalid multinomial distribution (encountering "
+                    "probability entry = infinity or NaN)")
+            if not row.sum() > 0:
+                raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    return make(S.multinomial(_gen(generator), np.asarray(probs, order="C"), num_samples,
                               replacement))
 
 
@@ -328,7 +344,7 @@ def poisson(input, generator=None):
     if rates.dtype.kind != "f":
         raise NotImplementedError(
             f"\"poisson_cpu\" not implemented for '{FROM_NUMPY[rates.dtype].scalar_name}'")
-    values = S.poisson(_gen(generator), np.ascontiguousarray(rates))
+    values = S.poisson(_gen(generator), np.asarray(rates, order="C"))
     if needs_grad(input):
         return attach(PoissonBackward0(), values, (input,))
     return make(values)
@@ -365,6 +381,7 @@ def _contiguous_shape(self):
 def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
     from_ = kwargs.pop("from", from_)
     check_inplace(self)
+    check_overlap(self)
     values = S.uniform(_gen(generator), _contiguous_shape(self), self._data.dtype,
                        float(from_), float(to))
     return _sampled(self, UniformBackward0, values)
@@ -372,6 +389,7 @@ def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kwargs):
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     check_inplace(self)
+    check_overlap(self)
     values = S.normal(_gen(generator), _contiguous_shape(self), self._data.dtype, float(mean),
                       float(std), contiguous=self._data.flags.c_contiguous)
     return _sampled(self, NormalBackward0, values)
@@ -384,6 +402,7 @@ def random_(self, *args, generator=None, **kwargs):
         {"to": args[0]} if args else {})
     bounds.update(kwargs)
     check_inplace(self)
+    check_overlap(self)
     if not bounds:
         node_cls, low, high = RandomBackward2, None, None
     elif "from" in bounds:
@@ -397,6 +416,7 @@ def random_(self, *args, generator=None, **kwargs):
 
 def bernoulli_(self, p=0.5, *, generator=None):
     check_inplace(self, p)
+    check_overlap(self)
     gen = _gen(generator)
     if isinstance(p, Tensor):
         probs = p._data
@@ -414,6 +434,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
 
 def exponential_(self, lambd=1.0, *, generator=None):
     check_inplace(self)
+    check_overlap(self)
     values = S.exponential(_gen(generator), _contiguous_shape(self), self._data.dtype,
                            float(lambd))
     return _sampled(self, ExponentialBackward0, values)
@@ -421,12 +442,14 @@ def exponential_(self, lambd=1.0, *, generator=None):
 
 def geometric_(self, p, *, generator=None):
     check_inplace(self)
+    check_overlap(self)
     values = S.geometric(_gen(generator), _contiguous_shape(self), self._data.dtype, float(p))
     return _sampled(self, GeometricBackward0, values)
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     check_inplace(self)
+    check_overlap(self)
     values = S.log_normal(_gen(generator), _contiguous_shape(self), self._data.dtype,
                           float(mean), float(std))
     return _sampled(self, LogNormalBackward0, values)
@@ -434,6 +457,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     check_inplace(self)
+    check_overlap(self)
     values = S.cauchy(_gen(generator), _contiguous_shape(self), self._data.dtype,
                       float(median), float(sigma))
     return _sampled(self, CauchyBackward0, values)
