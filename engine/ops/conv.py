@@ -34,7 +34,6 @@ from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.node import SECOND_BACKWARD, Node, attach, backward_node, check_saved_versions
 from ..runtime.blas import get_num_threads
 from . import shape as S
-from .formulas import zeros_like
 from .operands import needs_grad
 
 _COMPUTE = {np.dtype(np.float16): np.dtype(np.float32)}  # half products accumulate in float
@@ -246,26 +245,61 @@ ConvolutionBackward0 = backward_node(
 
 
 def _double_grad_output(n, g):
-    """The grad of convolution_backward's ``grad_output`` from one output's grad ``g``."""
-    if n.which == 0:  # <gI(gO, w), ggI> = <gO, conv(ggI, w)>
+    """torch's _convolution_double_backward, ggO: conv(ggI, w), conv(input, ggW) and ggb
+    expanded, each from the output whose grad ``g`` is (the engine sums them in that order)."""
+    if n.which == 2:
+        shape = (1, -1) + (1,) * (n.grad_output._data.ndim - 2)
+        return S.expand(S.view(S.contiguous(g), shape), n.grad_output._data.shape)
+    if n.input._data.size == 0:
+        return None
+    if n.which == 0:
         return convolution(g, n.weight, None, n.params)
-    if n.which == 1:  # <gW(x, gO), ggW> = <gO, conv(x, ggW)>
-        return convolution(n.input, g, None, n.params)
-    shape = (1, -1) + (1,) * (n.grad_output._data.ndim - 2)  # gb = gO summed
-    return S.expand(S.view(S.contiguous(g), shape), n.grad_output._data.shape)
+    return convolution(n.input, g, None, n.params)
 
 
-def _double_grad_input(n, g):
-    if n.which == 1:
-        return convolution_backward(n.grad_output, n.input, g, n.params, (True, False, False))[0]
-    return zeros_like(n.input)  # torch's zeros_like(input) where the output does not use it
+def _narrow_to(t, shape):
+    """Narrow each spatial dim of ``t`` that is longer than ``shape``'s."""
+    for i in range(2, t._data.ndim):
+        if t._data.shape[i] > shape[i]:
+            t = S.narrow(t, i, 0, shape[i])
+    return t
 
 
 def _double_grad_weight(n, g):
-    if n.which == 0:
-        return convolution_backward(n.grad_output, g, n.weight, n.params, (False, True, False),
-                                    per_sample=False)[1]
-    return zeros_like(n.weight)
+    """gW = conv(ggI, gO) over the batch (torch's composite: stride and dilation swapped, the
+    transposed tensors convolved group by group, transposed back and narrowed)."""
+    if n.which != 0 or n.input._data.size == 0:
+        return None
+    p = n.params
+    swapped = Params(p.dilation, p.padding, p.stride, False, p.output_padding, 1)
+    go_t, ggi_t = S.transpose(n.grad_output, 0, 1), S.transpose(g, 0, 1)
+    if p.groups == 1:
+        pieces = [(go_t, ggi_t)]
+    else:
+        step_o, step_i = go_t._data.shape[0] // p.groups, ggi_t._data.shape[0] // p.groups
+        pieces = [(S.narrow(go_t, 0, k * step_o, step_o), S.narrow(ggi_t, 0, k * step_i, step_i))
+                  for k in range(p.groups)]
+    parts = [convolution(o, i, None, swapped) if p.transposed else convolution(i, o, None, swapped)
+             for o, i in pieces]
+    gw_t = parts[0] if len(parts) == 1 else S.cat(parts, 1)
+    return _narrow_to(S.transpose(gw_t, 0, 1), n.weight._data.shape)
+
+
+def _double_grad_input(n, g):
+    """gI = convT(gO, ggW) (conv(gO, ggW), narrowed, for a transposed convolution), with the
+    output padding that gives the input's size back."""
+    if n.which != 1 or n.input._data.size == 0:
+        return None
+    p = n.params
+    if p.transposed:
+        flipped = Params(p.stride, p.padding, p.dilation, False, p.output_padding, p.groups)
+        return _narrow_to(convolution(n.grad_output, g, None, flipped), n.input._data.shape)
+    kernel, in_size = n.weight._data.shape[2:], n.input._data.shape[2:]
+    out_size = n.grad_output._data.shape[2:]
+    output_padding = [i - ((k - 1) * d - 2 * q + t * (o - 1) + 1) for i, k, d, q, t, o in zip(
+        in_size, kernel, p.dilation, p.padding, p.stride, out_size, strict=True)]
+    flipped = Params(p.stride, p.padding, p.dilation, True, output_padding, p.groups)
+    return convolution(n.grad_output, g, None, flipped)
 
 
 ConvolutionBackwardBackward0 = backward_node(
@@ -592,7 +626,7 @@ def _convolution_same(input, weight, bias, stride, dilation, groups):
     if left != right:
         if not _warned_same:
             _warned_same = True
-            warnings.warn(_SAME_WARNING, UserWarning, stacklevel=4)
+            warnings.warn(_SAME_WARNING, UserWarning, stacklevel=3)
         pad = [0] * (2 * dim)
         for i in range(dim):
             pad[2 * (dim - 1 - i) + 1] = right[i] - left[i]

@@ -343,8 +343,8 @@ def _check_1d(fname, pname, values):
 def _dim_range(fname, x, low, high):
     """torch's checkDimRange: ``low <= dim < high``."""
     if not low <= x.ndim < high:
-        raise RuntimeError(f"Expected {low}D to {high - 1}D tensor for argument #1 'self' (while "
-                           f"checking arguments for {fname})")
+        raise RuntimeError(f"Expected {low} to {high - 1} dimensions, but got {x.ndim}-dimensional "
+                           f"tensor for argument #1 'self' (while checking arguments for {fname})")
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
@@ -998,7 +998,6 @@ def _unpool_output_size(input, kernel, stride, padding, output_size):
     if output_size is None:
         ret = default
     else:
-        output_size = list(output_size)
         if len(output_size) == d + 2:
             output_size = output_size[2:]
         if len(output_size) != d:
@@ -1010,7 +1009,7 @@ def _unpool_output_size(input, kernel, stride, padding, output_size):
             if not low < output_size[i] < high:
                 raise ValueError(f'invalid output_size "{output_size}" (dim {i} must be between '
                                  f"{low} and {high})")
-        ret = output_size
+        ret = list(output_size)
     for i in range(d):
         if ret[i] < 0:
             raise ValueError(f"max_unpooling: output_size must contain non-negative spatial "
