@@ -28,7 +28,7 @@ def _polygamma(n, input):
 
 
 def _round(input, *, decimals=0):
-    return _E.round(input, decimals=decimals)
+    return _P.round(input, decimals=decimals)
 
 
 entr = _checked(_S.entr, "special_entr")

@@ -23,7 +23,14 @@ from ..autograd.inplace import check_inplace, check_overlap, commit
 from ..autograd.node import attach, backward_node
 from ..runtime.quiet import silent
 from . import elementwise as E
-from .formulas import add_scalar, masked_fill, mul_scalar, rsub_scalar, sub_scalar
+from .formulas import (
+    add_scalar,
+    masked_fill,
+    mul_scalar,
+    rsub_scalar,
+    sub_scalar,
+    zeros_like,
+)
 from .operands import as_array, binary_ufunc, broadcast_error, coerce, float_dtype, needs_grad
 
 _LN2 = math.log(2.0)
@@ -497,6 +504,19 @@ def _fextremum(name, ufunc, node_cls):
 
 fmax = _fextremum("fmax", np.fmax, FmaxBackward0)
 fmin = _fextremum("fmin", np.fmin, FminBackward0)
+
+
+# ================================================================= round with decimals
+RoundBackward1 = backward_node("RoundBackward1", self=lambda n, g: zeros_like(g))
+
+
+def round(input, *, decimals=None):  # noqa: A001 - torch's name
+    """``round(x)`` is RoundBackward0; any ``decimals=`` (0 too) is round.decimals,
+    RoundBackward1."""
+    if decimals is None:
+        return E.round(input)
+    data = E.round(input.detach(), decimals=decimals)._data
+    return record(RoundBackward1, data, (input,))
 
 
 # ================================================================= sgn, positive

@@ -294,10 +294,14 @@ LogitBackward0 = backward_node("LogitBackward0", saved=("self_",), fields=("eps"
 @silent
 def logit(input, eps=None):
     data, dtype = float_array(input._data)
+    if dtype == np.float16:  # torch's half kernel: the ratio in half, its log in float
+        data = input._data
     if eps is not None:
-        data = np.clip(data, eps, 1 - eps)
+        data = np.clip(data, data.dtype.type(eps), data.dtype.type(1 - eps))
     with np.errstate(all="ignore"):
-        out = np.asarray(np.log(data / (1 - data)), dtype)
+        ratio = data / (data.dtype.type(1) - data)
+        out = np.asarray(np.log(ratio.astype(np.float32) if dtype == np.float16 else ratio),
+                         dtype)
     return record(LogitBackward0, out, (input,), self_=input, eps=eps)
 
 

@@ -388,7 +388,7 @@ OPS = (
     unary("sign", E.sign, inplace=True),
     unary("floor", E.floor, inplace=True),
     unary("ceil", E.ceil, inplace=True),
-    unary("round", E.round, inplace=True),
+    unary("round", P.round, inplace=True),
     unary("trunc", E.trunc, inplace=True),
     unary("clamp", E.clamp, inplace=True, aliases=("clip",)),
     binary("clamp_min", E.clamp_min, inplace=True),
