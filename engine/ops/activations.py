@@ -350,7 +350,7 @@ def hardswish_backward(grad, self):
     def value():
         x, g = self._data, grad._data
         t = x.dtype.type
-        slope = np.where(x < -3, t(0), np.where(x <= 3, x / t(3) + t(0.5), t(1)))
+        slope = np.where(x <= -3, t(0), np.where(x < 3, x / t(3) + t(0.5), t(1)))
         slope = _nan_as(x, slope, t(1), t(np.nan))
         return make(np.asarray(g * slope, g.dtype))
 
@@ -389,7 +389,8 @@ def hardswish(input, inplace=False):
 def hardsigmoid_backward(grad, self):
     """grad / 6 on (-3, 3): torch has no derivative for this op (NotImplemented)."""
     x = self._data
-    out = np.where((x > -3) & (x < 3), grad._data / grad._data.dtype.type(6), 0)
+    sixth = grad._data.dtype.type(np.float32(1 / 6))  # ATen's `1.0f / 6.0f`, in any dtype
+    out = np.where((x > -3) & (x < 3), grad._data * sixth, 0)
     out = np.asarray(out, grad._data.dtype)
     if needs_grad(grad, self):
         return attach(E.NotImplemented_("hardsigmoid_backward"), out, (grad, self))

@@ -1,4 +1,5 @@
-"""``Dropout`` over ``F.dropout`` (torch.nn.modules.dropout): identity in eval mode."""
+"""The dropout modules over their functional forms (torch.nn.modules.dropout): Dropout,
+Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout; identity in eval mode."""
 
 from __future__ import annotations
 
@@ -28,3 +29,43 @@ class Dropout(_DropoutNd):
 
     def forward(self, input):
         return F.dropout(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_DropoutNd):
+    __module__ = "torch.nn.modules.dropout"
+
+    def forward(self, input):
+        return F.dropout1d(input, self.p, self.training, self.inplace)
+
+
+class Dropout2d(_DropoutNd):
+    __module__ = "torch.nn.modules.dropout"
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)
+
+
+class Dropout3d(_DropoutNd):
+    __module__ = "torch.nn.modules.dropout"
+
+    def forward(self, input):
+        return F.dropout3d(input, self.p, self.training, self.inplace)
+
+
+class AlphaDropout(_DropoutNd):
+    """torch passes no ``inplace`` on: the module's flag only shows in its repr."""
+
+    __module__ = "torch.nn.modules.dropout"
+
+    def forward(self, input):
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    __module__ = "torch.nn.modules.dropout"
+
+    def forward(self, input):
+        return F.feature_alpha_dropout(input, self.p, self.training)
+
+
+__all__ += ["AlphaDropout", "Dropout1d", "Dropout2d", "Dropout3d", "FeatureAlphaDropout"]
