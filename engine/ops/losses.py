@@ -372,8 +372,8 @@ def _multi_margin_grad(n, g):
 
 
 MultiMarginLossBackward0 = backward_node(
-    "MultiMarginLossBackward0", saved=("self_", "target"),
-    fields=("p", "margin", "weight", "reduction"), self=_multi_margin_grad)
+    "MultiMarginLossBackward0", saved=("self_",),
+    fields=("target", "p", "margin", "weight", "reduction"), self=_multi_margin_grad)
 
 
 @silent
@@ -462,7 +462,7 @@ def _multilabel_grad(n, g):
 
 
 MultilabelMarginLossBackward0 = backward_node(
-    "MultilabelMarginLossBackward0", saved=("self_", "target"), fields=("reduction",),
+    "MultilabelMarginLossBackward0", saved=("self_",), fields=("target", "reduction"),
     self=_multilabel_grad)
 
 
