@@ -20,10 +20,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from harness.contract import OUTCOMES
+from harness.contract import OPINFO_CHECKS, OUTCOMES
 from harness.report import baseline as baseline_diff
 from harness.report import coverage, details, margins, matrix, record
 from harness.report import formatting as fmt
+from harness.report import opinfo as opinfo_report
 from harness.report.results import check_schema
 
 #: Unexpected cards start open while there are at most this many (else one line each).
@@ -121,7 +122,8 @@ def _context(results: dict, baseline: dict | None, source_link) -> dict:
         "xfailed": [s for s in specs if s["has_details"] and not s["unexpected"]],
         "outcomes": OUTCOMES,
         "changes": changes,
-        "matrix": matrix.matrix(rows, specs),
+        "matrix": matrix.matrix(*_without_opinfo(rows, specs)),
+        "opinfo": _opinfo_view(results, rows, specs),
         "coverage": coverage.coverage(rows, metadata.get("engine_api")),
         "margins": margins.margins(rows, specs),
         "cells": [{"cls": c, "symbol": s, "words": w} for c, s, w in matrix.CELL.values()],
@@ -134,6 +136,49 @@ def _warnings(rows: list[dict], anchors: dict) -> list[dict]:
     return [{"id": fmt.text(r.get("id")), "anchor": anchors.get(r.get("id")),
              "texts": [fmt.text(w) for w in r["warnings"]]}
             for r in rows if isinstance(r.get("warnings"), list) and r["warnings"]]
+
+
+#: Failure kinds the OpInfo section lists (`parity opinfo-failures` gives them all).
+OPINFO_KINDS_SHOWN = 15
+
+
+def _without_opinfo(rows: list[dict], specs: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The spec items only: OpInfo items have a matrix of their own checks."""
+    kept = [(r, s) for r, s in zip(rows, specs, strict=True) if not _is_opinfo(r)]
+    return [r for r, _ in kept], [s for _, s in kept]
+
+
+def _is_opinfo(row: dict) -> bool:
+    return isinstance(row.get("opinfo"), dict)
+
+
+def _opinfo_view(results: dict, rows: list[dict], specs: list[dict]) -> dict | None:
+    """The OpInfo corpus's section: coverage headline, samples per check, failure kinds, ops
+    (offered or not), and a matrix of its checks with a row per entry, grouped by namespace."""
+    view = opinfo_report.summary(results)
+    if view is None:
+        return None
+    pairs = [(dict(r, id=_opinfo_row_id(r), area=_opinfo_area(r)), s)
+             for r, s in zip(rows, specs, strict=True) if _is_opinfo(r)]
+    view["matrix"] = matrix.matrix([r for r, _ in pairs], [s for _, s in pairs],
+                                   OPINFO_CHECKS) if pairs else None
+    view["headline"] = opinfo_report.headline(view)
+    view["kinds_more"] = max(0, len(view["kinds"]) - OPINFO_KINDS_SHOWN)
+    view["kinds"] = view["kinds"][:OPINFO_KINDS_SHOWN]
+    return view
+
+
+def _opinfo_row_id(row: dict) -> str:
+    """`specs/opinfo.yaml::div.floor_rounding[float64]`: one matrix row per entry (an op's
+    sample sets are entries of their own), a column family per dtype."""
+    info = row["opinfo"]
+    return f"{str(row.get('id', '')).partition('::')[0]}::{info['key']}[{info['dtype']}]"
+
+
+def _opinfo_area(row: dict) -> str:
+    """The namespace of an entry's op: nn.functional, linalg, special, fft ... or torch."""
+    name = str(row["opinfo"].get("op", ""))
+    return f"opinfo: {name.rpartition('.')[0] or 'torch'}"
 
 
 def _summary(summary: dict | None, rows: list[dict]) -> dict:

@@ -50,8 +50,12 @@ FAMILIES = (
 TITLE_VARIANTS = 4
 
 
-def matrix(rows: list[dict], specs: list[dict]) -> dict | None:
+def matrix(rows: list[dict], specs: list[dict], checks: dict[str, str] = CHECKS
+           ) -> dict | None:
     """Area → spec rows × (check × dtype family) columns of pass / fail / xfail cells.
+
+    `checks` (name -> heading) are the columns: a spec's (contract.CHECKS) by default, an
+    OpInfo item's (contract.OPINFO_CHECKS) for the corpus's own matrix.
 
     A spec's variants are grouped by dtype family (FAMILIES), so the width is bounded by
     the checks × the families that occur, however many variant ids a suite has. A cell
@@ -67,7 +71,7 @@ def matrix(rows: list[dict], specs: list[dict]) -> dict | None:
             "anchor": None, "worst": 9})
         variant = fmt.text(row.get("variant"), empty="")
         family = _family(variant)
-        for check, state in _check_states(row).items():
+        for check, state in _check_states(row, checks).items():
             spec["cells"][(check, family)].append((variant, state))
         if view["has_details"] and (spec["anchor"] is None or view["rank"] < spec["worst"]):
             spec["anchor"], spec["worst"] = view["anchor"], view["rank"]
@@ -79,10 +83,10 @@ def matrix(rows: list[dict], specs: list[dict]) -> dict | None:
     out_areas = []
     for area, area_specs in areas.items():
         spec_rows = []
-        totals = {(check, f[0]): Counter() for check in CHECKS for f in families}
+        totals = {(check, f[0]): Counter() for check in checks for f in families}
         for spec in area_specs:
             cells, bad = [], False
-            for check in CHECKS:
+            for check in checks:
                 for family, _, _ in families:
                     variants = spec["cells"].get((check, family))
                     state = _worst(s for _, s in variants) if variants else "absent"
@@ -99,16 +103,17 @@ def matrix(rows: list[dict], specs: list[dict]) -> dict | None:
                 cell["attrs"] = _cell_attrs(cell["state"], cell["first"], cell["span"],
                                             cell["title"])
             spec_rows.append({"name": spec["name"], "id": spec["id"], "anchor": spec["anchor"],
-                              "title": _spec_title(spec, families), "cells": cells, "bad": bad})
+                              "title": _spec_title(spec, families, checks), "cells": cells,
+                              "bad": bad})
         out_areas.append({
             "name": area,
             "specs": spec_rows,
             "totals": [_aggregate(totals[(check, f[0])], first=f is families[0])
-                       for check in CHECKS for f in families],
+                       for check in checks for f in families],
             "bad": sum(s["bad"] for s in spec_rows),
         })
     return {
-        "checks": [{"heading": heading, "span": len(families)} for heading in CHECKS.values()],
+        "checks": [{"heading": heading, "span": len(families)} for heading in checks.values()],
         # one unlabelled column needs no header row of its own
         "families": [{"label": label, "title": title} for _, label, title in families]
         if [f[0] for f in families] != [""] else [],
@@ -176,25 +181,26 @@ def _variants_title(family: str, variants: list[tuple[str, str]]) -> str:
     return "; ".join(parts)
 
 
-def _spec_title(spec: dict, families: list[tuple[str, str, str]]) -> str:
+def _spec_title(spec: dict, families: list[tuple[str, str, str]],
+                checks: dict[str, str] = CHECKS) -> str:
     """A matrix row's id, then its variants per column family when the label is not enough."""
     lines = [spec["id"]]
     for family, label, _ in families:
-        names = sorted({v for v, _ in spec["cells"].get((next(iter(CHECKS)), family), ())})
+        names = sorted({v for v, _ in spec["cells"].get((next(iter(checks)), family), ())})
         if names and names != [family]:
             lines.append(f"{label}: {', '.join(names)}")
     return "\n".join(lines)
 
 
-def _check_states(row: dict) -> dict[str, str]:
+def _check_states(row: dict, columns: dict[str, str] = CHECKS) -> dict[str, str]:
     """State of each check category for one result (see CELL)."""
     outcome = row.get("outcome")
     checks = row.get("checks")
     if outcome == "error":  # the spec could not run: no check has an outcome
-        return {check: "error" for check in CHECKS}
+        return {check: "error" for check in columns}
     if isinstance(checks, dict):
         states = {}
-        for check in CHECKS:
+        for check in columns:
             value = checks.get(check)
             if value in ("fail", "xfail"):  # the runner marks an expected divergence "xfail"
                 states[check] = "xfail" if outcome == "xfailed" or value == "xfail" else "fail"
@@ -211,7 +217,7 @@ def _check_states(row: dict) -> dict[str, str]:
         if isinstance(d, dict) and d.get("field"):
             failed.add(check_of(str(d["field"]), str(d.get("detail") or "")))
     bad = "xfail" if outcome == "xfailed" else "fail"
-    return {check: bad if check in failed else "unknown" for check in CHECKS}
+    return {check: bad if check in failed else "unknown" for check in columns}
 
 
 def _aggregate(counts: Counter, first: bool = False) -> dict:

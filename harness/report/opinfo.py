@@ -33,9 +33,10 @@ def summary(data: dict) -> dict | None:
                                           "items": [], "differentiable": info["differentiable"]})
         op["run"] += info["samples_run"]
         op["conforming"] += info["samples_conforming"]
-        op["items"].append({"dtype": info["dtype"], "outcome": r["outcome"],
-                            "run": info["samples_run"],
-                            "conforming": info["samples_conforming"]})
+        if info["samples_run"]:  # an entry's error inputs may all be for other devices
+            op["items"].append({"dtype": info["dtype"], "outcome": r["outcome"],
+                                "run": info["samples_run"],
+                                "conforming": info["samples_conforming"]})
         for check, counts in info["counts"].items():
             if check in checks:
                 checks[check][0] += counts["conforming"]

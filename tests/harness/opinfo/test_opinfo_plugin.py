@@ -46,6 +46,12 @@ def test_items_records_and_coverage_against_pytorch_itself(project):
     assert coverage["entries"] == 702 and coverage["differentiable"] == 547
     assert coverage["offered"] >= 600  # PyTorch offers (nearly) all of its own ops
     result.stdout.fnmatch_lines(["parity opinfo: * of 547 differentiable OpInfo ops offered*"])
+    page = (project.path / "reports" / "index.html").read_text()
+    section = page[page.index('<section id="opinfo">'):page.index('<section id="specs">')]
+    assert "of 547 differentiable OpInfo ops offered" in section
+    assert "samples conforming: 9 of 9" in section  # exp 3, maximum 3 and its 3 error inputs
+    assert "Matrix of the OpInfo checks" in section and "double backward" in section
+    assert 'id="matrix"' not in page  # no spec ran: no spec matrix
 
 
 def test_options_and_k_narrow_the_corpus(project):
