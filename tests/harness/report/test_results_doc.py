@@ -91,10 +91,14 @@ def written(tmp_path_factory) -> dict:
     return json.loads((root / "reports" / "results.json").read_text())
 
 
-def documented() -> dict[str, str]:
-    """Key -> its row (type and meaning) from every table of docs/results.md."""
+def documented(section: str | None = None) -> dict[str, str]:
+    """Key -> its row (type and meaning) from every table of docs/results.md, but those of the
+    OpInfo section (tests/harness/opinfo/test_opinfo_results_doc.py checks them); only those
+    with `section="opinfo"`."""
     rows = {}
-    for line in DOC.read_text().splitlines():
+    text = DOC.read_text()
+    head, _, opinfo = text.partition("\n## OpInfo items")
+    for line in (opinfo if section == "opinfo" else head).splitlines():
         match = re.match(r"^\| ((?:`[^`]+`(?:, )?)+) \|(.*)$", line)
         if match:
             for key in re.findall(r"`([^`]+)`", match[1]):
