@@ -29,7 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._dtype import legacy_type_name
-from .._tensor import Tensor, make
+from .._tensor import Tensor, make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.node import SECOND_BACKWARD, Node, attach, backward_node, check_saved_versions
 from ..runtime.blas import get_num_threads
@@ -724,8 +724,13 @@ def _blocks(size, kernel, dilation, padding, stride):
                  for s, k, d, p, t in zip(size, kernel, dilation, padding, stride, strict=False))
 
 
-def _check_im2col_args(kernel, dilation, padding, stride):
-    """im2col_shape_check's checks of the parameters."""
+def _check_im2col_args(**params):
+    """im2col/col2im's checks of the parameters: two values each, then their ranges."""
+    for name, values in params.items():
+        if len(values) != 2:
+            raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(values)}")
+    kernel, dilation = params["kernel_size"], params["dilation"]
+    padding, stride = params["padding"], params["stride"]
     if any(k <= 0 for k in kernel):
         raise RuntimeError("kernel size should be greater than zero, but got kernel_height: "
                            f"{kernel[0]} kernel_width: {kernel[1]}")
@@ -740,15 +745,23 @@ def _check_im2col_args(kernel, dilation, padding, stride):
                            f"{stride[0]} stride_width: {stride[1]}")
 
 
+def _size(x, dim):
+    """``input.size(dim)`` with torch's IndexError for a dim the tensor lacks."""
+    if x.ndim == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    return x.shape[wrap_dim(dim, x.ndim)]
+
+
 def im2col(input, kernel, dilation, padding, stride):
     """torch's im2col (F.unfold): ``(N, C, H, W)`` to ``(N, C * kh * kw, L)``."""
     x = input._data
-    _check_im2col_args(kernel, dilation, padding, stride)
+    _check_im2col_args(kernel_size=kernel, dilation=dilation, padding=padding, stride=stride)
     ndim = x.ndim
-    if ndim not in (3, 4) or 0 in x.shape[ndim - 3:]:
+    valid = _size(x, 1) != 0 and _size(x, 2) != 0
+    if not ((ndim == 3 and x.shape[0] != 0 and valid) or (ndim == 4 and valid and x.shape[3])):
         raise RuntimeError(
-            "Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for input, "
-            f"but got: {_show(x.shape)}")
+            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+            f"dimensions for input, but got: {_show(x.shape)}")
     blocks = _blocks(x.shape[-2:], kernel, dilation, padding, stride)
     if any(b < 1 for b in blocks):
         raise RuntimeError(
@@ -772,12 +785,11 @@ def im2col(input, kernel, dilation, padding, stride):
 def col2im(input, output_size, kernel, dilation, padding, stride):
     """torch's col2im (F.fold): ``(N, C * kh * kw, L)`` summed into ``(N, C, *output_size)``."""
     x = input._data
-    _check_im2col_args(kernel, dilation, padding, stride)
-    if any(o <= 0 for o in output_size):
-        raise RuntimeError("output_size should be greater than zero, but got output_height: "
-                           f"{output_size[0]} output_width: {output_size[1]}")
+    _check_im2col_args(output_size=output_size, kernel_size=kernel, dilation=dilation,
+                       padding=padding, stride=stride)
     ndim = x.ndim
-    if ndim not in (2, 3) or 0 in x.shape[ndim - 2:]:
+    if not ((ndim == 2 and x.shape[0] != 0 and x.shape[1] != 0)
+            or (ndim == 3 and x.shape[1] != 0 and x.shape[2] != 0)):
         raise RuntimeError(
             "Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and "
             f"non-zero dimensions for input, but got: {_show(x.shape)}")
@@ -786,9 +798,9 @@ def col2im(input, output_size, kernel, dilation, padding, stride):
         raise RuntimeError(
             "Expected size of input's dimension 1 to be divisible by the product of "
             f"kernel_size, but got input.size(1)={x.shape[-2]} and kernel_size=({kernel[0]}, "
-            f"{kernel[1]})")
+            f"{kernel[1]}).")
     blocks = _blocks(output_size, kernel, dilation, padding, stride)
-    if x.shape[-1] != blocks[0] * blocks[1]:
+    if x.shape[-1] != blocks[0] * blocks[1] or min(blocks) < 1:
         raise RuntimeError(
             f"Given output_size=({output_size[0]}, {output_size[1]}), kernel_size=({kernel[0]}, "
             f"{kernel[1]}), dilation=({dilation[0]}, {dilation[1]}), padding=({padding[0]}, "

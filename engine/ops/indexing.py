@@ -130,8 +130,12 @@ ScatterAddBackward0 = backward_node(
 
 
 def gather_backward(g, sizes, dim, index, where):
-    out = np.zeros(sizes, g._data.dtype)
-    np.add.at(out, where, g._data)
+    """zeros.scatter_add_(dim, index, grad); torch's CPU kernel sums float16 in float and
+    rounds once."""
+    data = g._data
+    out = np.zeros(sizes, np.float32 if data.dtype == np.float16 else data.dtype)
+    np.add.at(out, where, data)
+    out = out.astype(data.dtype, copy=False)
     if g._requires_grad and _grad_mode.enabled:
         node = ScatterAddBackward0()
         node.dim, node.index = dim, index

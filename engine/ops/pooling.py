@@ -26,7 +26,7 @@ import operator
 
 import numpy as np
 
-from .._tensor import Tensor, make
+from .._tensor import Tensor, make, wrap_dim
 from ..autograd.node import attach, backward_node
 from . import elementwise as E
 from . import indexing as I
@@ -142,11 +142,18 @@ def _max_pool_array(x, kernel, stride, pad, dilation, out):
     values = np.take_along_axis(flat, arg[..., None], -1)[..., 0]
     offsets = np.unravel_index(arg, kernel)
     index = np.zeros(arg.shape, np.int64)
+    first = np.zeros(arg.shape, np.int64)  # each window's first element inside the input
+    padding = np.zeros(arg.shape, bool)
     for i in range(d):
         shape = [1] * d
         shape[i] = out[i]
         start = (np.arange(out[i]) * stride[i] - pad[i]).reshape(shape)
-        index = index * size[i] + start + offsets[i] * dilation[i]
+        coord = start + offsets[i] * dilation[i]
+        padding = padding | (coord < 0) | (coord >= size[i])
+        index = index * size[i] + coord
+        first = first * size[i] + start + -(start // dilation[i]).clip(max=0) * dilation[i]
+    if padding.any():  # the maximum is the padding's value: torch keeps the first element
+        index = np.where(padding, first, index)
     return values, index
 
 
@@ -292,8 +299,9 @@ def max_pool_with_indices(input, d, kernel_size, stride, padding, dilation, ceil
     x = input._data
     kernel, stride, pad, dilation = _pool_params(d, fname, kernel_size, stride, padding,
                                                  dilation)
-    if d == 2 and x.ndim not in (3, 4):
-        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+    if x.ndim not in (d + 1, d + 2):
+        raise RuntimeError(f"non-empty {d + 1}D or {d + 2}D (batch mode) tensor expected for "
+                           "input")
     if x.ndim < d:
         raise RuntimeError(f"{fname}: Expected 4D or 5D tensor for input, but got: "
                            f"{_show(x.shape)}")
@@ -400,7 +408,7 @@ def _check_max_pool1d(x, kernel, stride, padding, dilation, ceil_mode):
         raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got "
                            f"{dilation[0]}")
     out = output_size(x.shape[-1], kernel[0], padding[0], stride[0], dilation[0], ceil_mode)
-    if out < 0:
+    if out < 1:
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
 
 
@@ -572,9 +580,10 @@ def _avg_pool_checked(input, d, kernel_size, stride, padding, ceil_mode, count_i
                            "ints")
     kernel = _one_or_n(kernel_size, d, "kernel_size")
     stride = kernel if not stride else _one_or_n(stride, d, "stride")
-    if x.ndim not in (d + 1, d + 2):
-        raise RuntimeError(f"non-empty {d + 1}D or {d + 2}D (batch mode) tensor expected for "
-                           "input")
+    if d == 3 and x.ndim not in (4, 5):
+        raise RuntimeError("non-empty 4D or 5D (batch mode) tensor expected for input")
+    if d == 2:  # torch reads input.size(-3) before checking the rank
+        wrap_dim(-3, x.ndim)
     if divisor_override is not None:
         divisor_override = operator.index(divisor_override)
     return avg_pool(input, d, kernel, stride, _one_or_n(padding, d, "padding"), bool(ceil_mode),
@@ -663,7 +672,7 @@ def _adaptive_avg_array(x, out, transpose=False):
 
 def _adaptive_avg_half_3d(x, out):
     """torch's float16 3-d kernel: each window summed in float16 in row-major order, then
-    divided by its size."""
+    divided by its extent along each dim in turn."""
     d = 3
     lead = x.shape[:-d]
     bounds = [_windows_of(s, o) for s, o in zip(x.shape[-d:], out, strict=True)]
@@ -679,10 +688,11 @@ def _adaptive_avg_half_3d(x, out):
             index.append(np.where(ok, pos, start).reshape(shape))
             valid = valid & ok.reshape(shape)
         acc = np.where(valid, acc + x[(Ellipsis,) + tuple(index)], acc)
-    counts = np.ones((), np.int64)
-    for start, end in bounds:
-        counts = np.multiply.outer(counts, end - start)
-    return np.ascontiguousarray(acc / counts.astype(np.float16))
+    for i, (start, end) in enumerate(bounds):  # divided by kd, then kh, then kw
+        shape = [1] * d
+        shape[i] = out[i]
+        acc = acc / (end - start).astype(np.float16).reshape(shape)
+    return np.ascontiguousarray(acc)
 
 
 def _adaptive_avg_half_grad(grad, size):
@@ -738,22 +748,15 @@ def adaptive_avg_pool_raw(input, d, out_size):
 
 
 def _adaptive_shape_check(x, d, fname):
-    if d == 2:
-        for i in range(1, x.ndim):
-            if x.shape[i] <= 0:
-                raise RuntimeError(
-                    f"{fname}(): Expected input to have non-zero size for non-batch dimensions, "
-                    f"but input has sizes {_show(x.shape)} with dimension {i} being empty")
-        if x.ndim not in (3, 4):
-            raise RuntimeError(f"{fname}(): Expected 3D or 4D tensor, but got {_show(x.shape)}")
-        return
-    for i in range(1, x.ndim):
+    """adaptive_avg_pool's checks: non-empty spatial dims (channels may be 0), then the rank."""
+    for i in range(max(x.ndim - d, 1), x.ndim):
         if x.shape[i] <= 0:
             raise RuntimeError(
                 f"{fname}(): Expected input to have non-zero size for non-batch dimensions, "
                 f"but input has sizes {_show(x.shape)} with dimension {i} being empty")
-    if x.ndim not in (4, 5):
-        raise RuntimeError(f"{fname}(): Expected 4D or 5D tensor, but got {_show(x.shape)}")
+    if x.ndim not in (d + 1, d + 2):
+        raise RuntimeError(f"{fname}(): Expected {d + 1}D or {d + 2}D tensor, but got "
+                           f"{_show(x.shape)}")
 
 
 def adaptive_avg_pool_nd(input, d, output_size):
@@ -958,8 +961,8 @@ def max_unpool(input, indices, d, out_size):
                            if d == 3 else "There should be exactly two elements (height, width) "
                            f"in output_size, but got {len(out_size)} elements.")
     if x.ndim not in (d + 1, d + 2):
-        raise RuntimeError(f"Input to {fname} should be a {d + 1}d or {d + 2}d Tensor, but got a "
-                           f"tensor with {x.ndim} dimensions.")
+        raise RuntimeError(f"Input to max_unpooling{d}d should be a {d + 1}d or {d + 2}d Tensor, "
+                           f"but got a tensor with {x.ndim} dimensions.")
     if x.shape != idx.shape:
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
                            f"({_show(x.shape)}) but got indices tensor with shape: "
@@ -980,7 +983,7 @@ def max_unpool(input, indices, d, out_size):
             value = int(flat_idx[bad][0])
             sizes = "x".join(map(str, out_size))
             raise RuntimeError(f"Found an invalid max index: {value} (output volumes are of size "
-                               f"{sizes}")
+                               f"{sizes})")
         out[np.arange(planes)[:, None], flat_idx] = x.reshape(flat_idx.shape)
     values = _like(out.reshape(lead + tuple(out_size)), x)
     if needs_grad(input):

@@ -120,8 +120,12 @@ def _conv_class(d, name):
 
         def _conv_forward(self, input, weight, bias):
             if self.padding_mode != "zeros":  # F.pad's modes (reflect, replicate, circular)
-                padded = F.pad(input, self._reversed_padding_repeated_twice,
-                               mode=self.padding_mode)
+                pad = getattr(F, "pad", None)
+                if pad is None:
+                    raise NotImplementedError(
+                        f"engine has no F.pad yet: padding_mode='{self.padding_mode}'")
+                padded = pad(input, self._reversed_padding_repeated_twice,
+                             mode=self.padding_mode)
                 return conv(padded, weight, bias, self.stride, _ntuple(0, d), self.dilation,
                             self.groups)
             return conv(input, weight, bias, self.stride, self.padding, self.dilation,
