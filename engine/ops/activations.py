@@ -31,7 +31,7 @@ from . import elementwise as E
 from . import nn as N
 from . import shape as S
 from .formulas import backward_op, mul_scalar, zeros_like
-from .operands import argument_error, needs_grad
+from .operands import argument_error, needs_grad, torch_layout
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -63,6 +63,28 @@ def _result(node_cls, out, input, **fields):
             setattr(node, name, value)
         return attach(node, out, (input,))
     return make(out)
+
+
+def _up(a: np.ndarray) -> np.ndarray:
+    """The array a kernel computes on: half in float (its opmath type), rounded once at the
+    end by ``_down``."""
+    if a.dtype != np.float16:
+        return a
+    # an expanded (stride 0) input computes into a contiguous result, as TensorIterator's
+    return a.astype(np.float32, order="C" if 0 in a.strides else "K")
+
+
+def _down(values, like: np.ndarray) -> np.ndarray:
+    out = np.asarray(values).astype(like.dtype, copy=False)
+    if like.ndim > 1 and not like.flags.c_contiguous:  # TensorIterator's output layout
+        out = torch_layout(out, (like,))
+    return out
+
+
+def _times(grad, slope):
+    """``grad * slope`` as a fused backward kernel computes it: in float for half."""
+    g = grad._data
+    return make(_down(_up(g) * slope, g))
 
 
 def _mask(condition, like):
@@ -121,8 +143,8 @@ def elu_backward(grad, alpha, scale, input_scale, is_result, self_or_result):
     """torch's elu_backward, an op of its own (EluBackwardBackward0 under create_graph)."""
     return backward_op(
         EluBackwardBackward0,
-        lambda: grad * make(_elu_slope(self_or_result._data, alpha, scale, input_scale,
-                                       is_result)),
+        lambda: _times(grad, _elu_slope(_up(self_or_result._data), alpha, scale, input_scale,
+                                        is_result)),
         (grad, self_or_result), grad_output=grad, alpha=alpha, scale=scale,
         input_scale=input_scale,
         is_result=is_result, self_or_result=self_or_result)
@@ -165,10 +187,11 @@ CeluBackward1 = _elu_node("CeluBackward1", True)
 
 @silent
 def _elu(input, alpha, scale, input_scale, node_cls, backward_input_scale=None):
-    x = _float_input(input, "elu_cpu")
+    data = _float_input(input, "elu_cpu")
+    x = _up(data)
     t = x.dtype.type
     negative = np.expm1(x * t(input_scale)) * t(alpha * scale)
-    out = np.where(x <= 0, negative, x * t(scale) if scale != 1 else x).astype(x.dtype)
+    out = _down(np.where(x <= 0, negative, x * t(scale) if scale != 1 else x), data)
     if needs_grad(input):
         node = node_cls()
         node.alpha, node.scale = alpha, scale
@@ -229,12 +252,13 @@ def _halves(t, dim):
 def glu_backward(grad, self, dim):
     """torch's glu_backward (an op: GluBackwardBackward0): the grads of both halves."""
     def value():
-        a, b = (h._data for h in _halves(self, dim))
-        g = grad._data
-        sig = 1 / (1 + np.exp(-b))
+        a, b = (_up(h._data) for h in _halves(self, dim))
+        g = _up(grad._data)
+        # torch takes sigmoid(b) as a tensor of the input's dtype first (rounded for half)
+        sig = _up((1 / (1 + np.exp(-b))).astype(self._data.dtype))
         first = g * sig
         second = first * a * (1 - sig)
-        return make(np.concatenate([first, second], axis=dim).astype(a.dtype, copy=False))
+        return make(_down(np.concatenate([first, second], axis=dim), self._data))
 
     return backward_op(GluBackwardBackward0, value, (grad, self), grad_output=grad, self_=self,
                        dim=dim)
@@ -281,10 +305,9 @@ def glu(input, dim=-1):
     if data.shape[d] % 2:
         raise RuntimeError(
             f"Halving dimension must be even, but dimension {d} is size {data.shape[d]}")
-    x = _float_input(input, "glu_cpu")
-    half = x.shape[d] // 2
-    a, b = np.split(x, [half], axis=d)
-    out = np.asarray(a / (1 + np.exp(-b)), x.dtype)
+    data = _float_input(input, "glu_cpu")
+    a, b = np.split(_up(data), [data.shape[d] // 2], axis=d)
+    out = _down(a / (1 + np.exp(-b)), data)
     return _result(GluBackward0, out, input, self_=input, dim=d)
 
 
@@ -348,11 +371,10 @@ def relu6(input, inplace=False):
 def hardswish_backward(grad, self):
     """0 below -3, grad above 3, grad * (x / 3 + 1/2) between (HardswishBackwardBackward0)."""
     def value():
-        x, g = self._data, grad._data
+        x = _up(self._data)
         t = x.dtype.type
         slope = np.where(x <= -3, t(0), np.where(x < 3, x / t(3) + t(0.5), t(1)))
-        slope = _nan_as(x, slope, t(1), t(np.nan))
-        return make(np.asarray(g * slope, g.dtype))
+        return _times(grad, _nan_as(self._data, slope, t(1), t(np.nan)))
 
     return backward_op(HardswishBackwardBackward0, value, (grad, self), grad_output=grad,
                        self_=self)
@@ -374,9 +396,10 @@ HardswishBackward0 = backward_node("HardswishBackward0", saved=("self_",),
 
 @silent
 def _hardswish(input):
-    x = _float_input(input, "hardswish_cpu", fn="hardswish")
+    data = _float_input(input, "hardswish_cpu", fn="hardswish")
+    x = _up(data)
     t = x.dtype.type
-    out = np.asarray(x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6), x.dtype)
+    out = _down(x * np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6), data)
     return _result(HardswishBackward0, out, input, self_=input)
 
 
@@ -389,9 +412,9 @@ def hardswish(input, inplace=False):
 def hardsigmoid_backward(grad, self):
     """grad / 6 on (-3, 3): torch has no derivative for this op (NotImplemented)."""
     x = self._data
-    sixth = grad._data.dtype.type(np.float32(1 / 6))  # ATen's `1.0f / 6.0f`, in any dtype
-    out = np.where((x > -3) & (x < 3), grad._data * sixth, 0)
-    out = np.asarray(out, grad._data.dtype)
+    g = _up(grad._data)
+    sixth = g.dtype.type(np.float32(1 / 6))  # ATen's `1.0f / 6.0f`, in any dtype
+    out = _down(np.where((x > -3) & (x < 3), g * sixth, 0), grad._data)
     if needs_grad(grad, self):
         return attach(E.NotImplemented_("hardsigmoid_backward"), out, (grad, self))
     return make(out)
@@ -403,9 +426,10 @@ HardsigmoidBackward0 = backward_node("HardsigmoidBackward0", saved=("self_",),
 
 @silent
 def _hardsigmoid(input):
-    x = _float_input(input, "hardsigmoid_cpu", fn="hardsigmoid")
+    data = _float_input(input, "hardsigmoid_cpu", fn="hardsigmoid")
+    x = _up(data)
     t = x.dtype.type
-    out = np.asarray(np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6), x.dtype)
+    out = _down(np.minimum(np.maximum(x + t(3), t(0)), t(6)) / t(6), data)
     return _result(HardsigmoidBackward0, out, input, self_=input)
 
 
@@ -425,11 +449,10 @@ def _mish_grad(n, g):
         tanh_softplus = E.tanh(E.log1p(E.exp(x)))
         right = tanh_softplus + x * sigmoid * (1.0 - tanh_softplus * tanh_softplus)
         return g * right
-    a = x._data
+    a = _up(x._data)
     sigmoid = 1 / (1 + np.exp(-a))
     tanh_softplus = np.tanh(np.log1p(np.exp(a)))
-    slope = tanh_softplus + a * sigmoid * (1 - tanh_softplus * tanh_softplus)
-    return g * make(np.asarray(slope, a.dtype))
+    return _times(g, tanh_softplus + a * sigmoid * (1 - tanh_softplus * tanh_softplus))
 
 
 MishBackward0 = backward_node("MishBackward0", saved=("self_",), self=_mish_grad)
@@ -437,8 +460,9 @@ MishBackward0 = backward_node("MishBackward0", saved=("self_",), self=_mish_grad
 
 @silent
 def _mish(input):
-    x = _float_input(input, "mish_cpu", fn="mish")
-    out = np.asarray(x * np.tanh(np.log1p(np.exp(x))), x.dtype)
+    data = _float_input(input, "mish_cpu", fn="mish")
+    x = _up(data)
+    out = _down(x * np.tanh(np.log1p(np.exp(x))), data)
     return _result(MishBackward0, out, input, self_=input)
 
 
@@ -451,11 +475,10 @@ def mish(input, inplace=False):
 def softplus_backward(grad, self, beta, threshold):
     """``grad * sigmoid(beta * x)`` (grad above the threshold): SoftplusBackwardBackward0."""
     def value():
-        x = self._data
+        x = _up(self._data)
         scaled = x * x.dtype.type(beta)
         z = np.exp(scaled)
-        slope = np.where(scaled > threshold, 1, z / (z + 1))
-        return make(np.asarray(grad._data * slope, x.dtype))
+        return _times(grad, np.where(scaled > threshold, x.dtype.type(1), z / (z + 1)))
 
     return backward_op(SoftplusBackwardBackward0, value, (grad, self), grad_output=grad,
                        self_=self, beta=beta, threshold=threshold)
@@ -479,11 +502,12 @@ SoftplusBackward0 = backward_node(
 
 @silent
 def softplus(input, beta=1.0, threshold=20.0):
-    x = _float_input(input, "softplus_cpu", fn="softplus")
+    data = _float_input(input, "softplus_cpu", fn="softplus")
+    x = _up(data)
     t = x.dtype.type
     scaled = x * t(beta)
     out = np.where(scaled > threshold, x, np.log1p(np.exp(scaled)) / t(beta))
-    return _result(SoftplusBackward0, np.asarray(out, x.dtype), input, self_=input,
+    return _result(SoftplusBackward0, _down(out, data), input, self_=input,
                    beta=beta, threshold=threshold)
 
 
@@ -533,10 +557,11 @@ def softshrink(input, lambd=0.5):
         raise RuntimeError(
             f"lambda must be in range [0, {_FLOAT_MAX[x.dtype.name]}] for input dtype "
             f"{FROM_NUMPY[x.dtype].scalar_name}, but found {_sampling._fmt(lambd)}")
+    data, x = x, _up(x)
     t = x.dtype.type
     shifted = np.where(x > 0, x - t(lambd), x + t(lambd))  # NaN stays NaN
     out = np.where((x >= -t(lambd)) & (x <= t(lambd)), t(0), shifted)
-    return _result(SoftshrinkBackward0, np.asarray(out, x.dtype), input, self_=input,
+    return _result(SoftshrinkBackward0, _down(out, data), input, self_=input,
                    lambd=lambd)
 
 

@@ -31,6 +31,9 @@ from .operands import argument_error, as_array, broadcast_error, needs_grad, tor
 def fma(x, y, z, np_dtype) -> np.ndarray:
     """``x * y + z`` rounded once in ``np_dtype`` (half precision computes in float32, its
     opmath type); operands broadcast."""
+    if np_dtype == np.float16:  # operands in float, as given (a float product stays exact)
+        x, y, z = (np.asarray(v).astype(np.float32) for v in (x, y, z))
+        return np.asarray(fma32(x, y, z)).astype(np.float16)
     x, y, z = (np.asarray(v, np_dtype) for v in (x, y, z))
     if np_dtype == np.float64:
         out = np.asarray(fma64(x, y, z))
@@ -38,10 +41,7 @@ def fma(x, y, z, np_dtype) -> np.ndarray:
         if spoilt.any():
             out = np.where(spoilt, x * y + z, out)
         return out
-    if np_dtype == np.float32:
-        return np.asarray(fma32(x, y, z))
-    return np.asarray(fma32(x.astype(np.float32), y.astype(np.float32),
-                            z.astype(np.float32))).astype(np_dtype)
+    return np.asarray(fma32(x, y, z))
 
 
 def _number(value):
@@ -95,7 +95,8 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
         raise NotImplementedError("\"addcmul_cpu_out\" not implemented for 'Bool'")
     a, b, c = _arrays("addcmul", dtype, input, tensor1, tensor2)
     if dtype.is_floating_point:
-        result = fma(np.asarray(value, dtype.np) * b, c, a, dtype.np)
+        op = np.float32 if dtype.np == np.float16 else dtype.np  # half computes in float
+        result = fma(np.asarray(value, op) * b.astype(op), c, a, dtype.np)
     else:
         result = (a + np.asarray(int(value), dtype.np) * b * c).astype(dtype.np)
     result = _finish(result, (a, b, c))
@@ -142,7 +143,9 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     value = _number(value)
     dtype = result_type(input, tensor1, tensor2)
     a, b, c = _arrays("addcdiv", dtype, input, tensor1, tensor2)
-    result = _finish((a + (np.asarray(value, dtype.np) * b) / c).astype(dtype.np), (a, b, c))
+    op = np.float32 if dtype.np == np.float16 else dtype.np  # half computes in float
+    a, b, c = (v.astype(op, copy=False) for v in (a, b, c))
+    result = _finish((a + (np.asarray(value, op) * b) / c).astype(dtype.np), (a, b, c))
     if needs_grad(input, tensor1, tensor2):
         node = AddcdivBackward0()
         node.tensor1, node.tensor2, node.value = tensor1, tensor2, value
@@ -163,7 +166,12 @@ LerpBackward1 = backward_node(  # a tensor weight
 
 
 def _lerp_values(start, end, weight, np_dtype):
-    """torch's lerp: from ``start`` for small weights, from ``end`` for the others."""
+    """torch's lerp: from ``start`` for small weights, from ``end`` for the others (half in
+    float)."""
+    if np_dtype == np.float16:
+        start, end = start.astype(np.float32), end.astype(np.float32)
+        weight = np.asarray(weight).astype(np.float32)
+        return _lerp_values(start, end, weight, np.float32).astype(np.float16)
     diff = (end - start).astype(np_dtype)
     one = np.asarray(1, np_dtype)
     low = fma(weight, diff, start, np_dtype)
@@ -191,7 +199,7 @@ def lerp(input, end, weight, *, out=None):
         a, b, w = _arrays("lerp", name, input, end, weight)
     else:
         a, b = _arrays("lerp", name, input, end)
-        w = np.asarray(weight, np_dtype)
+        w = np.asarray(weight, np.float32 if np_dtype == np.float16 else np_dtype)
     result = _finish(_lerp_values(a, b, w, np_dtype), (a, b))
     if tensor_weight:
         if needs_grad(input, end, weight):

@@ -111,6 +111,14 @@ def _plus(t, scalar):
     return add_scalar(t, scalar) if t._data.dtype.kind == "f" else E.add(t, scalar)
 
 
+def _up(a):
+    """Half computes in float, its opmath type (rounded once at the end)."""
+    if a.dtype != np.float16:
+        return a
+    # an expanded (stride 0) input computes into a contiguous result, as TensorIterator's
+    return a.astype(np.float32, order="C" if 0 in a.strides else "K")
+
+
 def _norm_of(reduction, numel):
     return 1.0 / numel if reduction == "mean" else 1.0
 
@@ -126,9 +134,9 @@ def _huber_slope(x, t, delta, norm):
 def huber_loss_backward(grad, self, target, reduction, delta):
     """torch's huber_loss_backward (an op: HuberLossBackwardBackward0)."""
     def value():
-        x, t, g = self._data, target._data, grad._data
+        x, t, g = (_up(a._data) for a in (self, target, grad))
         slope = _huber_slope(x, t, delta, _norm_of(reduction, x.size))
-        return make(np.asarray(slope * g, x.dtype))
+        return make(np.asarray(slope * g).astype(self._data.dtype))
 
     return backward_op(HuberLossBackwardBackward0, value, (grad, self, target), grad_output=grad,
                        self_=self, target=target, reduction=reduction, delta=delta)
@@ -171,11 +179,11 @@ def _huber(input, target, reduction, delta):
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _kernel_dtype(input, "huber_cpu")
     dtype = result_type(input, target)
-    x, t = input._data.astype(dtype.np, copy=False), target._data.astype(dtype.np, copy=False)
+    x, t = (_up(a._data.astype(dtype.np, copy=False)) for a in (input, target))
     tt = x.dtype.type
     z = np.abs(x - t)
     loss = np.where(z < delta, tt(0.5) * z * z, tt(delta) * (z - tt(0.5) * tt(delta)))
-    out = _reduce(np.asarray(loss, x.dtype), reduction)
+    out = _reduce(np.asarray(loss).astype(dtype.np), reduction)
     if needs_grad(input, target):
         node = HuberLossBackward0()
         node.self_, node.target, node.reduction, node.delta = input, target, reduction, delta
@@ -206,9 +214,9 @@ def _smooth_l1_slope(x, t, beta, norm):
 def smooth_l1_loss_backward(grad, self, target, reduction, beta):
     """torch's smooth_l1_loss_backward (an op: SmoothL1LossBackwardBackward0)."""
     def value():
-        x, t, g = self._data, target._data, grad._data
+        x, t, g = (_up(a._data) for a in (self, target, grad))
         slope = _smooth_l1_slope(x, t, beta, _norm_of(reduction, x.size))
-        return make(np.asarray(slope * g, x.dtype))
+        return make(np.asarray(slope * g).astype(self._data.dtype))
 
     return backward_op(SmoothL1LossBackwardBackward0, value, (grad, self, target),
                        grad_output=grad, self_=self, target=target, reduction=reduction,
@@ -247,11 +255,11 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     _kernel_dtype(input, "smooth_l1_cpu")
     dtype = result_type(input, target)
-    x, t = input._data.astype(dtype.np, copy=False), target._data.astype(dtype.np, copy=False)
+    x, t = (_up(a._data.astype(dtype.np, copy=False)) for a in (input, target))
     tt = x.dtype.type
     z = np.abs(x - t)
     loss = np.where(z < beta, tt(0.5) * z * z / tt(beta), z - tt(0.5) * tt(beta))
-    out = _reduce(np.asarray(loss, x.dtype), reduction)
+    out = _reduce(np.asarray(loss).astype(dtype.np), reduction)
     if needs_grad(input, target):
         node = SmoothL1LossBackward0()
         node.self_, node.target, node.reduction, node.beta = input, target, reduction, beta

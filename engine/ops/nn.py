@@ -806,7 +806,9 @@ LogSigmoidBackwardBackward0 = backward_node(
 @silent
 def log_sigmoid(input):
     """log(sigmoid(x)) with LogSigmoidBackward0, for the formulas that use it."""
-    out = np.asarray(_log_sigmoid(input._data), input._data.dtype)
+    x = input._data
+    out = np.asarray(_log_sigmoid(x.astype(np.float32) if x.dtype == np.float16 else x),
+                     x.dtype)  # half computes in float
     if not out.flags.c_contiguous:  # log_sigmoid_forward allocates a contiguous output
         out = out.copy(order="C")
     if needs_grad(input):
@@ -820,9 +822,12 @@ def log_sigmoid_backward(grad, self):
     """``grad * sigmoid(-self)`` as torch's kernel computes it: an op of its own, so a
     create_graph grad hangs from LogSigmoidBackwardBackward0."""
     x = self._data
-    z = np.exp(-np.abs(x))
-    derivative = np.where(x < 0, 1 - z / (1 + z), z / (1 + z)).astype(x.dtype)
-    return backward_op(LogSigmoidBackwardBackward0, lambda: make(derivative) * grad,
+    up = x.astype(np.float32) if x.dtype == np.float16 else x  # half computes in float
+    z = np.exp(-np.abs(up))
+    derivative = np.where(up < 0, 1 - z / (1 + z), z / (1 + z))
+    g = grad._data
+    value = np.asarray(derivative * (g.astype(up.dtype) if g.dtype == np.float16 else g))
+    return backward_op(LogSigmoidBackwardBackward0, lambda: make(value.astype(g.dtype)),
                          (grad, self), grad_output=grad, self_=self)
 
 
