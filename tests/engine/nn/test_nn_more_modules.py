@@ -13,8 +13,8 @@ MODULES = [
     "ELU()", "ELU(0.5, inplace=True)", "SELU()", "CELU(2.0)", "GLU()", "Hardtanh(-2, 2)",
     "ReLU6()", "Hardswish()", "Hardsigmoid(inplace=True)", "Mish()", "Softplus(2, 10)",
     "Softshrink(0.3)", "Hardshrink()", "Tanhshrink()", "Threshold(0.1, 20)", "LogSigmoid()",
-    "Softsign()", "Softmin(1)", "PReLU(3, init=0.3, dtype=float64)", "RReLU(0.1, 0.3)", "Dropout1d(0.3)",
-    "Dropout2d(0.2)", "AlphaDropout(0.2)", "FeatureAlphaDropout(0.1)",
+    "Softsign()", "Softmin(1)", "PReLU(3, init=0.3, dtype=float64)", "RReLU(0.1, 0.3)",
+    "Dropout1d(0.3)", "Dropout2d(0.2)", "AlphaDropout(0.2)", "FeatureAlphaDropout(0.1)",
 ]
 
 
