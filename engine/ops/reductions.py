@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import builtins
 import math
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -731,8 +733,21 @@ def _dof_warning(name, data, dims, correction):
         warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
             "the reduction factor (input numel divided by output numel).",
-            UserWarning, stacklevel=4,
+            UserWarning, stacklevel=_caller_level(),
         )
+
+
+_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside the engine, as torch attributes its
+    warnings to the line that called it, through however many call forms (torch.var,
+    Tensor.var, their keyword forms)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_ENGINE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _variance(name):

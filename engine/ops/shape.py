@@ -21,6 +21,7 @@ import numpy as np
 
 from .._dtype import dtype as _dtype_class
 from .._dtype import legacy_type_name, result_type
+from .._memory_format import contiguous_format
 from .._tensor import make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.node import (
@@ -531,7 +532,7 @@ def is_contiguous(input, memory_format=None):
 def contiguous(input, memory_format=None):
     if input._data.flags.c_contiguous:
         return input
-    return clone(input)
+    return clone(input, memory_format=contiguous_format)
 
 
 def _repeat_grad(n, g):
