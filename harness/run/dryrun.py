@@ -21,7 +21,7 @@ import time
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings
 
-from harness.run import strategies
+from harness.run import isolation, strategies
 from harness.run import trace as traces
 from harness.run.backends import load
 from harness.run.runner import BrokenSpec, check_declared_errors
@@ -227,7 +227,8 @@ def _child(specs: list[Spec], start: int, limit_s: float, progress: _Progress,
     import torch
 
     torch.set_num_threads(1)  # OpenMP's thread pool does not survive fork: it would hang
-    _cap_memory()
+    isolation.scrub_environment()  # as a run's items: no secrets for the programs
+    isolation.cap_memory(CHILD_MEMORY_BYTES)
     for position in range(start, len(specs)):
         progress.start_spec(position)
         result = _guarded(specs[position], limit_s, progress)
@@ -235,23 +236,6 @@ def _child(specs: list[Spec], start: int, limit_s: float, progress: _Progress,
         data = len(data).to_bytes(4, "big") + data
         while data:
             data = data[os.write(out, data):]
-
-
-def _cap_memory() -> None:
-    import resource
-
-    try:
-        with open("/proc/self/statm") as f:
-            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        cap = used + CHILD_MEMORY_BYTES
-        if soft != resource.RLIM_INFINITY:
-            cap = min(cap, soft)
-        if hard != resource.RLIM_INFINITY:
-            cap = min(cap, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    except (OSError, ValueError):
-        pass  # no /proc, or a limit we may not set: run without the cap
 
 
 def one_example(spec: Spec, variant: dict[str, str]) -> dict[str, np.ndarray]:

@@ -23,6 +23,8 @@ from harness.report import results as results_mod
 from harness.run import records
 from harness.run.backends import Backend
 from harness.run.backends import load as load_backend
+from harness.run.isolation import DEFAULT_MEMORY_LIMIT_GB
+from harness.run.processes import ItemProcesses
 from harness.run.runner import SpecResult, check
 from harness.run.timeout import DEFAULT_LIMIT_S, HARD_EXIT_GRACE_S
 from harness.spec import Spec, SpecError, expectations, load_file
@@ -53,10 +55,19 @@ def pytest_addoption(parser):
                          "items; merge the shards' results.json with `parity merge`")
     group.addoption("--parity-max-examples", type=int, default=None, metavar="N",
                     help="examples per spec (default: the Hypothesis profile's max_examples)")
+    group.addoption("--parity-memory-limit", type=float, default=DEFAULT_MEMORY_LIMIT_GB,
+                    metavar="GB", help="memory one spec item may allocate beyond what its "
+                    "process holds (default: %(default)s; 0: no limit); more is an ERROR of "
+                    "that item")
+    group.addoption("--parity-in-process", action="store_true",
+                    help="run spec items in the pytest process itself, not in a child it "
+                         "supervises (for debuggers: a crash or a C call stuck past the time "
+                         "limit then ends the run; no memory limit)")
 
 
 def pytest_configure(config):
     config.pluginmanager.register(ParityPlugin(config), "parity-session")
+    config.pluginmanager.register(ItemProcesses(config), "parity-isolation")
 
 
 def is_collected(file_path: Path) -> bool:
@@ -110,16 +121,23 @@ class SpecItem(pytest.Item):
         super().__init__(**kwargs)
         self.spec, self.variant = spec, variant
 
+    def check_spec(self) -> SpecResult:
+        """The item's property (harness.run.runner.check), run in the child process the
+        pytest process supervises (harness.run.processes)."""
+        plugin: ParityPlugin = self.config.pluginmanager.get_plugin("parity-session")
+        return check(self.spec, self.variant, self.nodeid, plugin.session_seed,
+                     self.config.getoption("parity_max_examples"), plugin.backends(),
+                     plugin.expectations.get(self.nodeid),
+                     self.config.getoption("parity_time_limit"))
+
     def runtest(self):
         plugin: ParityPlugin = self.config.pluginmanager.get_plugin("parity-session")
         expectation = plugin.expectations.get(self.nodeid)
-        result = check(self.spec, self.variant, self.nodeid, plugin.session_seed,
-                       self.config.getoption("parity_max_examples"), plugin.backends(),
-                       expectation, self.config.getoption("parity_time_limit"))
+        result = self.config.pluginmanager.get_plugin("parity-isolation").run(self)
         variant = self.spec.variant_id(self.variant)
         record = records.record_for_spec(self.nodeid, self.name, self.spec, result,
-                                             plugin.session_seed, variant,
-                                             reproduce_options(self.config))
+                                         plugin.session_seed, variant,
+                                         reproduce_options(self.config))
         self.user_properties.append((PROPERTY, record))
         if result.outcome == XFAILED:
             pytest.xfail(f"expected divergence: {expectation.reason}")
@@ -184,6 +202,12 @@ class ParityPlugin:
             self.expectations = expectations.load(path)
         except expectations.ExpectationsError as exc:
             raise pytest.UsageError(f"broken expectations file: {exc}") from None
+        report = config.getoption("parity_report")
+        if report and workerinput is None:  # refused now, not after the run
+            try:
+                results_mod.check_writable(Path(config.invocation_params.dir) / report)
+            except ValueError as exc:
+                raise pytest.UsageError(f"--parity-report: {exc}") from None
         self.collected: set[str] = set()
 
     def backends(self) -> tuple[Backend, Backend]:
@@ -273,6 +297,9 @@ def reproduce_options(config) -> list[str]:
     time_limit = config.getoption("parity_time_limit")
     if time_limit != DEFAULT_LIMIT_S:
         options.append(f"--parity-time-limit={time_limit:g}")
+    memory_limit = config.getoption("parity_memory_limit")
+    if memory_limit != DEFAULT_MEMORY_LIMIT_GB:  # it decides whether a big program errs
+        options.append(f"--parity-memory-limit={memory_limit:g}")
     expectations_file = config.getoption("parity_expectations")
     if expectations_file:  # it decides xfail and whether the shrink phase runs
         path = Path(config.invocation_params.dir, expectations_file).resolve()

@@ -30,7 +30,7 @@ from harness.contract import (
     first_line,
     observed,
 )
-from harness.run import finite_differences, strategies
+from harness.run import finite_differences, isolation, strategies
 from harness.run import trace as traces
 from harness.run.backends import Backend, torch_and_engine
 from harness.run.compare import Comparator, Discrepancy, Margin
@@ -145,12 +145,19 @@ class _Item:
             self._timed_out = (BrokenSpec if on_oracle else EngineTimeout)(
                 f"the program did not finish within {self.time_limit_s:g} s on {who}", None)
             raise self._timed_out from None
+        except MemoryError as exc:  # the harness's copies of what the program made
+            who = "PyTorch" if backend is self.oracle else "the engine"
+            self._timed_out = OutOfMemory(
+                f"the harness ran out of memory observing the program on {who} ({exc!r}): a spec "
+                f"item may use at most {isolation.limit_text()}", None)
+            raise self._timed_out from None
 
     def example(self, inputs: dict[str, np.ndarray]) -> None:
         """One example: PyTorch as the spec declares it, then the engine as PyTorch."""
         self.examples += 1
         try:
             expected = self.trace(self.oracle, inputs)
+            _check_memory(self, expected, "PyTorch")
             check_declared_errors(self.spec, expected)
             if self.spec.model.gradcheck:
                 problem = finite_differences.gradcheck_problem(self.spec, self.oracle, inputs)
@@ -158,6 +165,7 @@ class _Item:
                     raise BrokenSpec(problem, None)
             _scan(expected, self.exercised, self.grad_fns)
             actual = self.trace(self.engine, inputs)
+            _check_memory(self, actual, "the engine")
             found = self.comparator.compare(expected, actual)
             target(min(self.comparator.worst_ratio, 1e12), label="error / tolerance")
             if found:
@@ -209,6 +217,13 @@ def _run(test) -> SpecResult:
     except BrokenSpec as exc:
         result.outcome, result.kind, result.message = ERROR, "broken_spec", str(exc)
         result.statement_line = exc.line
+    except OutOfMemory as exc:
+        result.outcome, result.kind, result.message = ERROR, "memory_limit", str(exc)
+        result.statement_line = exc.line
+    except MemoryError as exc:  # the harness's own work on a program's values ran out
+        result.outcome, result.kind = ERROR, "memory_limit"
+        result.message = (f"the harness ran out of memory running this spec ({exc!r}): a spec "
+                          f"item may use at most {isolation.limit_text()}")
     except Exception as exc:  # a bug in the harness (or in the strategies): an ERROR of this spec
         result.outcome, result.kind = ERROR, "harness_error"
         result.message = f"{type(exc).__name__}: {exc}"
@@ -271,6 +286,29 @@ def _grad_change(trace: traces.Trace, line: int, name: str) -> np.ndarray | None
     if after is None:
         return None
     return after if before is None else after.astype(np.float64) - before
+
+
+class OutOfMemory(Exception):
+    """A program's allocation failed: past the memory cap (harness.run.isolation)."""
+
+    def __init__(self, message: str, line: int | None):
+        self.line = line
+        super().__init__(message)
+
+
+def _check_memory(item: _Item, trace: traces.Trace, who: str) -> None:
+    """An allocation that failed in the program is the memory cap's doing, on either side: an
+    ERROR of the spec, not a difference between PyTorch and the engine. As after a timeout,
+    every later example of the item fails at once (no second wait for the allocation)."""
+    for step in trace.steps:
+        exc = step.exception
+        if exc is not None and isolation.out_of_memory(exc.type, exc.message):
+            line = exc.line or step.line
+            item._timed_out = OutOfMemory(
+                f"the program ran out of memory on {who} at program line {line} ({exc.type}: "
+                f"{first_line(exc.message)}): a spec item may use at most "
+                f"{isolation.limit_text()}", line)
+            raise item._timed_out
 
 
 class EngineTimeout(Exception):

@@ -8,12 +8,15 @@ One daemon watchdog thread per process checks the armed deadline; when it passes
 exception arrives between bytecodes, so Python loops stop; a single long C call finishes first
 (the builtins that could loop in C for long are capped: harness.spec.program.MAX_ITEMS; `parity
 validate` also runs its dry runs in a child process that it kills: harness.run.dryrun). A C call
-that holds the GIL keeps even the watchdog from running, so in a pytest-xdist worker the kernel
-is the last resort: an interval timer whose SIGALRM (default action: terminate) ends the worker
-`HARD_EXIT_GRACE_S` after the limit. xdist replaces the worker and the plugin records that spec
-as crashed (ERROR); the run goes on and the report is written. Without workers it waits.
+that holds the GIL keeps even the watchdog from running, so the kernel is the last resort: an
+interval timer whose SIGALRM (default action: terminate) ends the process `HARD_EXIT_GRACE_S`
+after the limit, in a pytest-xdist worker or in the child that runs items (harness.run.isolation).
+The worker or child is replaced and the plugin records that spec as crashed (ERROR); the run goes
+on and the report is written.
 `ProgramTimeout` derives from BaseException so that a spec's own `except Exception:` cannot swallow
-it. Arming costs an attribute write, not a thread start.
+it (the allow-list refuses a bare `except:`), and it fires again every REFIRE_S until the block
+ends, so a program that outlives one (a loop in a `finally:` clause) gets the next. Arming costs
+an attribute write, not a thread start.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from contextlib import contextmanager
 DEFAULT_LIMIT_S = 10.0
 #: How long past its limit a worker's program may stay in one C call before the worker ends.
 HARD_EXIT_GRACE_S = 5.0
+#: How often the limit fires again while the block it limits keeps running.
+REFIRE_S = 0.5
 
 
 class ProgramTimeout(BaseException):
@@ -63,7 +68,9 @@ class _Watchdog:
                 armed = self._armed
                 if armed is None or time.monotonic() < armed[1]:
                     continue
-                self._armed = None
+                # fire again every REFIRE_S until disarmed: a program that outlives one (a loop
+                # in a `finally:` clause) gets the next
+                self._armed = (armed[0], time.monotonic() + REFIRE_S, armed[2])
                 ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(armed[0]),
                                                            ctypes.py_object(ProgramTimeout))
 
@@ -100,6 +107,7 @@ def time_limit(seconds: float | None):
 
 
 def _in_worker() -> bool:
-    """A pytest-xdist worker whose SIGALRM still terminates: xdist replaces it if it ends."""
-    return bool(os.environ.get("PYTEST_XDIST_WORKER")) and hasattr(signal, "setitimer") \
-        and signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    """A process that may end: a pytest-xdist worker (xdist replaces it) or the child that runs
+    items (harness.run.isolation replaces it), whose SIGALRM still terminates."""
+    return bool(os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("PARITY_CHILD")) \
+        and hasattr(signal, "setitimer") and signal.getsignal(signal.SIGALRM) == signal.SIG_DFL

@@ -205,16 +205,14 @@ def _resolve(obj, chain: list[str]) -> str | None:
 
 
 def missing(owner, chain: list[str] | tuple[str, ...]) -> str:
-    """The message for `chain`, whose last name `owner` does not have."""
+    """The message for `chain`, whose last name `owner` does not have (what a module's
+    `__getattr__` would compute on access, a lazy import or a deprecated name, is not there
+    either: spec programs cannot have it)."""
     dotted, name = ".".join(chain), chain[-1]
     names = [n for n in vars(owner) if not n.startswith("_")] \
         if isinstance(owner, types.ModuleType) else [n for n in dir(owner) if not n.startswith("_")]
-    text = f"{dotted} does not exist ({'.'.join(chain[:-1])} has no attribute {name!r})" \
+    return f"{dotted} does not exist ({'.'.join(chain[:-1])} has no attribute {name!r})" \
         + _hint(name, names)
-    if isinstance(owner, types.ModuleType) and "__getattr__" in vars(owner):
-        text += (f"; what {owner.__name__}.__getattr__ computes on access (lazy imports, "
-                 "deprecated names) is not available to spec programs")
-    return text
 
 
 def _hint(name: str, names) -> str:
