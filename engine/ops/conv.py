@@ -439,8 +439,8 @@ def _check_shapes(input, weight, bias, p: Params):
         raise RuntimeError("negative output_padding is not supported")
     if any(v <= 0 for v in p.stride):
         raise RuntimeError("non-positive stride is not supported")
-    if any(v <= 0 for v in p.dilation):
-        raise RuntimeError(f"dilation should be greater than zero, but got {_show(p.dilation)}")
+    if any(v < 0 for v in p.dilation):
+        raise RuntimeError("dilation should be greater than zero")
     if len(w_shape) != k:
         raise RuntimeError(
             f"Expected {len(w_shape)}-dimensional input for {len(w_shape)}-dimensional weight "
@@ -512,6 +512,26 @@ def _kernel_name(p: Params, ndim):
 _WIDE_KERNELS = frozenset({"float16", "float32", "float64", "int64"})  # dilated, transposed
 
 
+_ONEDNN_DECONV = ("could not create a primitive descriptor for the deconvolution forward "
+                  "propagation primitive. Run workload with environment variable "
+                  "ONEDNN_VERBOSE=all to get additional diagnostic information.")
+
+
+def _zero_dilation(x_shape, w_shape, dtype, p: Params):
+    """A zero dilation passes torch's shape checks; each CPU backend then refuses it in its own
+    words (1-d convolutions are viewed as 2-d there)."""
+    dilation = ([1] if len(p.dilation) == 1 else []) + list(p.dilation)
+    if p.transposed:
+        if dtype.name == "float32":
+            raise RuntimeError(_ONEDNN_DECONV)
+        names = ("depth", "height", "width")[-len(dilation):]
+        raise RuntimeError("dilation should be greater than zero, but got " + ", ".join(
+            f"dilation_{n}: {v}" for n, v in zip(names, dilation, strict=True)))
+    if _uses_mkldnn(x_shape, w_shape, dtype, p):
+        raise RuntimeError("non-positive dilation is not supported")
+    raise RuntimeError(f"dilation should be greater than zero, but got {_show(dilation)}")
+
+
 def _check_backend(input, weight, bias, p: Params):
     """What torch's CPU backends check after the shapes: zero-size inputs, dtypes (the
     slow kernels take a bias of another dtype; oneDNN does not)."""
@@ -522,6 +542,8 @@ def _check_backend(input, weight, bias, p: Params):
         raise RuntimeError("Only zero batch or zero channel inputs are supported, but got "
                            f"input shape: {_show(x_shape)}")
     xd, wd = input.dtype, weight.dtype
+    if 0 in p.dilation:
+        _zero_dilation(x_shape, w_shape, xd, p)
     if _uses_mkldnn(x_shape, w_shape, xd, p):
         for name, other in (("weight", wd), ("bias", None if bias is None else bias.dtype)):
             if other is not None and other is not xd:
@@ -551,7 +573,7 @@ def _convolution_checked(input, weight, bias, stride, padding, dilation, transpo
                _expand_param(output_padding, "output_padding", dim), groups)
     _check_shapes(input, weight, bias, p)
     _check_backend(input, weight, bias, p)
-    if transposed:
+    if transposed and input._data.shape[0] and input._data.shape[1]:  # the slow kernel's checks
         _check_transposed(input, weight, p)
     return convolution(input, weight, bias, p)
 

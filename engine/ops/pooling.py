@@ -76,7 +76,7 @@ def output_size(size, kernel, pad, stride, dilation, ceil_mode):
         raise RuntimeError("stride should not be zero")
     if pad < 0:
         raise RuntimeError(f"pad must be non-negative, but got pad: {pad}")
-    if pad > ((kernel - 1) * dilation + 1) // 2:
+    if pad > int(((kernel - 1) * dilation + 1) / 2):  # C++ division truncates toward zero
         raise RuntimeError(
             f"pad should be at most half of effective kernel size, but got pad={pad}, "
             f"kernel_size={kernel} and dilation={dilation}")
@@ -281,6 +281,9 @@ def _shape_check(x, d, kernel, stride, pad, dilation, out, fname):
                 f"{fname}: Expected input's non-batch dimensions to have positive length, but "
                 f"input has a shape of {_show(shape)} and non-batch dimension {shape[i]} has "
                 "length zero!")
+    if fname == "avg_pool3d()" and (shape[-3] < kt or shape[-2] < kh or shape[-1] < kw):
+        raise RuntimeError(f"input image (T: {shape[-3]} H: {shape[-2]} W: {shape[-1]}) smaller "
+                           f"than kernel size (kT: {kt} kH: {kh} kW: {kw})")
     if kt // 2 < pad[0] or kw // 2 < pad[2] or kh // 2 < pad[1]:
         raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
                            f"kT: {kt} kW: {kw} kH: {kh} padT: {pad[0]} padW: {pad[2]} padH: "
@@ -569,14 +572,15 @@ def _avg_pool_checked(input, d, kernel_size, stride, padding, ceil_mode, count_i
                       divisor_override, fname):
     x = input._data
     n = _NAMES[d]
+    either = "either " if d == 2 else ""  # avg_pool3d's messages say "must be"
     if len(kernel_size) not in (1, d):
-        raise RuntimeError(f"{fname}: kernel_size must either be a single int, or a tuple of "
+        raise RuntimeError(f"{fname}: kernel_size must {either}be a single int, or a tuple of "
                            f"{n} ints")
     if len(stride) not in (0, 1, d):
-        raise RuntimeError(f"{fname}: stride must either be omitted, a single int, or a tuple "
+        raise RuntimeError(f"{fname}: stride must {either}be omitted, a single int, or a tuple "
                            f"of {n} ints")
     if len(padding) not in (1, d):
-        raise RuntimeError(f"{fname}: padding must either be a single int, or a tuple of {n} "
+        raise RuntimeError(f"{fname}: padding must {either}be a single int, or a tuple of {n} "
                            "ints")
     kernel = _one_or_n(kernel_size, d, "kernel_size")
     stride = kernel if not stride else _one_or_n(stride, d, "stride")
@@ -713,6 +717,17 @@ def _adaptive_avg_half_grad(grad, size):
     return buf
 
 
+def _check_grad_output(g, fname):
+    """The adaptive poolings' backward kernels refuse an empty output."""
+    shape = g._data.shape
+    for i in range(1, len(shape)):
+        if shape[i] == 0:
+            raise RuntimeError(
+                f"{fname}(): Expected grad_output to have non-zero size for non-batch "
+                f"dimensions, but grad_output has sizes {_show(shape)} with dimension {i} being "
+                "empty")
+
+
 def _adaptive_avg_nodes(d):
     """AdaptiveAvgPool{d}DBackward0 and, for torch's ``_adaptive_avg_pool{d}d_backward`` op,
     AdaptiveAvgPool{d}DBackwardBackward0 (its grad is the pooling again)."""
@@ -721,6 +736,8 @@ def _adaptive_avg_nodes(d):
         grad_output=lambda n, g: adaptive_avg_pool_raw(g, d, n.out_size), self=_zeros)
 
     def grad(n, g):
+        _check_grad_output(g, f"adaptive_avg_pool{d}d_backward")
+
         def value():
             x = n.self_._data
             return make(_like(_adaptive_avg_array(g._data, x.shape[-d:], True), x))
@@ -852,6 +869,8 @@ def _adaptive_max_nodes(d):
         grad_output=lambda n, g: _gather_by(g, n.indices, d), self=_zeros)
 
     def grad(n, g):
+        _check_grad_output(g, f"adaptive_max_pool{d}d_backward")
+
         def value():
             x = n.self_._data
             return make(_like(_scatter(g._data, n.indices._data, x.shape[-d:]), x))
@@ -912,8 +931,14 @@ def torch_adaptive_max_pool1d(input, output_size):
     fname = "adaptive_max_pool1d"
     _check_tensor(input, fname)
     out = _ints(output_size, 1, fname, "output_size")
-    _dim_range(fname, input._data, 2, 4)
+    x = input._data
+    _dim_range(fname, x, 2, 4)
     _check_1d(fname, "output_size", out)
+    for i in range(1, x.ndim):
+        if x.shape[i] == 0:
+            raise RuntimeError(
+                f"{fname}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {_show(x.shape)} with dimension {i} being empty")
     values, indices = adaptive_max_pool_nd(S.unsqueeze(input, -2), 2, [1, out[0]])
     return S.squeeze(values, -2), make(indices._data.squeeze(-2))
 
@@ -1060,17 +1085,29 @@ def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, d):
     (1 / p)`` with ``out`` the average pooling of ``input ** p``."""
     max_pool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[d]
     avg = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[d]
+    if d > 1:  # F unpacks the kernel first (`kw, kh = _pair(kernel_size)`)
+        size = math.prod(_unpack(_tuple_arg(kernel_size, d), d))
+    else:
+        size = kernel_size
     if isinstance(norm_type, (int, float)):
         if norm_type == math.inf:
             return max_pool(E.abs(input), kernel_size, stride, 0, 1, ceil_mode)
         if norm_type == -math.inf:
             return E.neg(max_pool(E.neg(E.abs(input)), kernel_size, stride, 0, 1, ceil_mode))
-    size = kernel_size if d == 1 else math.prod(_tuple_arg(kernel_size, d))
     if stride is not None:
         out = avg(E.pow(input, norm_type), kernel_size, stride, 0, ceil_mode)
     else:
         out = avg(E.pow(input, norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
     return E.pow(E.mul(E.mul(E.sign(out), E.relu(E.abs(out))), size), 1.0 / norm_type)
+
+
+def _unpack(values, d):
+    """Python's tuple unpacking of ``values`` into d names, with its ValueError."""
+    if len(values) < d:
+        raise ValueError(f"not enough values to unpack (expected {d}, got {len(values)})")
+    if len(values) > d:
+        raise ValueError(f"too many values to unpack (expected {d})")
+    return values
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
