@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
                           help="skip the dry run on PyTorch (static checks only)")
     validate.add_argument("--time-limit", type=float, default=DEFAULT_LIMIT_S,
                           metavar="SECONDS", help="per dry-run example (default: %(default)s)")
+    validate.add_argument("--engine", default=None, metavar="MODULE|PATH",
+                          help="the engine under test, as --parity-engine names it (default: "
+                               "engine): a program using a name it lacks is a warning")
 
     new = sub.add_parser("new", help="write a commented spec skeleton to specs/AREA/NAME.yaml")
     new.add_argument("target", metavar="AREA/NAME")
@@ -88,6 +91,7 @@ def _run(pytest_args: list[str]) -> int:
     verbosity_given = any(a in ("-v", "-vv", "-q", "-qq", "--verbose", "--quiet")
                           or a.startswith("--verbosity") for a in pytest_args)
     quiet = [] if verbosity_given else ["-q", "-o", "console_output_style=classic"]
+    pytest.hookimpl(optionalhook=True)(_SpecsUnlessAPathIsGiven.pytest_configure_node)
     return int(pytest.main([*quiet, *pytest_args],
                            plugins=[_SpecsUnlessAPathIsGiven(), ProgressBar()]))
 
@@ -95,7 +99,12 @@ def _run(pytest_args: list[str]) -> int:
 class _SpecsUnlessAPathIsGiven:
     """With no path on the command line, run specs/ rather than pytest's `testpaths` (the unit
     tests). What is a path is pytest's own parser's answer, so the value of an option that takes
-    one (`--parity-report reports`, `-k name`) is never mistaken for a path."""
+    one (`--parity-report reports`, `-k name`) is never mistaken for a path. pytest-xdist
+    workers parse the command line again and know nothing of this plugin: the paths go to them
+    in their workerinput (harness.run.plugin's pytest_configure reads them)."""
+
+    def __init__(self):
+        self.args: list[str] | None = None
 
     def pytest_configure(self, config):
         if config.args_source == config.ArgsSource.ARGS:
@@ -103,20 +112,30 @@ class _SpecsUnlessAPathIsGiven:
         here = Path(config.invocation_params.dir)
         specs = here / "specs" if (here / "specs").is_dir() else config.rootpath / "specs"
         config.args, config.args_source = [str(specs)], config.ArgsSource.ARGS
+        self.args = config.args
+
+    def pytest_configure_node(self, node):
+        """An xdist hook (marked optional in _run, where pytest is imported)."""
+        if self.args:
+            node.workerinput["parity_args"] = self.args
 
 
 def _validate(args) -> int:
     from harness.validate import validate
 
-    outcome = validate(args.paths, run=not args.no_run, time_limit=args.time_limit)
+    outcome = validate(args.paths, run=not args.no_run, time_limit=args.time_limit,
+                       engine=args.engine)
     for problem in outcome.problems:
         print(problem)
+    for warning in outcome.warnings:
+        print(warning)
     sys.stdout.flush()
     named_expectations = any(Path(p).name == "expectations.yaml" for p in args.paths)
     if not outcome.files and not named_expectations:
         print(f"parity validate: no spec files in {' '.join(args.paths)}", file=sys.stderr)
         return 1
-    print(f"{outcome.valid} specs valid, {len(outcome.problems)} problems "
+    warned = f", {len(outcome.warnings)} warnings" if outcome.warnings else ""
+    print(f"{outcome.valid} specs valid, {len(outcome.problems)} problems{warned} "
           f"({outcome.files} files)", file=sys.stderr)
     uncollected = _not_collected_by_run(args.paths)
     if uncollected:
@@ -192,6 +211,12 @@ def _merge(args) -> int:
         return 2
     summary = merged["summary"]
     print(f"{summary['total']} results from {len(args.results)} files -> {html}")
+    missing = merged["metadata"]["missing_shards"]
+    if missing:
+        count = missing[0].split("/")[1]
+        print(f"parity merge: WARNING: only {int(count) - len(missing)} of {count} shards: "
+              f"{', '.join(missing)} missing, so the report covers part of the suite",
+              file=sys.stderr)
     return 0
 
 def _opinfo_spec(args) -> int:

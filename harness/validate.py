@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.opinfo import config as opinfo_config
-from harness.run import dryrun
+from harness.run import backends, dryrun, engines
 from harness.run.timeout import DEFAULT_LIMIT_S
 from harness.spec import Spec, SpecError, api_names, expectations, load_file
 
@@ -31,6 +31,8 @@ class Outcome:
     files: int = 0
     valid: int = 0
     problems: list[SpecError] = field(default_factory=list)
+    #: names a valid spec's program uses that the engine under test does not offer
+    warnings: list[SpecError | str] = field(default_factory=list)
 
 
 def spec_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -65,9 +67,14 @@ def _unique(files: list[Path]) -> list[Path]:
 
 
 def validate(paths: Iterable[str | Path], root: Path | None = None, run: bool = True,
-             time_limit: float = DEFAULT_LIMIT_S) -> Outcome:
+             time_limit: float = DEFAULT_LIMIT_S, engine: str | None = None) -> Outcome:
+    """`engine`: the engine under test (a module name or path, harness.run.engines; None: the
+    default), whose missing names are warnings."""
     paths = list(paths)
     outcome = Outcome()
+    backend, cannot = _engine(engine)
+    if cannot:
+        outcome.warnings.append(cannot)
     ids: dict[str, set[str]] = {}  # file -> the item ids of its good specs
     loaded = [load_file(path, root=root).entries for path in spec_files(paths)]
     # checked together: the dry runs share one child process and its warm caches
@@ -82,6 +89,7 @@ def validate(paths: Iterable[str | Path], root: Path | None = None, run: bool = 
             else:
                 outcome.valid += 1
                 ids.setdefault(entry.path, set()).update(item_ids(entry))
+                outcome.warnings += engine_warnings(entry, backend) if backend else []
     for path in opinfo_files(paths):
         outcome.files += 1
         problem, names = check_opinfo(path, root)
@@ -143,6 +151,24 @@ def check_specs(specs: list[Spec], run: bool = True,
             line, message = problem
             out[i] = _error(specs[i], line or 1, 1, f"dry run on PyTorch: {message}")
     return out
+
+
+def engine_warnings(spec: Spec, backend: backends.Backend) -> list[SpecError]:
+    """A warning for each PyTorch name the program uses that the engine under test lacks:
+    every item of the spec would fail on it with an AttributeError."""
+    return [_error(spec, line, col, f"warning: the engine under test ({backend.name}) has no "
+                                    f"{missing}: every item of this spec will fail on it")
+            for missing, line, col in engines.missing_names(spec.program.tree, backend.module,
+                                                            backend.functional)]
+
+
+def _engine(engine: str | None) -> tuple[backends.Backend | None, str | None]:
+    """(the engine under test, or None and why it cannot be asked)."""
+    try:
+        return backends.load(engines.resolve(engine, Path.cwd())[0]), None
+    except Exception as exc:
+        return None, (f"warning: cannot ask the engine {engine or engines.DEFAULT} which names "
+                      f"it offers ({type(exc).__name__}: {exc})")
 
 
 def _name_problem(spec: Spec) -> SpecError | None:

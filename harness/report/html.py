@@ -17,12 +17,13 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from harness.contract import OPINFO_CHECKS, OUTCOMES
 from harness.report import baseline as baseline_diff
-from harness.report import coverage, details, margins, matrix, record
+from harness.report import coverage, details, margins, matrix, record, suspects
 from harness.report import formatting as fmt
 from harness.report import opinfo as opinfo_report
 from harness.report.results import check_schema
@@ -107,15 +108,17 @@ def _context(results: dict, baseline: dict | None, source_link) -> dict:
             entry["anchor"] = anchors.get(entry["id"])
     for s in unexpected:
         s["open"] = len(unexpected) <= OPEN_LIMIT
+    culprits = _suspects_view(rows, specs, anchors)
     return {
+        "suspects": culprits,
         "created": fmt.text(results.get("created")),
         "metadata": [(key, _meta_value(key, value)) for key, value in metadata.items()
                      if key not in META_ELSEWHERE],
-        "shards": [{k: fmt.text(v) for k, v in shard.items()}
+        "shards": [{"seed": "", **{k: fmt.text(v) for k, v in shard.items()}}
                    for shard in metadata.get("shards") or [] if isinstance(shard, dict)],
         "headline": _headline(metadata, results.get("created")),
         "summary": summary,
-        "verdict": _verdict(summary, len(unexpected)),
+        "verdict": _verdict(summary, len(unexpected), metadata.get("missing_shards")),
         "specs": specs,
         "unexpected": unexpected,
         # declared divergences: xfailed, and xpassed under a non-strict entry
@@ -136,6 +139,33 @@ def _warnings(rows: list[dict], anchors: dict) -> list[dict]:
     return [{"id": fmt.text(r.get("id")), "anchor": anchors.get(r.get("id")),
              "texts": [fmt.text(w) for w in r["warnings"]]}
             for r in rows if isinstance(r.get("warnings"), list) and r["warnings"]]
+
+
+#: Suspects shown at the top of the report, and failing items listed under each (the spec
+#: table's filter shows them all).
+SUSPECTS_SHOWN, SUSPECT_ITEMS = 10, 12
+
+
+def _suspects_view(rows: list[dict], specs: list[dict], anchors: dict) -> list[dict]:
+    """The top suspects (harness.report.suspects), each with a filter of the spec table to its
+    failing items; the failing rows get the keys of the suspects they exercised (data-uses)."""
+    top = suspects.rank(rows)[:SUSPECTS_SHOWN]
+    uses: dict[str, list[str]] = {}
+    views = []
+    for n, s in enumerate(top, 1):
+        for node_id in s.failing_ids:
+            uses.setdefault(node_id, []).append(s.key)
+        views.append({
+            "rank": n, "label": s.label, "kind": suspects.KINDS[s.kind], "key": s.key,
+            "score": f"{s.score:.2f}", "failed": s.failed, "total_failed": s.total_failed,
+            "passed": s.passed, "percent": round(100 * s.failed / s.total_failed),
+            "filter": "?" + urlencode({"outcome": "failed", "uses": s.key}) + "#specs",
+            "failing": [{"id": i, "anchor": anchors.get(i)} for i in s.failing_ids[:SUSPECT_ITEMS]],
+            "more": max(0, s.failed - SUSPECT_ITEMS),
+        })
+    for spec in specs:
+        spec["uses"] = " ".join(uses.get(spec["id"], ()))
+    return views
 
 
 #: Failure kinds the OpInfo section lists (`parity opinfo-failures` gives them all).
@@ -197,13 +227,17 @@ def _summary(summary: dict | None, rows: list[dict]) -> dict:
     return {"counts": counts, "total": total}
 
 
-def _verdict(summary: dict, unexpected: int) -> dict:
+def _verdict(summary: dict, unexpected: int, missing_shards: Any = None) -> dict:
     total = summary["total"]
     if not total:
         return {"ok": True, "text": "No specs ran."}
+    # a merge of some of the shards: say so where a reader looks first
+    missing = (f" (incomplete: shard{'s' if len(missing_shards) > 1 else ''} "
+               f"{', '.join(map(str, missing_shards))} missing)"
+               if isinstance(missing_shards, list) and missing_shards else "")
     if unexpected:
-        return {"ok": False, "text": f"{unexpected} unexpected of {total} spec items"}
-    return {"ok": True, "text": f"All {total} spec items as expected"}
+        return {"ok": False, "text": f"{unexpected} unexpected of {total} spec items{missing}"}
+    return {"ok": not missing, "text": f"All {total} spec items as expected{missing}"}
 
 
 def _headline(metadata: dict, created: Any) -> list[tuple[str, str]]:

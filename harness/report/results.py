@@ -64,9 +64,32 @@ def merge(files: list[tuple[Path, dict]]) -> dict:
     meta = dict(first, duration_s=round(sum(d["metadata"].get("duration_s", 0)
                                             for _, d in files), 2))
     meta["shards"] = [{"file": str(path), "shard": d["metadata"].get("shard"),
+                       "seed": d["metadata"].get("seed"),
                        "created": d.get("created"), "git_commit": d["metadata"].get("git_commit")}
                       for path, d in files]
+    seeds = list(dict.fromkeys(str(s["seed"]) for s in meta["shards"]))
+    if len(seeds) > 1:  # each record's reproduce command carries its own shard's seed
+        meta["seed"] = ", ".join(f"{s['seed']} (shard {s['shard'] or s['file']})"
+                                 for s in meta["shards"])
+    meta["missing_shards"] = missing_shards(meta["shards"])
     return build(list(records.values()), meta)
+
+
+def missing_shards(shards: list[dict]) -> list[str]:
+    """The shards I/N of the split that no file holds ([] when all are there, or when the files
+    are not shards); files of different splits (1/2 and 1/3) are refused."""
+    split = {}
+    for shard in shards:
+        if isinstance(shard.get("shard"), str) and "/" in shard["shard"]:
+            index, count = shard["shard"].split("/", 1)
+            split.setdefault(count, set()).add(index)
+    if len(split) > 1:
+        raise MergeError("the files are shards of different splits: "
+                         + ", ".join(f"?/{n}" for n in sorted(split)))
+    if not split:
+        return []
+    [(count, present)] = split.items()
+    return [f"{i}/{count}" for i in range(1, int(count) + 1) if str(i) not in present]
 
 
 def write_json(data: dict, out_dir: Path) -> Path:

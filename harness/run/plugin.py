@@ -9,6 +9,7 @@ controller in `report.user_properties` (plain JSON types only), which works unde
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import random
 import subprocess
@@ -18,14 +19,16 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from harness.contract import PASSED, XFAILED, XPASSED
+from harness.contract import ERROR, PASSED, XFAILED, XPASSED
 from harness.report import results as results_mod
-from harness.run import records
+from harness.report import suspects
+from harness.run import engines, records
 from harness.run.backends import Backend
 from harness.run.backends import load as load_backend
 from harness.run.isolation import DEFAULT_MEMORY_LIMIT_GB
 from harness.run.processes import ItemProcesses
 from harness.run.runner import SpecResult, check
+from harness.run.shrink import DEFAULT_SHRINK_LIMIT_S
 from harness.run.timeout import DEFAULT_LIMIT_S, HARD_EXIT_GRACE_S
 from harness.spec import Spec, SpecError, expectations, load_file
 
@@ -40,12 +43,13 @@ NOT_SPECS = {"expectations.yaml", "opinfo.yaml"}  # opinfo.yaml: the OpInfo corp
 
 def pytest_addoption(parser):
     group = parser.getgroup("parity", "Parity conformance specs")
-    group.addoption("--parity-report", default="reports", metavar="DIR",
-                    help="directory for index.html and results.json (default: reports); "
-                         "'' to write nothing")
-    group.addoption("--parity-engine", default="engine", metavar="MODULE",
+    group.addoption("--parity-report", default=None, metavar="DIR",
+                    help="directory for index.html and results.json (default: reports, and "
+                         "reports/partial for a run of part of the suite); '' to write nothing")
+    group.addoption("--parity-engine", default=None, metavar="MODULE|PATH",
                     help="the module under test, bound to `torch` in the second run "
-                         "(default: engine; any module that mirrors torch's API)")
+                         "(default: engine; any module that mirrors torch's API): a module "
+                         "name, or the path of a package folder or a .py file")
     group.addoption("--parity-time-limit", type=float, default=DEFAULT_LIMIT_S, metavar="S",
                     help="seconds one example may run on one backend (default: %(default)s)")
     group.addoption("--parity-expectations", default=None, metavar="FILE",
@@ -63,9 +67,17 @@ def pytest_addoption(parser):
                     help="run spec items in the pytest process itself, not in a child it "
                          "supervises (for debuggers: a crash or a C call stuck past the time "
                          "limit then ends the run; no memory limit)")
+    group.addoption("--parity-shrink-limit", type=float, default=None, metavar="S",
+                    help="seconds a failing item may spend minimising its example (default: "
+                         f"{DEFAULT_SHRINK_LIMIT_S:g}; 0: report the first failing example)")
 
 
 def pytest_configure(config):
+    # `parity run` with no path runs specs/: the controller passes the paths it chose to its
+    # xdist workers, which would otherwise fall back to `testpaths` (harness.cli)
+    args = getattr(config, "workerinput", {}).get("parity_args")
+    if args:
+        config.args = list(args)
     config.pluginmanager.register(ParityPlugin(config), "parity-session")
     config.pluginmanager.register(ItemProcesses(config), "parity-isolation")
 
@@ -82,30 +94,38 @@ def pytest_collect_file(file_path: Path, parent):
     return None
 
 
+def spec_items(path: Path, root: Path):
+    """(item name, spec or SpecError, variant) for each item of a spec file, in file order.
+
+    Results are kept by node id: every item's name must be unique in its file. The loader
+    already names a second spec with a taken name `name@line`; `taken` catches the rest (a
+    broken spec named like another's dtype variant, two specs on one line)."""
+    taken: set[str] = set()
+
+    def unique(name: str, line: int) -> str:
+        candidates = itertools.chain([name, f"{name}@{line}"],
+                                     (f"{name}@{line}.{n}" for n in itertools.count(2)))
+        name = next(c for c in candidates if c not in taken)
+        taken.add(name)
+        return name
+
+    for index, entry in enumerate(load_file(path, root=root).entries):
+        if isinstance(entry, SpecError):
+            yield unique(entry.spec_name or f"specs[{index}]", entry.line), entry, None
+            continue
+        for variant in entry.variants():
+            suffix = entry.variant_id(variant)
+            name = f"{entry.name}[{suffix}]" if suffix else entry.name
+            yield unique(name, entry.line), entry, variant
+
+
 class SpecFile(pytest.File):
     def collect(self):
-        # Results are kept by node id: every item's name must be unique in its file. The loader
-        # already names a second spec with a taken name `name@line`; `taken` catches the rest
-        # (a broken spec named like another's dtype variant, two specs on one line).
-        taken: set[str] = set()
-
-        def unique(name: str, line: int) -> str:
-            candidates = itertools.chain([name, f"{name}@{line}"],
-                                         (f"{name}@{line}.{n}" for n in itertools.count(2)))
-            name = next(c for c in candidates if c not in taken)
-            taken.add(name)
-            return name
-
-        for index, entry in enumerate(load_file(self.path, root=self.config.rootpath).entries):
+        for name, entry, variant in spec_items(self.path, self.config.rootpath):
             if isinstance(entry, SpecError):
-                name = unique(entry.spec_name or f"specs[{index}]", entry.line)
                 yield BrokenSpecItem.from_parent(self, name=name, error=entry)
-                continue
-            for variant in entry.variants():
-                suffix = entry.variant_id(variant)
-                name = f"{entry.name}[{suffix}]" if suffix else entry.name
-                yield SpecItem.from_parent(self, name=unique(name, entry.line), spec=entry,
-                                           variant=variant)
+            else:
+                yield SpecItem.from_parent(self, name=name, spec=entry, variant=variant)
 
 
 class SpecFailure(Exception):
@@ -128,16 +148,17 @@ class SpecItem(pytest.Item):
         return check(self.spec, self.variant, self.nodeid, plugin.session_seed,
                      self.config.getoption("parity_max_examples"), plugin.backends(),
                      plugin.expectations.get(self.nodeid),
-                     self.config.getoption("parity_time_limit"))
+                     self.config.getoption("parity_time_limit"), shrink_limit(self.config))
 
     def runtest(self):
         plugin: ParityPlugin = self.config.pluginmanager.get_plugin("parity-session")
         expectation = plugin.expectations.get(self.nodeid)
+        seed = plugin.session_seed  # fixed here, before a child is forked: both use it
         result = self.config.pluginmanager.get_plugin("parity-isolation").run(self)
         variant = self.spec.variant_id(self.variant)
-        record = records.record_for_spec(self.nodeid, self.name, self.spec, result,
-                                         plugin.session_seed, variant,
-                                         reproduce_options(self.config))
+        record = records.record_for_spec(self.nodeid, self.name, self.spec, result, seed, variant,
+                                         reproduce_options(self.config),
+                                         engine=plugin.engine_import)
         self.user_properties.append((PROPERTY, record))
         if result.outcome == XFAILED:
             pytest.xfail(f"expected divergence: {expectation.reason}")
@@ -179,39 +200,59 @@ class BrokenSpecItem(pytest.Item):
 
 
 class ParityPlugin:
-    """Session state: the seed every item derives its own from, and (on the controller) results."""
+    """Session state: the engine under test, the seed every item derives its own from, and (on
+    the controller) the results and where the report goes."""
 
     def __init__(self, config):
         self.config = config
         self.records: dict[str, dict] = {}
         self.extra_metadata: dict = {}  # added by other sources of items (harness.opinfo)
-        workerinput = getattr(config, "workerinput", None)
-        if workerinput is not None:
-            self.session_seed = workerinput["parity_seed"]
-        elif config.getoption("hypothesis_seed", None) is not None:
-            self.session_seed = config.getoption("hypothesis_seed")
-        elif hypothesis_settings.default.derandomize:
-            self.session_seed = 0
-        else:
-            self.session_seed = random.randrange(2**32)
+        self.engine_option = config.getoption("parity_engine")
+        self.engine_import = engine_module(self.engine_option,
+                                           Path(config.invocation_params.dir))
+        self.engine = self.engine_import[0]
         self.report_paths: tuple[Path, Path] | None = None
         self.report_error: str | None = None
+        self.partial: str | None = None  # why this run covers only part of the suite
         option = config.getoption("parity_expectations")
         path = Path(option) if option else config.rootpath / "specs" / expectations.FILENAME
         try:
             self.expectations = expectations.load(path)
         except expectations.ExpectationsError as exc:
             raise pytest.UsageError(f"broken expectations file: {exc}") from None
-        report = config.getoption("parity_report")
-        if report and workerinput is None:  # refused now, not after the run
-            try:
-                results_mod.check_writable(Path(config.invocation_params.dir) / report)
-            except ValueError as exc:
-                raise pytest.UsageError(f"--parity-report: {exc}") from None
-        self.collected: set[str] = set()
+        self.collected = 0  # spec items this run collected (after deselection)
+
+    @functools.cached_property
+    def session_seed(self):
+        """Read when first needed (by an item, or as xdist starts its workers), so after every
+        plugin's pytest_configure: Hypothesis loads `--hypothesis-profile` in its own, and a
+        derandomized profile (`ci`) means seed 0."""
+        workerinput = getattr(self.config, "workerinput", None)
+        if workerinput is not None:
+            return workerinput["parity_seed"]
+        if self.config.getoption("hypothesis_seed", None) is not None:
+            return self.config.getoption("hypothesis_seed")
+        if hypothesis_settings.default.derandomize:
+            return 0
+        return random.randrange(2**32)
 
     def backends(self) -> tuple[Backend, Backend]:
-        return load_backend("torch"), load_backend(self.config.getoption("parity_engine"))
+        return load_backend("torch"), load_backend(self.engine)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session):
+        """An engine that cannot be imported is a one-line usage error before anything runs
+        (else every item would fail on it). The default engine is only checked when specs are
+        among the paths: a project's unit tests need no engine."""
+        if hasattr(self.config, "workerinput"):
+            return
+        if self.engine_option is None and not _runs_specs(self.config):
+            return
+        try:
+            load_backend(self.engine)
+        except Exception as exc:
+            raise pytest.UsageError(_engine_error(self.engine_option or self.engine, self.engine,
+                                                  exc)) from None
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node):
@@ -228,7 +269,31 @@ class ParityPlugin:
             if deselected:
                 config.hook.pytest_deselected(items=deselected)
                 items[:] = keep
-        self.collected = {item.nodeid for item in items}
+
+    def pytest_collection_finish(self, session):
+        self.collected = sum(_is_spec_id(item.nodeid) for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        self.collected = max(self.collected, sum(map(_is_spec_id, ids)))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        """Mark a spec item's report with its Parity outcome, so pytest counts it as Parity
+        does: an XPASS under a non-strict entry is pytest's xpassed, an ERROR (a broken spec,
+        a harness error) found while running is an error, not a failure."""
+        report = yield
+        record = dict(item.user_properties).get(PROPERTY) if call.when == "call" else None
+        if isinstance(record, dict):
+            report.parity_outcome = record["outcome"]
+            if record["outcome"] == XPASSED and report.passed:
+                report.wasxfail = f"expected divergence: {record['expectation']['reason']}"
+        return report
+
+    def pytest_report_teststatus(self, report, config):
+        if report.failed and getattr(report, "parity_outcome", None) == ERROR:
+            return "error", "E", "ERROR"
+        return None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report):
@@ -251,10 +316,13 @@ class ParityPlugin:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session):
         target = self.config.getoption("parity_report")
-        if hasattr(self.config, "workerinput") or not self.records or not target:
+        if hasattr(self.config, "workerinput") or not self.records or target == "":
             return
         from harness.report.html import write_report
 
+        if target is None:  # the default: a partial run leaves the full run's report alone
+            self.partial = _narrowed(self.config, len(self.records), self.collected)
+            target = PARTIAL_REPORT if self.partial else DEFAULT_REPORT
         out_dir = Path(target)
         if not out_dir.is_absolute():
             out_dir = Path(self.config.invocation_params.dir) / out_dir
@@ -267,20 +335,119 @@ class ParityPlugin:
             self.report_error = f"{json_path} written, but the HTML report failed: {exc!r}"
 
     def pytest_terminal_summary(self, terminalreporter):
-        ran = set(self.records) | self.collected
-        unknown = sorted(i for i in self.expectations if i not in ran)
-        if unknown and self.records:
-            terminalreporter.write_sep("-", "parity: expectations for specs that did not run")
-            for spec_id in unknown:
-                line = self.expectations[spec_id].line
-                terminalreporter.write_line(f"expectations.yaml:{line}: {spec_id}")
+        write = terminalreporter.write_line
+        stale = self.stale_expectations()
+        if stale:
+            terminalreporter.write_sep("-", "parity: expectations that name no spec item")
+            for entry in stale:
+                write(f"expectations.yaml:{entry.line}: {entry.id}")
         if self.report_error:
             terminalreporter.write_sep("!", "parity: " + self.report_error, red=True)
+        if not self.records or hasattr(self.config, "workerinput"):
+            return
+        terminalreporter.write_sep("-", "parity: " + _counts_text(list(self.records.values())))
+        top = suspects.rank(list(self.records.values()))[:3]
+        if top:
+            write("likely culprits (what the failing items share; report: Suspects):")
+            for n, s in enumerate(top, 1):
+                write(f"  {n}. {s.describe()}")
         if self.report_paths:
-            counts = results_mod.summarise(list(self.records.values()))
-            text = ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "total")
-            terminalreporter.write_sep("-", f"parity: {text}")
-            terminalreporter.write_line(f"report: {self.report_paths[1]}")
+            write(f"report: {self.report_paths[1]}")
+            if self.partial:
+                write(f"  part of the suite ran ({self.partial}): {DEFAULT_REPORT}/index.html is "
+                      "left as it was; --parity-report DIR writes elsewhere")
+
+    def stale_expectations(self) -> list[expectations.Expectation]:
+        """Entries of expectations.yaml that name no item of the suite: their spec file is gone,
+        or has no such item. An entry for an item this run did not collect is not stale."""
+        root = self.config.rootpath
+        items: dict[str, set[str]] = {}
+        stale = []
+        for spec_id, entry in self.expectations.items():
+            if spec_id in self.records:
+                continue
+            file = spec_id.split("::", 1)[0]
+            path = root / file
+            if path.exists() and not is_collected(path):
+                continue  # another source's items (specs/opinfo.yaml): its plugin knows them
+            if file not in items:
+                try:
+                    items[file] = {f"{file}::{name}" for name, _, _ in spec_items(path, root)} \
+                        if path.exists() else set()
+                except (OSError, ValueError):
+                    items[file] = set()
+            if spec_id not in items[file]:
+                stale.append(entry)
+        return sorted(stale, key=lambda e: e.line)
+
+
+DEFAULT_REPORT = "reports"
+#: Where a run of part of the suite writes when --parity-report is not given.
+PARTIAL_REPORT = "reports/partial"
+#: Options that leave out part of the suite, as a user types them (pytest's `dest` -> flag).
+_NARROWING = {"keyword": "-k", "markexpr": "-m", "shard": "--shard", "lf": "--lf",
+              "deselect": "--deselect", "stepwise": "--sw"}
+
+
+def _narrowed(config, ran: int, collected: int) -> str | None:
+    """Why this run covers only part of the suite, or None for a whole run: an option that
+    selects (-k, -m, --shard, --lf ...), paths that do not include the specs folder, or items
+    that never ran (-x, --maxfail, an interrupt)."""
+    given = [flag for dest, flag in _NARROWING.items() if config.getoption(dest, None)]
+    if given:
+        return " ".join(given)
+    specs = config.rootpath / "specs"
+    base = Path(config.invocation_params.dir)
+    paths = [(base / arg).resolve() for arg in config.args if "::" not in arg]
+    if len(paths) < len(config.args) or not any(p == specs or specs.is_relative_to(p)
+                                                for p in paths):
+        return "paths"
+    if ran < collected:
+        return f"{ran} of {collected} items"
+    return None
+
+
+def _runs_specs(config) -> bool:
+    """Whether the paths of the run may hold specs (the default engine is checked only then)."""
+    base = Path(config.invocation_params.dir)
+    for arg in config.args:
+        path = (base / arg.split("::", 1)[0]).resolve()
+        if "specs" in path.parts or (path / "specs").is_dir():
+            return True
+    return False
+
+
+def engine_module(option: str | None, base: Path) -> tuple[str, str | None]:
+    """(module name, folder put on sys.path or None) for --parity-engine (harness.run.engines);
+    in every process, xdist workers too."""
+    try:
+        return engines.resolve(option, base)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--parity-engine {option}: {exc}") from None
+
+
+def _engine_error(option: str, name: str, exc: Exception) -> str:
+    where = "" if option == name else f" (from {option})"
+    return (f"--parity-engine {option}: cannot import {name}{where}: {type(exc).__name__}: "
+            f"{exc}. Give an importable module, or the path of the engine's package folder "
+            "(--parity-engine path/to/pkg); see docs/running.md, 'An engine elsewhere'")
+
+
+def _counts_text(rows: list[dict]) -> str:
+    counts = results_mod.summarise(rows)
+    strict = sum(1 for r in rows if r["outcome"] == XPASSED
+                 and (r.get("expectation") or {}).get("strict", True))
+    parts = [f"{n} {k}" for k, n in counts.items() if n and k != "total"]
+    if strict:
+        parts.append(f"({strict} xpassed under a strict entry: failed)")
+    return ", ".join(parts)
+
+
+def shrink_limit(config) -> float | None:
+    """Seconds an item may shrink: the option, else the default (unbounded is not offered:
+    Hypothesis's own limit is five minutes per item)."""
+    option = config.getoption("parity_shrink_limit")
+    return DEFAULT_SHRINK_LIMIT_S if option is None else option
 
 
 def reproduce_options(config) -> list[str]:
@@ -289,8 +456,10 @@ def reproduce_options(config) -> list[str]:
     an item; the command names the item, and a shard could deselect it.)"""
     options = []
     engine = config.getoption("parity_engine")
-    if engine != "engine":
-        options.append(f"--parity-engine={engine}")
+    if engine is not None and engine != "engine":
+        options.append(f"--parity-engine={_from_root(config, engine)}"
+                       if engine_module(engine, Path(config.invocation_params.dir))[1]
+                       else f"--parity-engine={engine}")
     max_examples = config.getoption("parity_max_examples")
     if max_examples is not None:
         options.append(f"--parity-max-examples={max_examples}")
@@ -302,14 +471,19 @@ def reproduce_options(config) -> list[str]:
         options.append(f"--parity-memory-limit={memory_limit:g}")
     expectations_file = config.getoption("parity_expectations")
     if expectations_file:  # it decides xfail and whether the shrink phase runs
-        path = Path(config.invocation_params.dir, expectations_file).resolve()
-        if path.is_relative_to(config.rootpath.resolve()):
-            path = path.relative_to(config.rootpath.resolve())
-        options.append(f"--parity-expectations={path}")
+        options.append(f"--parity-expectations={_from_root(config, expectations_file)}")
     profile = hypothesis_settings.get_current_profile_name()
     if profile != "default":  # `ci` also when loaded by the CI environment variable
         options.append(f"--hypothesis-profile={profile}")
     return options
+
+
+def _from_root(config, path: str) -> str:
+    """A path given on the command line, as the reproduce command (run from the rootdir)
+    spells it: relative to the rootdir when below it, else absolute."""
+    resolved = Path(config.invocation_params.dir, path).resolve()
+    root = config.rootpath.resolve()
+    return str(resolved.relative_to(root) if resolved.is_relative_to(root) else resolved)
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -332,9 +506,9 @@ def _metadata(plugin: ParityPlugin) -> dict:
     return results_mod.metadata(
         profile=hypothesis_settings.get_current_profile_name(),
         seed=plugin.session_seed,
-        engine=plugin.config.getoption("parity_engine"),
+        engine=plugin.engine,
         # the engine only: importing torch here would cost the controller a second or two
-        engine_api=load_backend(plugin.config.getoption("parity_engine")).api(),
+        engine_api=load_backend(plugin.engine).api(),
         shard=plugin.config.getoption("shard"),
         git_commit=_git_commit(plugin.config.rootpath),
     )

@@ -49,7 +49,9 @@ class ProgressBar:
         if report.when == "call" or (report.when == "setup" and not report.passed):
             self.done += 1
             if report.failed:
-                self.counts["failed" if report.when == "call" else "error"] += 1
+                # a broken spec found while running is an error too (harness.run.plugin marks it)
+                error = report.when != "call" or getattr(report, "parity_outcome", "") == "error"
+                self.counts["error" if error else "failed"] += 1
             self.draw()
 
     def pytest_sessionfinish(self):

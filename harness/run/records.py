@@ -14,7 +14,9 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from harness.run import usage
+from harness.contract import observed
+from harness.run import features, usage
+from harness.run.compare import Discrepancy
 from harness.run.runner import SpecResult
 from harness.spec import Spec, SpecError
 
@@ -35,7 +37,10 @@ def reproduce(node_id: str, session_seed, options: list[str] | tuple[str, ...] =
 
 def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
                     session_seed, variant: str | None = None,
-                    reproduce_options: list[str] | tuple[str, ...] = ()) -> dict:
+                    reproduce_options: list[str] | tuple[str, ...] = (),
+                    engine: tuple[str, str | None] = ("engine", None)) -> dict:
+    """`engine`: the module tested and the folder it was imported from when that had to be
+    put on sys.path (--parity-engine PATH), for the snippet's imports."""
     failure = None
     if result.outcome not in ("passed", "xpassed"):
         failure = {
@@ -52,7 +57,8 @@ def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
             "inputs": _inputs(result.inputs),
             "seed": str(session_seed),
             "reproduce": reproduce(node_id, session_seed, reproduce_options),
-            "snippet": snippet(spec, result.inputs),
+            "snippet": snippet(spec, result.inputs, engine,
+                               result.discrepancies[0] if result.discrepancies else None),
             "traceback": result.traceback,
         }
     return {
@@ -62,7 +68,7 @@ def record_for_spec(node_id: str, name: str, spec: Spec, result: SpecResult,
         "program": spec.program.text, "program_line": spec.program_line, "failure": failure,
         "variant": variant or None, "area": area_of(spec.path), "checks": result.checks,
         "margins": [m.as_dict() for m in result.margins],
-        "coverage": coverage(spec, result.grad_fns),
+        "coverage": coverage(spec, result.grad_fns, result.backward_nodes, result.traced),
         "expectation": result.expectation.as_dict() if result.expectation else None,
         "warnings": left_changed_warnings(result.left_changed),
     }
@@ -77,11 +83,18 @@ def left_changed_warnings(settings: list[str]) -> list[str]:
             "or use a `with` block" for name in settings]
 
 
-def coverage(spec: Spec, grad_fns: list[str]) -> dict:
-    """What the item exercised of PyTorch's API: read off the program (once per item) and the
-    grad_fn classes its PyTorch runs produced."""
+def coverage(spec: Spec, grad_fns: list[str], backward_nodes: list[str] = (),
+             traced: list[str] = ()) -> dict:
+    """What the item exercised: PyTorch's API, operators and autograd features read off the
+    program (once per item), the grad_fn classes its PyTorch runs produced and, of those, the
+    ones a backward pass ran (a broken derivative can only show through those); features
+    include those PyTorch's traces showed (`traced`)."""
     functions, methods = usage.api_usage(spec.program.tree)
-    return {"functions": sorted(functions), "methods": sorted(methods), "grad_fns": grad_fns}
+    return {"functions": sorted(functions), "methods": sorted(methods), "grad_fns": grad_fns,
+            "backward_nodes": list(backward_nodes),
+            "operators": sorted(features.operators(spec.program.tree)),
+            "features": sorted(features.features(spec.program.tree, bool(spec.model.raises))
+                               | set(traced))}
 
 
 def record_for_broken(node_id: str, name: str, error: SpecError) -> dict:
@@ -93,8 +106,9 @@ def record_for_broken(node_id: str, name: str, error: SpecError) -> dict:
                     "discrepancies": [], "inputs": None, "seed": None, "reproduce": None,
                     "snippet": None, "traceback": None},
         "variant": None, "area": area_of(error.path), "checks": {}, "margins": [],
-        "coverage": {"functions": [], "methods": [], "grad_fns": []}, "expectation": None,
-        "warnings": [],
+        "coverage": {"functions": [], "methods": [], "grad_fns": [], "backward_nodes": [],
+                     "operators": [], "features": []},
+        "expectation": None, "warnings": [],
     }
 
 
@@ -111,13 +125,21 @@ def record_for_crash(node_id: str, message: str) -> dict:
 _NON_FINITE = re.compile(r"\b(nan|inf)\b")
 
 
-def snippet(spec: Spec, inputs: dict[str, np.ndarray] | None) -> str | None:
-    """The falsifying example as a standalone program that runs on either backend."""
+def snippet(spec: Spec, inputs: dict[str, np.ndarray] | None,
+            engine: tuple[str, str | None] = ("engine", None),
+            differs: Discrepancy | None = None) -> str | None:
+    """The falsifying example as a standalone program that runs on either backend: PyTorch as
+    written, the engine that was tested by swapping the import (its folder put on sys.path
+    when --parity-engine named a path). With `differs`, the value that differs is printed
+    right after the statement it was observed after."""
     if inputs is None:
         return None
-    lines = ["import math", "", "import numpy as np", "",
-             "import torch  # or: import engine as torch",
-             "import torch.nn.functional as F  # or: import engine.nn.functional as F", ""]
+    module, folder = engine
+    lines = ["import math", "", "import numpy as np", ""]
+    if folder:
+        lines += ["import sys", "", f"sys.path.insert(0, {folder!r})  # where {module} is", ""]
+    lines += [f"import torch  # or: import {module} as torch",
+              f"import torch.nn.functional as F  # or: import {module}.nn.functional as F", ""]
     for name, array in inputs.items():
         if not isinstance(array, np.ndarray):
             lines.append(f"{name} = {array!r}")
@@ -127,15 +149,37 @@ def snippet(spec: Spec, inputs: dict[str, np.ndarray] | None) -> str | None:
         shaped = f".reshape({array.shape})" if array.size == 0 and array.ndim > 1 else ""
         lines.append(f"{name} = torch.tensor(np.array({values}, "
                      f"dtype=np.{array.dtype}){shaped}{grad})")
-    return "\n".join(lines) + "\n" + _catching_declared_raises(spec)
+    shown = _shown(differs) if differs else None
+    show = (differs.statement_line, shown) if shown else None
+    return "\n".join(lines) + "\n" + _catching_declared_raises(spec, show)
 
 
-def _catching_declared_raises(spec: Spec) -> str:
+#: Fields a program can read with the same name (`x.grad`); `values` is the variable itself.
+_ATTRIBUTE_FIELDS = frozenset({"grad", "grad_fn", "requires_grad", "is_leaf", "retains_grad",
+                               "dtype", "shape"})
+
+
+def _shown(d: Discrepancy) -> str | None:
+    """The expression that prints a discrepancy's field (`x.grad`, `y`), or None when the
+    program shows it already (printed text, warnings, exceptions)."""
+    if not d.variable:
+        return None
+    expression = observed(d.variable, d.field)
+    head, _, last = expression.rpartition(".")
+    if last in ("values", "value"):
+        return head
+    if last == "grad_warnings":
+        return f"{head}.grad"  # reading it gives the warning
+    return expression if last in _ATTRIBUTE_FIELDS else None
+
+
+def _catching_declared_raises(spec: Spec, show: tuple[int, str] | None = None) -> str:
     """The program with each statement the spec declares under `raises:` in a try/except that
-    prints the exception, so the snippet runs on past it to the end, as the harness does."""
+    prints the exception, so the snippet runs on past it to the end, as the harness does.
+    `show` = (line, expression): print the expression after the top-level statement at line."""
     text = spec.program.text
     declared = {r.line: r.type for r in spec.model.raises}
-    if not declared:
+    if not declared and not show:
         return text
     # `except ... as name` unbinds name after the handler: take one the program never uses
     name = next(n for n in ("e", "error", *(f"error{i}" for i in range(1, 1000)))
@@ -145,6 +189,8 @@ def _catching_declared_raises(spec: Spec) -> str:
     for statement in spec.program.statements:
         ends[statement.line] = max(ends.get(statement.line, 0), statement.end_line)
     for start in sorted(ends, reverse=True):
+        if show and start == show[0]:
+            lines.insert(ends[start], f"print({show[1]!r}, {show[1]})  # differs here")
         kind = declared.get(start)
         if kind is None:
             continue

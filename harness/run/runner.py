@@ -30,10 +30,11 @@ from harness.contract import (
     first_line,
     observed,
 )
-from harness.run import finite_differences, isolation, strategies
+from harness.run import features, finite_differences, isolation, strategies
 from harness.run import trace as traces
 from harness.run.backends import Backend, torch_and_engine
 from harness.run.compare import Comparator, Discrepancy, Margin
+from harness.run.shrink import ShrinkBudget
 from harness.run.timeout import DEFAULT_LIMIT_S, ProgramTimeout, time_limit
 from harness.spec import Spec
 from harness.spec.expectations import Expectation
@@ -71,6 +72,8 @@ class SpecResult:
     checks: dict[str, str] = field(default_factory=dict)
     margins: list[Margin] = field(default_factory=list)
     grad_fns: list[str] = field(default_factory=list)
+    backward_nodes: list[str] = field(default_factory=list)  # the nodes backward passes ran
+    traced: list[str] = field(default_factory=list)  # harness.run.features.traced, all examples
     expectation: Expectation | None = None
     #: global settings the program changed (restored after each run: harness.run.global_state)
     left_changed: list[str] = field(default_factory=list)
@@ -85,11 +88,14 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
           max_examples: int | None = None,
           backends: tuple[Backend, Backend] | None = None,
           expectation: Expectation | None = None,
-          time_limit_s: float | None = DEFAULT_LIMIT_S) -> SpecResult:
+          time_limit_s: float | None = DEFAULT_LIMIT_S,
+          shrink_limit_s: float | None = None) -> SpecResult:
     """Run the property; never raises for a failing engine or a broken spec.
 
     With an expectation (a known divergence), the shrink phase is skipped: the failure is known,
     so minimising it would only cost time. The outcome then becomes xfailed or xpassed.
+    `shrink_limit_s` bounds the time spent minimising a failure (harness.run.shrink; None:
+    Hypothesis's own limit, 0: no shrinking).
     """
     item = _Item(spec, *(backends or torch_and_engine()), time_limit_s)
     for backend in (item.oracle, item.engine):
@@ -97,7 +103,8 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
     seed_value = item_seed(session_seed, spec_id)
     test = _hypothesis_test(item, variant, spec_id, seed_value,
                             max_examples or spec.model.max_examples,
-                            shrink=expectation is None)
+                            shrink=expectation is None and shrink_limit_s != 0,
+                            budget=ShrinkBudget(shrink_limit_s))
     start = time.perf_counter()
     result = _run(test)
     if result.kind == "mismatch" and item.last_failing is not None:
@@ -122,6 +129,8 @@ class _Item:
         self.comparator = Comparator(spec.tolerances(), spec.program)
         self.exercised: set[str] = set()
         self.grad_fns: set[str] = set()
+        self.backward_nodes: set[str] = set()
+        self.traced: set[str] = set()
         self.examples = 0
         self.last_failing: dict[str, np.ndarray] | None = None
         self._timed_out: BaseException | None = None
@@ -164,6 +173,8 @@ class _Item:
                 if problem:
                     raise BrokenSpec(problem, None)
             _scan(expected, self.exercised, self.grad_fns)
+            self.backward_nodes.update(expected.backward_nodes)
+            self.traced.update(features.traced(expected))
             actual = self.trace(self.engine, inputs)
             _check_memory(self, actual, "the engine")
             found = self.comparator.compare(expected, actual)
@@ -176,10 +187,13 @@ class _Item:
 
 
 def _hypothesis_test(item: _Item, variant: dict[str, str], spec_id: str, seed_value: int,
-                     max_examples: int | None, shrink: bool):
+                     max_examples: int | None, shrink: bool,
+                     budget: ShrinkBudget | None = None):
     """The item as a Hypothesis test: the spec's pinned examples first, then drawn ones."""
+    run_example = budget.wrap(item.example) if budget else item.example
+
     def one_example(inputs: dict[str, np.ndarray]) -> None:
-        item.example(inputs)
+        run_example(inputs)
 
     # Each item gets its own example-database key and its own seed (see docs/architecture.md).
     one_example._hypothesis_internal_add_digest = spec_id.encode()
@@ -236,6 +250,8 @@ def _fill_in(result: SpecResult, item: _Item) -> None:
     result.examples = item.examples
     result.margins = sorted(item.comparator.margins.values(), key=lambda m: -m.ratio)
     result.grad_fns = sorted(item.grad_fns)
+    result.backward_nodes = sorted(item.backward_nodes)
+    result.traced = sorted(item.traced)
     failing = {check_of(d.field, d.detail) for d in result.discrepancies}
     if result.kind == "timeout":
         failing.add("errors")

@@ -1,9 +1,10 @@
 """Hypothesis strategies for a spec's inputs: numpy arrays, handed identically to both backends.
 
 One place turns input declarations into strategies: symbolic dims are drawn once per example and
-shared by every input that names them; values come from the declared range (or a constant fill),
-optionally mixed with special values, kept distinct (no ties) or away from kinks; integer inputs
-can be class targets or indices valid for another input's dimension.
+shared by every input that names them; values come from the declared range (or a constant fill,
+or a declared set of values), optionally mixed with special values, kept distinct (no ties) or
+away from kinks; integer inputs can be class targets or indices valid for another input's
+dimension.
 """
 
 from __future__ import annotations
@@ -85,7 +86,11 @@ def _integer_bounds(decl: InputDecl, sizes, shapes) -> tuple[int, int] | None:
 
 
 def elements(decl: InputDecl, dtype: str, bounds: tuple[int, int] | None = None):
-    """Scalar values of one element; finite, normal floats unless `special` asks otherwise."""
+    """Scalar values of one element; finite, normal floats unless `special` asks otherwise;
+    one of `values` when the spec lists them."""
+    if decl.values is not None:  # each as the dtype holds it (0.1 is not a float32)
+        return st.sampled_from(list(dict.fromkeys(
+            np.asarray(v, dtype=dtype).item() for v in decl.values)))
     if dtype == "bool":
         values = st.booleans()
     elif dtype in _FLOAT_WIDTH:

@@ -17,9 +17,10 @@ from harness.spec.model import (
     FLOAT_MAX,
     INT_LIMITS,
     InputDecl,
+    SameDtype,
     Spec,
     SpecModel,
-    as_list,
+    dtypes_of,
 )
 
 MAX_ELEMENTS = 100_000  # per input, with every dim at its high end
@@ -31,6 +32,17 @@ def semantic_problem(spec: Spec, node) -> tuple[tuple, str] | None:
     for name, (lo, hi) in m.dims.items():
         if not 0 <= lo <= hi:
             return ("dims", name), f"range [{lo}, {hi}] must satisfy 0 <= low <= high"
+    for name, decl in m.inputs.items():
+        if isinstance(decl.dtype, SameDtype):
+            target = m.inputs.get(decl.dtype.same_as)
+            at = ("inputs", name, "dtype", "same_as")
+            if decl.dtype.same_as == name:
+                return at, "an input cannot take its dtype from itself"
+            if target is None:
+                return at, f"no input named {decl.dtype.same_as!r}"
+            if isinstance(target.dtype, SameDtype):
+                return at, (f"{decl.dtype.same_as!r} takes its dtype from "
+                            f"{target.dtype.same_as!r}: name {target.dtype.same_as!r} here")
     for name, decl in m.inputs.items():
         for i, d in enumerate(decl.shape):
             if isinstance(d, str) and d not in m.dims:
@@ -44,7 +56,7 @@ def semantic_problem(spec: Spec, node) -> tuple[tuple, str] | None:
             return ("inputs", name, "range"), "range must be [low, high] with low <= high"
         if decl.range is not None and decl.fill is not None:
             return ("inputs", name, "fill"), "give either fill or range, not both"
-        if decl.requires_grad and not set(as_list(decl.dtype)) <= FLOAT_DTYPES:
+        if decl.requires_grad and not set(dtypes_of(m, name)) <= FLOAT_DTYPES:
             return ("inputs", name, "requires_grad"), "only floating point inputs can require grad"
         if name not in spec.program.names_used:
             return ("inputs", name), "input is declared but the program never uses it"
@@ -88,7 +100,9 @@ def semantic_problem(spec: Spec, node) -> tuple[tuple, str] | None:
 def _generation_problem(m: SpecModel, name: str, decl: InputDecl):
     """Input options that contradict each other or the rest of the spec."""
     at = ("inputs", name)
-    dtypes = set(as_list(decl.dtype))
+    dtypes = set(dtypes_of(m, name))
+    if decl.values is not None:
+        return _values_kind_problem(at, decl, dtypes_of(m, name), _most_elements(m, name, decl))
     if decl.special and not dtypes <= FLOAT_DTYPES:
         return at + ("special",), "special values need a floating point dtype"
     integer_only = {"classes": decl.classes, "index_for": decl.index_for}
@@ -118,10 +132,31 @@ def _generation_problem(m: SpecModel, name: str, decl: InputDecl):
         return at + ("classes",), (
             f"dim {decl.classes!r} can be {m.dims[decl.classes][0]}, and a class target needs at "
             "least 1 class: make its low end 1 or more")
-    for dtype in as_list(decl.dtype):
+    for dtype in dtypes_of(m, name):
         problem = _values_problem(m, name, decl, dtype)
         if problem:
             return at + (problem[0],), problem[1]
+    return None
+
+
+#: Options that say how to draw values, which `values:` (the set to draw from) replaces.
+_NOT_WITH_VALUES = ("range", "fill", "special", "avoid", "nonzero", "classes", "index_for")
+
+
+def _values_kind_problem(at: tuple, decl: InputDecl, dtypes: list[str], most: int):
+    """`values:` must hold values of every dtype of the input, alone among the drawing
+    options, and enough of them for `distinct`."""
+    for option in _NOT_WITH_VALUES:
+        value = getattr(decl, option)
+        if value not in (None, [], False):
+            return (*at, option), f"values gives the set to draw from: drop {option}"
+    for dtype in dtypes:
+        problem = _example_value_problem(decl.values, dtype)
+        if problem:
+            return (*at, "values"), problem
+    if decl.distinct and len(set(decl.values)) < most:
+        return (*at, "distinct"), (f"distinct: true needs up to {most} different values, but "
+                                   f"values holds {len(set(decl.values))}")
     return None
 
 
@@ -150,7 +185,7 @@ def _example_problem(m: SpecModel, example: dict) -> tuple[tuple, str] | None:
                     size, who = sizes.setdefault(d, (n, name))
                     if size != n:
                         return (name,), (f"the example makes {d} = {n} here, but {size} in {who}")
-        for dtype in as_list(decl.dtype):
+        for dtype in dtypes_of(m, name):
             problem = _example_value_problem(values, dtype)
             if problem:
                 return (name,), problem

@@ -207,6 +207,9 @@ def _yaml_problem(exc: MarkedYAMLError, text: str) -> tuple[int, int, str]:
         return (*pos(cmark), problem) if cmark else (1, 1, problem)
     line, col = pos(pmark)
     cline, ccol = pos(cmark) if cmark else (line, col)
+    if problem.startswith("expected <block end>, but found") \
+            or problem == "mapping values are not allowed here":
+        return line, col, _indentation_problem(text, pmark.line, col, problem)
     if context.startswith("while scanning a simple key"):
         return cline, ccol, ("this line is read as a key but has no ':' after it (a missing "
                              "':', or a line of a `|` block indented less than the block)")
@@ -226,6 +229,43 @@ def _yaml_problem(exc: MarkedYAMLError, text: str) -> tuple[int, int, str]:
                                  f"the next quote closes it; is its closing quote missing? "
                                  f"({problem} at line {line}:{col})")
     return line, col, problem
+
+
+_KEY = re.compile(r"^(\s*)(-\s+)?([A-Za-z_][\w.-]*)\s*:(\s|$)")
+
+
+def _indentation_problem(text: str, line_index: int, col: int, problem: str) -> str:
+    """The parser's "expected <block end>" or "mapping values are not allowed here" in words:
+    a line indented to a column where no key above it starts (or further than the key it
+    belongs with), named with the block it is in and the columns its keys start at."""
+    lines = text.splitlines()
+    current = lines[line_index] if line_index < len(lines) else ""
+    indent = len(current) - len(current.lstrip()) + 1
+    keys = []  # (column, key) of the mapping keys above, nearest first
+    for above in reversed(lines[:line_index]):
+        m = _KEY.match(above)
+        if m:
+            keys.append((len(m[1]) + len(m[2] or "") + 1, m[3]))
+    m = _KEY.match(current)
+    name = f"`{m[3]}:`" if m else "this line"
+    if problem == "mapping values are not allowed here":
+        peer = next(((c, k) for c, k in keys if c < indent), None)
+        where = f", further than `{peer[1]}:` at column {peer[0]} above it," if peer else ""
+        return (f"{name} is indented to column {indent}{where} so it reads as part of the value "
+                "above: give the keys of one entry the same indentation (or quote a value "
+                "that holds ': ')")
+    block = next(((c, k) for c, k in keys if c < indent), None)
+    columns: dict[int, list[str]] = {}
+    for column, key in keys:
+        if block and column <= block[0]:
+            break
+        columns.setdefault(column, []).append(f"`{key}:`")
+    inside = f", inside `{block[1]}:`" if block else ""
+    starts = "; ".join(f"column {c} ({', '.join(dict.fromkeys(k))})"
+                       for c, k in sorted(columns.items()))
+    return (f"{name} is indented to column {indent}, where no key above it starts{inside}"
+            + (f" (its keys start at {starts})" if starts else "")
+            + ": the keys of one mapping, and the '-' of one list, line up in one column")
 
 
 def _multiline_quote_before(text: str, index: int):
@@ -363,7 +403,11 @@ def _from_validation_error(exc: ValidationError, node, path, where, line, col) -
         other_loc = data_path(node, tuple(other["loc"]), other["type"] == "missing")
         if len(other_loc) > len(data_loc) and other_loc[: len(data_loc)] == data_loc:
             err, data_loc = other, other_loc
-    message = err["msg"]
+    # pydantic's "Input should be ..." reads as if it meant the `inputs:` field
+    message = re.sub(r"^Input (should|must|is)\b", r"the value \1", err["msg"])
+    if message != err["msg"] and isinstance(err.get("input"), str | int | float) \
+            and err["type"] != "literal_error":
+        message += f", not {err['input']!r}"
     if err["type"] == "extra_forbidden":
         message = "unknown field" + _did_you_mean(data_loc[-1], _known_fields(data_loc[:-1]))
     elif err["type"] == "literal_error" and isinstance(err["input"], str):

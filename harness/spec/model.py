@@ -78,11 +78,20 @@ class IndexFor(_Model):
     negative: StrictBool = False  # also draw negative indices (-size .. -1)
 
 
+class SameDtype(_Model):
+    """`dtype: {same_as: x}`: the input takes input x's dtype in every variant (two dtype lists
+    would make their product: `[float32, float64]` twice is 4 items, tied it is 2)."""
+
+    same_as: Identifier
+
+
 class InputDecl(_Model):
     """One tensor handed to the program under its name, drawn by Hypothesis."""
 
     shape: list[Annotated[StrictInt, Field(ge=0)] | Identifier] = []
-    dtype: DType | list[DType] = "float32"
+    dtype: DType | list[DType] | SameDtype = "float32"
+    # every element drawn from these (ties and kinks on purpose: `values: [0, 1, -1]`)
+    values: Annotated[list[StrictInt | StrictFloat], Field(min_length=1)] | None = None
     range: tuple[StrictFloat, StrictFloat] | None = None
     fill: StrictFloat | None = None
     nonzero: StrictBool = False  # strict: YAML 1.2 reads `no` as a string, never as false
@@ -162,10 +171,17 @@ class Spec:
         return self.model.name
 
     def variants(self) -> list[dict[str, str]]:
-        """One dtype assignment per test item: the product of every input's dtype list."""
-        names = list(self.model.inputs)
-        choices = [as_list(self.model.inputs[n].dtype) for n in names]
-        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*choices)]
+        """One dtype assignment per test item: the product of every input's dtype list; an
+        input declared `dtype: {same_as: x}` takes x's dtype of the variant."""
+        inputs = self.model.inputs
+        names = [n for n, d in inputs.items() if not isinstance(d.dtype, SameDtype)]
+        choices = [as_list(inputs[n].dtype) for n in names]
+        out = []
+        for combo in itertools.product(*choices):
+            chosen = dict(zip(names, combo, strict=True))
+            out.append({n: chosen[d.dtype.same_as] if isinstance(d.dtype, SameDtype)
+                        else chosen[n] for n, d in inputs.items()})
+        return out
 
     def tolerances(self) -> dict[str, tuple[float, float]]:
         """(rtol, atol) per dtype that this spec overrides."""
@@ -190,6 +206,17 @@ class SpecFile:
 
 def as_list(value):
     return value if isinstance(value, list) else [value]
+
+
+def dtypes_of(model: SpecModel, name: str) -> list[str]:
+    """The dtypes input `name` is drawn with, across the variants (`same_as` followed)."""
+    dtype = model.inputs[name].dtype
+    if isinstance(dtype, SameDtype):
+        target = model.inputs.get(dtype.same_as)
+        if target is None or isinstance(target.dtype, SameDtype):
+            return []  # harness.spec.checks refuses these
+        dtype = target.dtype
+    return as_list(dtype)
 
 
 #: The values an input draws when `range` is not given (harness.run.strategies).

@@ -216,6 +216,42 @@ def test_run_never_takes_an_option_value_for_a_path(pytester, capsys):
     capsys.readouterr()
 
 
+def test_run_without_a_path_runs_the_specs_on_xdist_workers_too(pytester):
+    """`parity run -n 2` with no path ran pytest's `testpaths` (the unit tests) on the workers:
+    the path chosen on the controller must reach them, and `-k` select among the specs."""
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ntestpaths = ["tests"]\n')
+    pytester.makepyfile(**{"tests/test_unit": "def test_ok():\n    pass\n"})
+    (pytester.path / "specs").mkdir()
+    (pytester.path / "specs" / "s.yaml").write_text(
+        "specs:\n  - name: ok\n    description: d\n    inputs: {x: {shape: [2]}}\n"
+        "    program: y = x * 2\n  - {name: other, description: d, program: y = 1}\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "harness.cli", "run", "-n", "2", "--parity-engine", "torch",
+               "--parity-max-examples", "2", "-p", "no:cacheprovider"]
+    for extra, ran in (([], ["specs/s.yaml::ok", "specs/s.yaml::other"]),
+                       (["-k", "ok", "--parity-report", "selected"], ["specs/s.yaml::ok"])):
+        out = subprocess.run([*command, *extra], capture_output=True, text=True, env=env,
+                             cwd=pytester.path, timeout=300)
+        assert out.returncode == 0, out.stdout + out.stderr
+        report = pytester.path / (extra[-1] if extra else "reports") / "results.json"
+        assert sorted(r["id"] for r in json.loads(report.read_text())["results"]) == ran
+        assert "test_unit" not in out.stdout
+
+
+def test_readme_installs_what_its_commands_need():
+    """The README's install line must bring pytest-xdist when the README runs `-n 2`."""
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text()
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    installs = re.findall(r"pip install -e '\.\[(\w+)\]'", readme)
+    assert installs, "the README says how to install Parity with PyTorch"
+    if "-n 2" in readme:
+        for extra in installs:
+            assert any(d.startswith("pytest-xdist") for d in extras[extra]), extra
+
+
 def cookbook() -> list[str]:
     text = (ROOT / "docs" / "specs.md").read_text()
     return [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if b.startswith("specs:")]

@@ -14,12 +14,13 @@
   var original = rows.slice();
   var outcome = $("#f-outcome"), search = $("#f-search"), shown = $("#f-shown");
   var heads = $$("th[data-key]", table.tHead);
-  var state = { outcome: "", q: "", sort: "", dir: "asc" };
+  var state = { outcome: "", q: "", sort: "", dir: "asc", uses: "" };
 
   function readUrl() {
     var p = new URLSearchParams(location.search);
     state.outcome = p.get("outcome") || "";
     state.q = p.get("q") || "";
+    state.uses = p.get("uses") || "";
     state.sort = p.get("sort") || "";
     state.dir = p.get("dir") === "desc" ? "desc" : "asc";
     if (!$('option[value="' + CSS.escape(state.outcome) + '"]', outcome)) state.outcome = "";
@@ -30,6 +31,7 @@
     var p = new URLSearchParams();
     if (state.outcome) p.set("outcome", state.outcome);
     if (state.q) p.set("q", state.q);
+    if (state.uses) p.set("uses", state.uses);
     if (state.sort) { p.set("sort", state.sort); if (state.dir === "desc") p.set("dir", "desc"); }
     var query = p.toString();
     try {
@@ -42,6 +44,8 @@
     if (o === "unexpected" && !("unexpected" in d)) return false;
     if (o === "changed" && !d.change) return false;
     if (o && o !== "unexpected" && o !== "changed" && d.outcome !== o) return false;
+    // a suspect's link: only the rows that exercised it (its key among the row's data-uses)
+    if (state.uses && (" " + (d.uses || "") + " ").indexOf(" " + state.uses + " ") < 0) return false;
     for (var t = 0; t < terms.length; t++) if (haystack[i].indexOf(terms[t]) < 0) return false;
     return true;
   }
@@ -82,7 +86,8 @@
     body.appendChild(frag);
     outcome.value = state.outcome;
     if (search.value !== state.q) search.value = state.q;
-    shown.textContent = visible + " of " + rows.length + " shown";
+    shown.textContent = visible + " of " + rows.length + " shown" +
+      (state.uses ? ", exercising " + state.uses.replace(/^[a-z_]+:/, "") : "");
     $("#no-match").hidden = visible > 0;
     writeUrl();
   }
@@ -106,7 +111,7 @@
   search.addEventListener("input", function () { state.q = search.value.trim(); apply(); });
   $("#toolbar").addEventListener("submit", function (e) { e.preventDefault(); });
   $("#f-reset").addEventListener("click", function () {
-    state.outcome = state.q = state.sort = ""; state.dir = "asc"; apply();
+    state.outcome = state.q = state.sort = state.uses = ""; state.dir = "asc"; apply();
   });
   $$("ul.summary li[data-filter]").forEach(function (li) {
     li.classList.add("js-click");
@@ -119,6 +124,15 @@
     };
     li.addEventListener("click", go);
     li.addEventListener("keydown", function (e) { if (e.key === "Enter") go(); });
+  });
+  $$("a.suspect-filter").forEach(function (a) {
+    a.addEventListener("click", function (e) {
+      var p = new URLSearchParams(a.getAttribute("href").split("#")[0].slice(1));
+      state.outcome = p.get("outcome") || ""; state.uses = p.get("uses") || ""; state.q = "";
+      apply();
+      $("#specs").scrollIntoView();
+      e.preventDefault();
+    });
   });
   $("#toolbar").hidden = false;
   readUrl();

@@ -232,3 +232,143 @@ def test_the_printed_seed_reproduces_the_examples(project):
     first = margins(123)
     assert margins(123) == first
     assert margins(456) != first
+
+
+# -- a new user's first hour (issue #13) --------------------------------------------------------
+
+def test_an_engine_that_cannot_be_imported_is_one_line_before_anything_runs(project):
+    (project.path / "specs" / "s.yaml").write_text(GOOD)
+    result = project.runpytest("specs", "--parity-engine", "nosuchmod", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("ERROR: --parity-engine nosuchmod: cannot import nosuchmod: "
+                                "ModuleNotFoundError: No module named 'nosuchmod'. ")
+    assert "path of the engine's package folder" in errors[0]
+    assert "Traceback" not in result.stdout.str() and "passed" not in result.stdout.str()
+    assert not list(project.path.rglob("results.json"))  # no report: nothing ran
+
+
+PATH_ENGINE = """\
+import torch as _torch
+Tensor, float32 = _torch.Tensor, _torch.float32
+def __getattr__(name):
+    return getattr(_torch, name)
+def ones(*args, **kwargs):
+    return _torch.ones(*args, **kwargs) * 2  # the bug this engine has
+"""
+
+
+def test_an_engine_elsewhere_is_named_by_its_path_and_its_snippet_imports_it(project):
+    """--parity-engine path/to/pkg: the folder goes on sys.path (workers too). The failure's
+    snippet imports that engine, from that folder, and prints the value that differs; the
+    reproduce command names the path from the rootdir."""
+    package = project.path / "elsewhere" / "pathengine"
+    (package / "nn").mkdir(parents=True)
+    (package / "__init__.py").write_text(PATH_ENGINE)
+    (package / "nn" / "__init__.py").write_text("")
+    (package / "nn" / "functional.py").write_text("from torch.nn.functional import *  # noqa\n")
+    (project.path / "specs" / "s.yaml").write_text(
+        "specs:\n  - name: ones\n    description: d\n    inputs: {x: {shape: [2]}}\n"
+        "    program: |\n      y = torch.ones(2) * x\n      z = y.sum()\n")
+    result, data = run(project, "--parity-engine", "elsewhere/pathengine", "-n", "1")
+    assert result.ret == 1
+    [record] = data["results"]
+    assert data["metadata"]["engine"] == "pathengine"
+    failure = record["failure"]
+    assert "--parity-engine=elsewhere/pathengine" in failure["reproduce"]
+    snippet = failure["snippet"]
+    assert f"sys.path.insert(0, {str(project.path / 'elsewhere')!r})" in snippet
+    assert "import torch  # or: import pathengine as torch" in snippet
+    assert "y = torch.ones(2) * x\nprint('y', y)  # differs here\nz = y.sum()" in snippet
+    # the snippet runs: on PyTorch as written, on the engine by swapping the import
+    printed = []
+    for module in ("torch", "pathengine"):
+        text = snippet.replace("import torch  #", f"import {module} as torch  #")
+        namespace = {"print": lambda *args: printed.append(" ".join(map(str, args)))}
+        exec(compile(text, "<snippet>", "exec"), namespace)
+    assert printed[0] != printed[1] and printed[0].startswith("y tensor(")
+
+
+def test_the_ci_profile_is_deterministic_without_the_ci_variable(project, monkeypatch):
+    """`--hypothesis-profile ci` on a developer's machine: the session seed is 0 (the profile is
+    derandomized), not a random one read before Hypothesis loaded the profile."""
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+    shutil.copytree(TUTORIAL, project.path / "specs" / "tutorial")
+    node = "specs/tutorial/01_tensor.yaml::more_operations_any_input[float32]"
+    margins = []
+    for run_number in (1, 2):
+        result = project.runpytest_subprocess(node, "--parity-engine", "engine", "-p",
+                                              "no:cacheprovider", "--hypothesis-profile", "ci",
+                                              "--parity-report", f"run{run_number}")
+        assert result.ret == 0
+        data = json.loads((project.path / f"run{run_number}" / "results.json").read_text())
+        assert data["metadata"]["seed"] == "0"
+        margins.append(data["results"][0]["margins"])
+    assert margins[0] == margins[1]
+
+
+def test_merging_some_of_the_shards_warns_and_keeps_every_seed(project, capsys):
+    shutil.copytree(TUTORIAL, project.path / "specs" / "tutorial")
+    for i, seed in ((1, 11), (2, 22)):
+        result = project.runpytest("specs", "--parity-engine", "torch", "--parity-max-examples",
+                                   "2", "-p", "no:cacheprovider", "--shard", f"{i}/3",
+                                   f"--hypothesis-seed={seed}", "--parity-report", f"shard{i}")
+        assert result.ret == 0
+    from harness.cli import main
+
+    files = [str(project.path / f"shard{i}" / "results.json") for i in (1, 2)]
+    capsys.readouterr()
+    assert main(["merge", *files, "--out", str(project.path / "merged")]) == 0
+    err = capsys.readouterr().err
+    assert "WARNING: only 2 of 3 shards: 3/3 missing" in err
+    merged = json.loads((project.path / "merged" / "results.json").read_text())
+    assert merged["metadata"]["missing_shards"] == ["3/3"]
+    assert [s["seed"] for s in merged["metadata"]["shards"]] == ["11", "22"]
+    assert merged["metadata"]["seed"] == "11 (shard 1/3), 22 (shard 2/3)"
+    html = (project.path / "merged" / "index.html").read_text()
+    assert "(incomplete: shard 3/3 missing)" in html
+
+
+def test_pytest_counts_as_parity_does_xpassed_and_errors(project):
+    """A non-strict XPASS is pytest's xpassed (it said passed); a spec PyTorch contradicts at
+    run time is an error for both (pytest said failed)."""
+    (project.path / "specs" / "s.yaml").write_text(
+        GOOD + "  - name: contradicted\n    description: d\n    inputs: {x: {shape: [2]}}\n"
+        "    program: y = x.sum()\n    raises: [{line: 1, type: RuntimeError}]\n")
+    (project.path / "specs" / "expectations.yaml").write_text(
+        "expectations:\n"
+        "  - {id: 'specs/s.yaml::double', reason: 'was broken', strict: false}\n")
+    result, data = run(project)
+    outcomes = {r["name"]: r["outcome"] for r in data["results"]}
+    assert outcomes == {"double": "xpassed", "contradicted": "error"}
+    result.assert_outcomes(xpassed=1, errors=1)
+    result.stdout.fnmatch_lines(["*parity: 1 xpassed, 1 error*"])
+
+
+def test_a_partial_run_keeps_the_full_report_and_lists_only_stale_expectations(project):
+    """One spec file: its report goes to reports/partial (reports/index.html is the full run's);
+    expectations of specs that did not run are not listed, one that names no spec is."""
+    (project.path / "specs" / "a.yaml").write_text(GOOD)
+    (project.path / "specs" / "b.yaml").write_text(GOOD.replace("double", "other"))
+    (project.path / "specs" / "expectations.yaml").write_text(
+        "expectations:\n"
+        "  - {id: 'specs/b.yaml::other', reason: 'known', strict: false}\n"
+        "  - {id: 'specs/a.yaml::renamed', reason: 'stale'}\n")
+    common = ("--parity-engine", "torch", "--parity-max-examples", "2", "-p", "no:cacheprovider")
+    full = project.runpytest("specs", *common)
+    assert full.ret == 0
+    full.stdout.fnmatch_lines(["*expectations that name no spec item*",
+                               "expectations.yaml:3: specs/a.yaml::renamed"])
+    first = (project.path / "reports" / "index.html").read_text()
+    for narrowed in (["specs/a.yaml"], ["specs", "-k", "double"]):
+        partial = project.runpytest(*narrowed, *common)
+        assert partial.ret == 0
+        assert "specs/b.yaml::other" not in partial.stdout.str()  # not stale, just not run
+        assert "specs/a.yaml::renamed" in partial.stdout.str()  # stale in every run
+        partial.stdout.fnmatch_lines(["*reports/partial/index.html",
+                                      "*part of the suite ran*reports/index.html is left*"])
+        assert (project.path / "reports" / "index.html").read_text() == first
+        data = json.loads((project.path / "reports" / "partial" / "results.json").read_text())
+        assert [r["name"] for r in data["results"]] == ["double"]
