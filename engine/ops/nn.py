@@ -49,6 +49,20 @@ _KKAPPA = 0.044715
 _GELU_PDF = 2 / math.sqrt(math.pi) * _SQRT1_2 * 0.5  # torch's M_2_SQRTPI * M_SQRT1_2 * 0.5
 
 
+def _up(a):
+    """Half computes in float (torch's opmath), rounded once at the end."""
+    if a.dtype != np.float16:
+        return a
+    # an expanded (stride 0) input computes into a contiguous result, as TensorIterator's
+    return a.astype(np.float32, order="C" if 0 in a.strides else "K")
+
+
+def _fused_times(grad, slope):
+    """``grad * slope`` as a fused kernel computes it (in float for half)."""
+    g = grad._data
+    return make(np.asarray(_up(g) * slope).astype(g.dtype))
+
+
 def erf(a):
     return _erf(a).astype(a.dtype) if a.ndim else np.asarray(math.erf(a), a.dtype)
 
@@ -107,7 +121,8 @@ def gelu_backward(grad, self, approximate):
     """gelu's grad: torch's gelu_backward is an op, so a create_graph grad hangs from
     GeluBackwardBackward0."""
     return backward_op(
-        GeluBackwardBackward0, lambda: grad * make(_gelu_derivative(self._data, approximate)),
+        GeluBackwardBackward0,
+        lambda: _fused_times(grad, _gelu_derivative(_up(self._data), approximate)),
         (grad, self), grad_output=grad, self_=self, approximate=approximate)
 
 
@@ -155,7 +170,8 @@ def _gelu_double_backward(grad, grad_output, self, approximate):
 
 @silent
 def gelu(input, approximate="none"):
-    x = input._data
+    data = input._data
+    x = _up(data)
     if approximate == "tanh":
         inner = _KBETA * (x + _KKAPPA * x * x * x)
         out = 0.5 * x * (1 + np.tanh(inner))
@@ -163,7 +179,7 @@ def gelu(input, approximate="none"):
         out = x * 0.5 * (1 + erf(x * x.dtype.type(_SQRT1_2)))
     else:
         raise RuntimeError("approximate argument must be either none or tanh.")
-    out = np.asarray(out, x.dtype)
+    out = np.asarray(out).astype(data.dtype)
     if needs_grad(input):
         node = GeluBackward0()
         node.self_, node.approximate = input, approximate
@@ -178,9 +194,9 @@ def _silu_grad(n, g):
         sigmoid = E.sigmoid(n.self_)
         right = add_scalar(n.self_ * rsub_scalar(1.0, sigmoid), 1.0)
         return g * sigmoid * right
-    x = n.self_._data
+    x = _up(n.self_._data)
     s = 1 / (1 + np.exp(-x))
-    return g * make(np.asarray(s * (1 + x * (1 - s)), x.dtype))
+    return _fused_times(g, s * (1 + x * (1 - s)))
 
 
 SiluBackward0 = backward_node("SiluBackward0", saved=("self_",), self=_silu_grad)
@@ -188,8 +204,8 @@ SiluBackward0 = backward_node("SiluBackward0", saved=("self_",), self=_silu_grad
 
 @silent
 def silu(input, inplace=False):
-    x = input._data
-    out = np.asarray(x / (1 + np.exp(-x)), x.dtype)
+    x = _up(input._data)
+    out = np.asarray(x / (1 + np.exp(-x))).astype(input._data.dtype)
     if needs_grad(input):
         node = SiluBackward0()
         node.self_ = input
