@@ -220,6 +220,14 @@ class ParityPlugin:
             self.expectations = expectations.load(path)
         except expectations.ExpectationsError as exc:
             raise pytest.UsageError(f"broken expectations file: {exc}") from None
+        report = config.getoption("parity_report")
+        if report is None and _runs_specs(config):
+            report = DEFAULT_REPORT
+        if report and not hasattr(config, "workerinput"):  # refused now, not after the run
+            try:
+                results_mod.check_writable(Path(config.invocation_params.dir) / report)
+            except ValueError as exc:
+                raise pytest.UsageError(f"--parity-report: {exc}") from None
         self.collected = 0  # spec items this run collected (after deselection)
 
     @functools.cached_property
