@@ -20,6 +20,7 @@ _NUM = {"type": "number"}
 _STR_OR_NULL = {"type": ["string", "null"]}
 _INT_OR_NULL = {"type": ["integer", "null"]}
 _STRINGS = {"type": "array", "items": _STR}
+_SHARD = {"type": ["string", "null"], "pattern": "^[0-9]+/[0-9]+$"}  # "I/N", --shard
 
 
 def _object(required: dict, optional: dict | None = None) -> dict:
@@ -80,8 +81,9 @@ SCHEMA: dict[str, Any] = {
          "metadata": {"type": "object", "properties": {
              "hypothesis_profile": _STR, "seed": _STR, "engine": _STR,
              "duration_s": _NUM, "examples": _INT, "git_commit": _STR_OR_NULL,
-             "shard": _STR_OR_NULL, "engine_api": {"type": "object"},
-             "shards": {"type": "array", "items": {"type": "object"}}}},
+             "shard": _SHARD, "engine_api": {"type": "object"},
+             "shards": {"type": "array", "items": {"type": "object",
+                                                   "properties": {"shard": _SHARD}}}}},
          "created": _STR},
     ),
 }

@@ -102,6 +102,8 @@ BROKEN = {
                                   "summary.total is 5 but there are 2 results"),
     "results not a list": (replaced(("results",), {"a": 1}), "results: {'a': 1} is not of"),
     "another version": (replaced(("schema_version",), 2), "unsupported results schema_version 2"),
+    "a shard that is not I/N": (replaced(("metadata", "shard"), "1/x"),
+                                "metadata.shard: '1/x' does not match"),
     "a list": ([results()], "unsupported results schema_version None"),
     "not JSON": ("{'results': []}", "invalid JSON"),
     "not UTF-8": ("\udcff", "not UTF-8"),
