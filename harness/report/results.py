@@ -187,7 +187,7 @@ def check_schema(results: Any, source: str = "results") -> None:
     found = schema.problem(results)
     if found:
         raise ValueError(f"{source}: not a results file: {found}")
-    total = results["summary"]["total"]
+    total = results.get("summary", {}).get("total", len(results["results"]))
     if total != len(results["results"]):
         raise ValueError(f"{source}: not a results file: summary.total is {total} but there "
                          f"are {len(results['results'])} results")

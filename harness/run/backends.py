@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
@@ -66,7 +67,10 @@ class Backend:
                 continue
             if not isinstance(module, ModuleType) or ref is None:
                 continue
-            for name, value in list(vars(module).items()):
+            for name in dir(module):  # dir, not vars: a package may load names lazily (nn)
+                with warnings.catch_warnings():  # a deprecated attribute warns when read
+                    warnings.simplefilter("ignore")
+                    value = getattr(module, name, None)
                 if name.startswith("_") or isinstance(value, ModuleType) \
                         or not hasattr(ref, name):
                     continue
@@ -78,15 +82,17 @@ class Backend:
         tensor_attrs = set(dir(reference.Tensor))
         methods = {n for n in dir(self.tensor_type)
                    if (not n.startswith("_") or n in _PRIVATE_ALLOWED) and n in tensor_attrs}
-        grad_fns = {
-            value.__name__
-            for name, module in list(sys.modules.items())
-            if module is not None and (name == self.name or name.startswith(self.name + "."))
-            for value in list(vars(module).values())
-            if isinstance(value, type) and not value.__name__.startswith("_")
-            and value.__name__ != "Node"
-            and (_GRAD_FN.search(value.__name__) or hasattr(value, "next_functions"))
-        }
+        with warnings.catch_warnings():  # as above
+            warnings.simplefilter("ignore")
+            grad_fns = {
+                value.__name__
+                for name, module in list(sys.modules.items())
+                if module is not None and (name == self.name or name.startswith(self.name + "."))
+                for value in list(vars(module).values())
+                if isinstance(value, type) and not value.__name__.startswith("_")
+                and value.__name__ != "Node"
+                and (_GRAD_FN.search(value.__name__) or hasattr(value, "next_functions"))
+            }
         return {"functions": sorted(functions), "types": sorted(types_),
                 "methods": sorted(methods), "grad_fns": sorted(grad_fns)}
 

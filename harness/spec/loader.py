@@ -207,6 +207,13 @@ def _yaml_problem(exc: MarkedYAMLError, text: str) -> tuple[int, int, str]:
         return (*pos(cmark), problem) if cmark else (1, 1, problem)
     line, col = pos(pmark)
     cline, ccol = pos(cmark) if cmark else (line, col)
+    if not context.startswith(("while constructing", "while composing", "while scanning")):
+        quoted = _multiline_quote_before(text, pmark.index)  # a quote closed lines too late
+        if quoted and quoted[0][0] != line:
+            (qline, qcol), (eline, ecol) = quoted
+            return qline, qcol, (f"this quoted string runs on to line {eline}:{ecol}, where "
+                                 f"the next quote closes it; is its closing quote missing? "
+                                 f"({problem} at line {line}:{col})")
     if problem.startswith("expected <block end>, but found") \
             or problem == "mapping values are not allowed here":
         return line, col, _indentation_problem(text, pmark.line, col, problem)
@@ -221,13 +228,6 @@ def _yaml_problem(exc: MarkedYAMLError, text: str) -> tuple[int, int, str]:
     if context.startswith("while scanning") and cline != line:
         return cline, ccol, f"{context.removeprefix('while ')} that starts here: {problem} " \
                             f"at line {line}:{col}"
-    if not context.startswith(("while constructing", "while composing")):
-        quoted = _multiline_quote_before(text, pmark.index)  # a quote closed lines too late
-        if quoted and quoted[0][0] != line:
-            (qline, qcol), (eline, ecol) = quoted
-            return qline, qcol, (f"this quoted string runs on to line {eline}:{ecol}, where "
-                                 f"the next quote closes it; is its closing quote missing? "
-                                 f"({problem} at line {line}:{col})")
     return line, col, problem
 
 

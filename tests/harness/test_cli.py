@@ -166,7 +166,7 @@ def test_run_passes_pytest_options_through_and_shows_a_progress_bar(project):
                "--parity-max-examples", "3", "-p", "no:cacheprovider", "-n", "2"]
     out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 1, out.stdout + out.stderr  # the broken spec
-    assert "[####################################] 2/2   1 failed" in out.stdout
+    assert "[####################################] 2/2   1 error" in out.stdout
     assert "[100%]" not in out.stdout and "s.yaml .E" not in out.stdout  # no rows of dots
     assert "parity: 1 passed, 1 error" in out.stdout and "index.html" in out.stdout
     verbose = subprocess.run([*command, "-v"], capture_output=True, text=True, env=env,
