@@ -111,6 +111,52 @@ def col2im_array(cols, channels, size, positions, kernel, stride, padding, dilat
     return out
 
 
+def _pad_lr(x, left, right):
+    """``x`` with ``left``/``right`` zeros on each spatial dim (a negative amount crops)."""
+    d = len(left)
+    if not any(left) and not any(right):
+        return x
+    src = tuple(slice(max(-a, 0), s - max(-b, 0)) for s, a, b in zip(
+        x.shape[-d:], left, right, strict=True))
+    x = x[(Ellipsis,) + src]
+    if all(a <= 0 for a in left) and all(b <= 0 for b in right):
+        return x
+    size = tuple(s + max(a, 0) + max(b, 0) for s, a, b in zip(x.shape[-d:], left, right,
+                                                             strict=True))
+    out = np.zeros(x.shape[:-d] + size, x.dtype)
+    out[(Ellipsis,) + tuple(slice(max(a, 0), max(a, 0) + s) for s, a in zip(
+        x.shape[-d:], left, strict=True))] = x
+    return out
+
+
+def _spread(g, w, size, stride, padding, dilation, groups, dtype):
+    """Each grad element times the kernel, summed into ``(N, Dst, *size)`` at its window:
+    the input grad of a convolution (``w``: ``(Src, Dst/groups, *k)`` as the weight's first
+    two dims are read, source channels first) and a transposed convolution's forward.
+
+    With stride 1 (not float16) this is a convolution of the padded grad with the flipped
+    kernel: one im2col and one product.  Otherwise the product gives the columns and col2im
+    sums them with one strided add per kernel offset, rounding float16 where torch does."""
+    n, kernel = g.shape[0], w.shape[2:]
+    src, dst = w.shape[0], w.shape[1] * groups
+    d = len(kernel)
+    if all(t == 1 for t in stride) and dtype not in _COMPUTE:
+        left = [q * (k - 1) - p for q, k, p in zip(dilation, kernel, padding, strict=True)]
+        right = [s - 1 + q * (k - 1) + 1 - a - e for s, q, k, a, e in zip(
+            size, dilation, kernel, left, g.shape[2:], strict=True)]
+        cols = im2col_array(_pad_lr(g, left, right), kernel, size, [1] * d, [0] * d, dilation,
+                            groups)
+        flipped = w.reshape((groups, src // groups, dst // groups) + kernel)
+        flipped = flipped[(Ellipsis,) + (slice(None, None, -1),) * d]
+        flipped = np.swapaxes(flipped, 1, 2).reshape(
+            groups, dst // groups, src // groups * math.prod(kernel))
+        return np.matmul(flipped, cols).reshape((n, dst) + tuple(size))
+    w2 = w.reshape(groups, src // groups, -1).transpose(0, 2, 1)
+    cols = np.matmul(w2, g.reshape(n, groups, src // groups, math.prod(g.shape[2:])))
+    return col2im_array(cols.astype(dtype, copy=False), dst, size, g.shape[2:], kernel,
+                        stride, padding, dilation)
+
+
 class Params:
     """A convolution's parameters, expanded to one value per spatial dim."""
 
@@ -142,12 +188,8 @@ def _forward_array(x, w, p: Params):
     n, kernel, g, dtype = x.shape[0], w.shape[2:], p.groups, x.dtype
     out_size = p.output_size(x.shape[2:], kernel)
     x, w = _compute(x, w)
-    if p.transposed:  # w: (C, O/g, *k); torch's col2im sums in the input's dtype
-        c_in, c_out = w.shape[0], w.shape[1] * g
-        w2 = w.reshape(g, c_in // g, -1).transpose(0, 2, 1)
-        cols = np.matmul(w2, x.reshape(n, g, c_in // g, math.prod(x.shape[2:])))
-        return col2im_array(cols.astype(dtype, copy=False), c_out, out_size, x.shape[2:],
-                            kernel, p.stride, p.padding, p.dilation), None
+    if p.transposed:  # w: (C, O/g, *k)
+        return _spread(x, w, out_size, p.stride, p.padding, p.dilation, g, dtype), None
     cols = im2col_array(x, kernel, out_size, p.stride, p.padding, p.dilation, g)
     out = np.matmul(w.reshape(g, w.shape[0] // g, -1), cols)
     return out.reshape((n, w.shape[0]) + out_size), cols
@@ -161,11 +203,8 @@ def _input_grad_array(grad, w, in_size, p: Params):
         cols = im2col_array(grad, kernel, in_size, p.stride, p.padding, p.dilation, g)
         out = np.matmul(w.reshape(g, w.shape[0] // g, -1), cols)
         return out.reshape((n, w.shape[0]) + tuple(in_size)).astype(dtype, copy=False)
-    c_out = w.shape[0]
-    w2 = w.reshape(g, c_out // g, -1).transpose(0, 2, 1)
-    cols = np.matmul(w2, grad.reshape(n, g, c_out // g, math.prod(grad.shape[2:])))
-    return col2im_array(cols.astype(dtype, copy=False), w.shape[1] * g, in_size,
-                        grad.shape[2:], kernel, p.stride, p.padding, p.dilation)
+    return _spread(grad, w, tuple(in_size), p.stride, p.padding, p.dilation, g,
+                   dtype).astype(dtype, copy=False)
 
 
 def _weight_grad_array(grad, x, w_shape, p: Params, cols=None, per_sample=True):

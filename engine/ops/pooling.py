@@ -131,35 +131,45 @@ def _max_pool_array(x, kernel, stride, pad, dilation, out):
     window order; a NaN wins, the last one, as torch's ``val > max || isnan(val)``)."""
     d = len(kernel)
     size = x.shape[-d:]
-    xp = _padded(x, pad, _extra(size, out, kernel, pad, stride, dilation), _lowest(x.dtype))
+    extra = _extra(size, out, kernel, pad, stride, dilation)
+    xp = _padded(x, pad, extra, _lowest(x.dtype))
     flat = _kernel_last(windows(xp, kernel, out, stride, dilation), d)
     arg = flat.argmax(-1)
-    if x.dtype.kind == "f":
+    values = flat.max(-1)  # the argmax's value (NaN where a window has one)
+    if x.dtype.kind == "f" and np.isnan(values).any():
         nan = np.isnan(flat)
-        if nan.any():
-            last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
-            arg = np.where(nan.any(-1), last, arg)
-    values = np.take_along_axis(flat, arg[..., None], -1)[..., 0]
+        last = flat.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+        arg = np.where(nan.any(-1), last, arg)
     offsets = np.unravel_index(arg, kernel)
     index = np.zeros(arg.shape, np.int64)
-    first = np.zeros(arg.shape, np.int64)  # each window's first element inside the input
-    padding = np.zeros(arg.shape, bool)
+    starts = []
     for i in range(d):
         shape = [1] * d
         shape[i] = out[i]
         start = (np.arange(out[i]) * stride[i] - pad[i]).reshape(shape)
-        coord = start + offsets[i] * dilation[i]
-        padding = padding | (coord < 0) | (coord >= size[i])
-        index = index * size[i] + coord
-        first = first * size[i] + start + -(start // dilation[i]).clip(max=0) * dilation[i]
-    if padding.any():  # the maximum is the padding's value: torch keeps the first element
-        index = np.where(padding, first, index)
+        index = index * size[i] + start + offsets[i] * dilation[i]
+        starts.append(start)
+    if any(pad) or any(extra):
+        index = _inside(index, offsets, starts, size, dilation)
     return values, index
 
 
-def _scatter(grad, index, size):
+def _inside(index, offsets, starts, size, dilation):
+    """Where a window's maximum is the padding's value, torch keeps the window's first element
+    inside the input."""
+    padding = np.zeros(index.shape, bool)
+    first = np.zeros(index.shape, np.int64)
+    for i, start in enumerate(starts):
+        coord = start + offsets[i] * dilation[i]
+        padding = padding | (coord < 0) | (coord >= size[i])
+        first = first * size[i] + start + -(start // dilation[i]).clip(max=0) * dilation[i]
+    return np.where(padding, first, index) if padding.any() else index
+
+
+def _scatter(grad, index, size, unique=False):
     """``grad`` added into zeros of the input's shape at the flat plane ``index`` (duplicates
-    summed in output order, as torch's backward kernels)."""
+    summed in output order, as torch's backward kernels; ``unique``: the windows do not
+    overlap, so neither do the indices)."""
     d = len(size)
     lead = grad.shape[:-d]
     planes = math.prod(lead)
@@ -169,7 +179,10 @@ def _scatter(grad, index, size):
     idx = index.reshape(g.shape)
     if idx.shape[1]:
         rows = np.arange(planes)[:, None]
-        np.add.at(out, (rows, idx), g)
+        if unique:
+            out[rows, idx] = g
+        else:
+            np.add.at(out, (rows, idx), g)
     return out.reshape(lead + tuple(size))
 
 
@@ -199,12 +212,13 @@ def _max_pool_nodes(d):
     def grad(n, g):
         def value():
             x = n.self_._data
-            return make(_like(_scatter(g._data, n.indices._data, x.shape[-d:]), x, d + 2))
+            return make(_like(_scatter(g._data, n.indices._data, x.shape[-d:], n.disjoint),
+                              x, d + 2))
         return backward_op(again, value, (g, n.self_), indices=n.indices,
                            self_shape=n.self_._data.shape)
 
     return backward_node(f"MaxPool{d}DWithIndicesBackward0", saved=("self_", "indices"),
-                         self=grad), again
+                         fields=("disjoint",), self=grad), again
 
 
 MaxPool2DWithIndicesBackward0, MaxPool2DWithIndicesBackwardBackward0 = _max_pool_nodes(2)
@@ -318,6 +332,8 @@ def max_pool_with_indices(input, d, kernel_size, stride, padding, dilation, ceil
     if needs_grad(input):
         node = _MAX_POOL_NODES[d]()
         node.self_, node.indices = input, indices
+        node.disjoint = all(t >= dl * (k - 1) + 1 for t, dl, k in zip(
+            stride, dilation, kernel, strict=True))
         return attach(node, values, (input,)), indices
     return make(values), indices
 
