@@ -142,6 +142,8 @@ SETTINGS: tuple[Setting, ...] = (
 NOT_STATE = {
     "torch.autocast": "a context manager: its exit restores what it changed",
     "torch.enable_grad": "a context manager", "torch.no_grad": "a context manager",
+    "torch.optim.swap_in_optimizer_params_and_state":
+        "a context manager over one optimizer's own parameters and state",
     "torch.inference_mode": "a context manager (a program cannot call __enter__)",
     "torch.autocast_increment_nesting": "torch.set_autocast_enabled's setting",
     "torch.autocast_decrement_nesting": "torch.set_autocast_enabled's setting",
