@@ -46,20 +46,28 @@ class _Watchdog:
         self._token = 0
         self._thread: threading.Thread | None = None
 
-    def arm(self, seconds: float) -> int:
+    def arm(self, seconds: float) -> tuple[int, tuple | None]:
+        """Arm for `seconds` from now, or less if an enclosing limit of this thread ends
+        sooner; returns the token and what was armed before, for `disarm`."""
         with self._lock:
             self._token += 1
-            self._armed = (threading.get_ident(), time.monotonic() + seconds, self._token)
+            thread, deadline = threading.get_ident(), time.monotonic() + seconds
+            outer = self._armed
+            if outer is not None and outer[0] == thread:
+                deadline = min(deadline, outer[1])  # a nested limit never outlives its parent
+            self._armed = (thread, deadline, self._token)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._watch, name="parity-watchdog",
                                                 daemon=True)
                 self._thread.start()
-            return self._token
+            return self._token, outer
 
-    def disarm(self, token: int) -> None:
+    def disarm(self, token: int, outer: tuple | None = None) -> None:
+        """End the limit `token` and put back the enclosing one (if its deadline has passed
+        meanwhile, it fires at once)."""
         with self._lock:
             if self._armed and self._armed[2] == token:
-                self._armed = None
+                self._armed = outer
 
     def _watch(self) -> None:
         while True:
@@ -90,11 +98,13 @@ if hasattr(os, "register_at_fork"):
 
 @contextmanager
 def time_limit(seconds: float | None):
-    """Raise ProgramTimeout in this thread if the block runs longer than `seconds`."""
+    """Raise ProgramTimeout in this thread if the block runs longer than `seconds`. Limits
+    nest: an inner block ends at its own deadline or its parent's, whichever comes first, and
+    the parent's limit holds again after it."""
     if not seconds:
         yield
         return
-    token = _watchdog.arm(seconds)
+    token, outer = _watchdog.arm(seconds)
     hard = _in_worker() and signal.getitimer(signal.ITIMER_REAL)[0] == 0
     if hard:
         signal.setitimer(signal.ITIMER_REAL, seconds + HARD_EXIT_GRACE_S)
@@ -103,7 +113,7 @@ def time_limit(seconds: float | None):
     finally:
         if hard:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        _watchdog.disarm(token)
+        _watchdog.disarm(token, outer)
 
 
 def _in_worker() -> bool:

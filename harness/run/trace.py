@@ -32,6 +32,21 @@ def normalise(text: str) -> str:
     return _ADDRESS.sub("0x…", _TRIGGERED.sub("", text))
 
 
+def _warning_text(warning) -> str:
+    """A caught warning's normalised message: the same few texts come back on every statement
+    (a non-leaf's `.grad`), so each is normalised once."""
+    text = str(warning.message)
+    done = _WARNING_TEXTS.get(text)
+    if done is None:
+        if len(_WARNING_TEXTS) >= 1024:
+            _WARNING_TEXTS.clear()
+        done = _WARNING_TEXTS[text] = normalise(text)
+    return done
+
+
+_WARNING_TEXTS: dict[str, str] = {}
+
+
 # ArrayState and TensorState are built for every tensor after every statement: slots and no
 # frozen __setattr__ make that cheaper by half (observation is a quarter of a run's time).
 @dataclass(slots=True)
@@ -119,22 +134,24 @@ def run(program: programs.Program, backend: Backend, inputs: dict[str, np.ndarra
     recording = attribution.recording(backend.module, namespace) if grad_ops \
         else contextlib.nullcontext()
     try:
-        trace.steps.append(_make_inputs(namespace, backend, inputs, requires_grad))
-        if trace.steps[0].exception:
-            return trace
-        with recording as recorder:
-            ops: dict[str, str] = {}
-            for statement in program.statements:
-                step = _run_statement(statement, namespace)
-                step.state = observe_namespace(namespace, backend)
-                if recorder is not None and recorder.changed:
-                    ops = recorder.ops()
-                step.autograd_ops = ops
-                trace.steps.append(step)
-                if step.exception and statement.line not in expected_errors:
-                    break
-            if recorder is not None:
-                trace.backward_nodes = recorder.classes
+        with _Capture() as capture:
+            observer = Observer(backend, capture.log)
+            trace.steps.append(_make_inputs(namespace, backend, inputs, requires_grad, observer))
+            if trace.steps[0].exception:
+                return trace
+            with recording as recorder:
+                ops: dict[str, str] = {}
+                for statement in program.statements:
+                    step = _run_statement(statement, namespace, capture)
+                    step.state = observer.namespace(namespace)
+                    if recorder is not None and recorder.changed:
+                        ops = recorder.ops()
+                    step.autograd_ops = ops
+                    trace.steps.append(step)
+                    if step.exception and statement.line not in expected_errors:
+                        break
+                if recorder is not None:
+                    trace.backward_nodes = recorder.classes
     finally:
         backend.reset()
     return trace
@@ -144,7 +161,7 @@ INPUTS_SOURCE = "<inputs: torch.tensor(array, requires_grad=...)>"
 
 
 def _make_inputs(namespace: dict, backend: Backend, inputs: dict[str, np.ndarray],
-                 requires_grad: dict[str, bool]) -> Step:
+                 requires_grad: dict[str, bool], observer: Observer) -> Step:
     """Step 0: the inputs created from the drawn arrays; the backend's tensor() may fail too."""
     step = Step(0, INPUTS_SOURCE)
     try:
@@ -155,30 +172,80 @@ def _make_inputs(namespace: dict, backend: Backend, inputs: dict[str, np.ndarray
                 namespace[name] = value
     except Exception as exc:
         step.exception = ExceptionRecord(type(exc).__name__, normalise(str(exc)))
-    step.state = observe_namespace(namespace, backend)
+    del observer.log[:]  # what making the inputs warned is not the program's
+    step.state = observer.namespace(namespace)
     return step
 
 
-def _run_statement(statement: programs.Statement, namespace: dict) -> Step:
-    step = Step(statement.line, statement.source)
-    out = io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, redirect_stdout(out):
-        warnings.simplefilter("always")
+class _Capture:
+    """What a whole program prints and warns, taken statement by statement: one redirected
+    stdout and one `catch_warnings` per program (entering them per statement cost more than
+    many statements do)."""
+
+    def __enter__(self) -> _Capture:
+        self._out = io.StringIO()
+        self._redirect = redirect_stdout(self._out)
+        self._catch = warnings.catch_warnings(record=True)
+        self.log = self._catch.__enter__()
         try:
-            exec(statement.code, namespace)
-        except Exception as exc:  # the program's own exception is an observation
-            step.exception = ExceptionRecord(type(exc).__name__, normalise(str(exc)),
-                                             raised_at(exc))
-    printed = out.getvalue()
+            warnings.simplefilter("always")
+            self._filters = list(warnings.filters)
+            self._redirect.__enter__()
+        except BaseException:
+            self._catch.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            self._redirect.__exit__(*exc_info)
+        finally:
+            self._catch.__exit__(*exc_info)
+
+    def stdout(self) -> str:
+        """What was printed since the last call."""
+        printed = self._out.getvalue()
+        if printed:
+            self._out.seek(0)
+            self._out.truncate()
+        return printed
+
+    def warnings_since(self, mark: int) -> list:
+        """The warnings recorded since `len(log)` was `mark`, taken out of the log."""
+        caught = self.log[mark:]
+        del self.log[mark:]
+        return caught
+
+    def keep_filters(self) -> None:
+        """Every statement starts with "always" first, as if in its own catch_warnings: a
+        statement that added a filter (PyTorch importing a module that adds one) does not
+        silence the next."""
+        if warnings.filters != self._filters:
+            warnings.filters[:] = self._filters
+            warnings._filters_mutated()
+
+
+def _run_statement(statement: programs.Statement, namespace: dict, capture: _Capture) -> Step:
+    step = Step(statement.line, statement.source)
+    mark = len(capture.log)
+    try:
+        exec(statement.code, namespace)
+    except Exception as exc:  # the program's own exception is an observation
+        step.exception = ExceptionRecord(type(exc).__name__, normalise(str(exc)),
+                                         raised_at(exc))
+    printed = capture.stdout()
     step.stdout = normalise(printed) if printed else ""
-    step.warnings = tuple(
-        WarningRecord(
-            w.category.__name__,
-            normalise(str(w.message)),
-            w.lineno if w.filename == programs.FILENAME else None,
+    caught = capture.warnings_since(mark)
+    if caught:
+        step.warnings = tuple(
+            WarningRecord(
+                w.category.__name__,
+                _warning_text(w),
+                w.lineno if w.filename == programs.FILENAME else None,
+            )
+            for w in caught
         )
-        for w in caught
-    )
+    capture.keep_filters()
     return step
 
 
@@ -192,41 +259,89 @@ def raised_at(exc: BaseException) -> int | None:
     return line
 
 
-def observe_namespace(namespace: dict, backend: Backend) -> dict[str, object]:
-    # One warnings context for the whole step (entering one costs more than observing a tensor).
-    with warnings.catch_warnings(record=True) as log:
-        warnings.simplefilter("always")
-        return {
-            name: observe(value, backend, log)
-            for name, value in namespace.items()
-            if name not in _NOT_STATE and not isinstance(value, types.ModuleType)
-        }
-
-
 # Python puts __builtins__ and __warningregistry__ into a program's globals; it cannot name them.
 _NOT_STATE = {"__builtins__", "__warningregistry__", *programs.PROVIDED}
 
 
+class Observer:
+    """What a user can see of a program's variables, step after step, storing each value once.
+
+    A tensor is read in full after every statement (flags, `.grad` with its warnings, the bytes
+    of its data and grad), because nothing short of that can be trusted: the engine under test
+    may change a tensor without bumping its version, and PyTorch's `.data` writes bump none.
+    What did not change is not stored again: the ArrayState of a tensor whose dtype, shape and
+    bytes equal those of its previous observation is that same object, and so is a TensorState
+    none of whose fields changed. A trace then holds each distinct value once (a 64 MB tensor
+    followed by 30 statements is 64 MB of trace, not 2 GB), and the comparison skips pairs it
+    has already compared (harness.run.compare).
+    """
+
+    def __init__(self, backend: Backend, log: list):
+        self.backend = backend
+        self.tensor_type = backend.tensor_type
+        self.log = log  # an active catch_warnings(record=True) list, always-filtered
+        self._last: dict[int, tuple[object, TensorState]] = {}  # id -> the tensor, its state
+        self._now: dict[int, tuple[object, TensorState]] = {}
+
+    def namespace(self, namespace: dict) -> dict[str, object]:
+        """Every variable's state; the warnings reading them raised are kept per tensor and
+        taken out of the log."""
+        mark = len(self.log)
+        self._now = {}
+        try:
+            return {name: self.value(value) for name, value in namespace.items()
+                    if name not in _NOT_STATE and not isinstance(value, types.ModuleType)}
+        finally:
+            del self.log[mark:]
+            # tensors no longer bound are forgotten (their entry held the last reference)
+            self._last = self._now
+
+    def value(self, value):
+        """What the user can see of one value, in backend-neutral form."""
+        if isinstance(value, self.tensor_type):
+            return self.tensor(value)
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        if isinstance(value, list | tuple):
+            return tuple(self.value(v) for v in value)
+        if isinstance(value, dict):
+            return MappingState(tuple((self.value(k), self.value(v)) for k, v in value.items()))
+        if isinstance(value, set | frozenset):  # iteration order is the hash's: sort what was seen
+            return tuple(sorted((self.value(v) for v in value), key=repr))
+        if hasattr(value, "next_functions"):
+            return Opaque("grad_fn", type(value).__name__)
+        if isinstance(value, types.FunctionType | types.LambdaType):
+            return Opaque("function", value.__name__)
+        if isinstance(value, type(self.backend.module.float32)):
+            return Opaque("dtype", str(value))
+        return Opaque("object", type(value).__name__)
+
+    def tensor(self, t) -> TensorState:
+        key = id(t)
+        entry = self._now.get(key)
+        if entry is not None and entry[0] is t:  # the same tensor under another name
+            return entry[1]
+        entry = self._last.get(key)
+        previous = entry[1] if entry is not None and entry[0] is t else None
+        state = _tensor_state(t, self.log, previous)
+        self._now[key] = (t, state)
+        return state
+
+
+def observe_namespace(namespace: dict, backend: Backend) -> dict[str, object]:
+    """The state of every variable of a namespace, read once (no history to reuse)."""
+    with warnings.catch_warnings(record=True) as log:
+        warnings.simplefilter("always")
+        return Observer(backend, log).namespace(namespace)
+
+
 def observe(value, backend: Backend, log: list | None = None):
     """What the user can see of one value, in backend-neutral form."""
-    if isinstance(value, backend.tensor_type):
-        return observe_tensor(value, log)
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return tuple(observe(v, backend, log) for v in value)
-    if isinstance(value, dict):
-        return MappingState(tuple((observe(k, backend, log), observe(v, backend, log))
-                                  for k, v in value.items()))
-    if isinstance(value, set | frozenset):  # iteration order is the hash's: sort what was seen
-        return tuple(sorted((observe(v, backend, log) for v in value), key=repr))
-    if hasattr(value, "next_functions"):
-        return Opaque("grad_fn", type(value).__name__)
-    if isinstance(value, types.FunctionType | types.LambdaType):
-        return Opaque("function", value.__name__)
-    if isinstance(value, type(backend.module.float32)):
-        return Opaque("dtype", str(value))
-    return Opaque("object", type(value).__name__)
+    if log is None:
+        with warnings.catch_warnings(record=True) as log:
+            warnings.simplefilter("always")
+            return Observer(backend, log).value(value)
+    return Observer(backend, log).value(value)
 
 
 def observe_tensor(t, log: list | None = None) -> TensorState:
@@ -234,33 +349,71 @@ def observe_tensor(t, log: list | None = None) -> TensorState:
     if log is None:
         with warnings.catch_warnings(record=True) as log:
             warnings.simplefilter("always")
-            return observe_tensor(t, log)
+            return _tensor_state(t, log, None)
+    return _tensor_state(t, log, None)
+
+
+def _tensor_state(t, log: list, previous: TensorState | None) -> TensorState:
+    """A tensor's observable state, `previous` itself (or its arrays) where nothing changed."""
     seen = len(log)
     grad = t.grad
-    caught = log[seen:]
-    return TensorState(
-        data=_array_state(t),
-        requires_grad=bool(t.requires_grad),
-        is_leaf=_or_error(lambda: bool(t.is_leaf)),
-        grad_fn=_or_error(lambda: None if t.grad_fn is None else type(t.grad_fn).__name__),
-        retains_grad=bool(t.retains_grad),
-        grad=None if grad is None else _array_state(grad),
-        grad_warnings=tuple(normalise(str(w.message)) for w in caught),
-    )
-
-
-def _or_error(read):
-    """A flag's value, or the error reading it raised: PyTorch refuses to give the grad_fn
-    (and is_leaf) of a view made in no_grad mode whose base was modified in place since."""
+    grad_warnings = tuple(_warning_text(w) for w in log[seen:]) if len(log) > seen else ()
+    requires_grad = bool(t.requires_grad)
     try:
-        return read()
+        is_leaf = bool(t.is_leaf)
     except RuntimeError as e:
-        return f"raises RuntimeError: {normalise(str(e))}"
+        is_leaf = _raised(e)
+    try:
+        node = t.grad_fn
+        grad_fn = None if node is None else type(node).__name__
+    except RuntimeError as e:
+        grad_fn = _raised(e)
+    retains_grad = bool(t.retains_grad)
+    if previous is None:
+        data = _array_state(t, None)
+        grad_state = None if grad is None else _array_state(grad, None)
+        return TensorState(data, requires_grad, is_leaf, grad_fn, retains_grad, grad_state,
+                           grad_warnings)
+    data = _array_state(t, previous.data)
+    grad_state = None if grad is None else _array_state(grad, previous.grad)
+    if (data is previous.data and grad_state is previous.grad
+            and requires_grad == previous.requires_grad and is_leaf == previous.is_leaf
+            and grad_fn == previous.grad_fn and retains_grad == previous.retains_grad
+            and grad_warnings == previous.grad_warnings):
+        return previous
+    return TensorState(data, requires_grad, is_leaf, grad_fn, retains_grad, grad_state,
+                       grad_warnings)
 
 
-def _array_state(t) -> ArrayState:
-    values = np.array(t.detach().numpy(), copy=True)
-    return ArrayState(values, _dtype_name(t.dtype), tuple(t.shape))
+def _raised(e: RuntimeError) -> str:
+    """A flag PyTorch refuses to give (the grad_fn and is_leaf of a view made in no_grad mode
+    whose base was modified in place since): the error, as the flag's value."""
+    return f"raises RuntimeError: {normalise(str(e))}"
+
+
+def _array_state(t, previous: ArrayState | None) -> ArrayState:
+    """A tensor's data as an ArrayState: `previous` when dtype, shape and bytes are the same."""
+    view = t.detach().numpy()
+    dtype, shape = _dtype_name(t.dtype), tuple(t.shape)
+    if previous is not None and previous.dtype == dtype and previous.shape == shape \
+            and same_bits(previous.values, view):
+        return previous
+    return ArrayState(np.array(view, copy=True, order="C"), dtype, shape)
+
+
+_BLOCK = 1 << 20  # bytes compared at once: no temporary as big as a big tensor
+
+
+def same_bits(stored: np.ndarray, current: np.ndarray) -> bool:
+    """Whether two arrays hold the same dtype, shape and bytes (NaN payloads and -0.0 too)."""
+    if stored.dtype != current.dtype or stored.shape != current.shape:
+        return False
+    if stored.nbytes <= _BLOCK or not (stored.flags.c_contiguous
+                                       and current.flags.c_contiguous):
+        return stored.tobytes() == current.tobytes()
+    a, b = stored.reshape(-1).view(np.uint8), current.reshape(-1).view(np.uint8)
+    return all(np.array_equal(a[i:i + _BLOCK], b[i:i + _BLOCK])
+               for i in range(0, a.size, _BLOCK))
 
 
 _DTYPE_NAMES: dict[object, str] = {}
