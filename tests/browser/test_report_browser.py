@@ -309,3 +309,30 @@ def test_readable_without_javascript(browser, report, results):
         r["outcome"] == "xpassed" and r["expectation"]["strict"])]  # a non-strict XPASS is not
     assert page.locator("#unexpected details.spec").count() == len(unexpected)
     context.close()
+
+
+def test_the_copy_button_leaves_the_reproduce_line_visible(page, report):
+    """The button sits in the top right corner of a command: the text must wrap before it, not
+    run under it (it hid the end of the reproduce line: the seed and the options)."""
+    page.goto(report.as_uri())
+    card = page.locator("#unexpected details.spec").first
+    card.evaluate("d => d.open = true")
+    pre = card.locator("pre.reproduce")
+    gap = pre.evaluate("""p => {
+        const button = p.parentNode.querySelector('button.copy-btn');
+        const text = p.getBoundingClientRect().right - parseFloat(getComputedStyle(p).paddingRight);
+        return button.getBoundingClientRect().left - text; }""")
+    assert gap >= 0
+
+
+def test_a_suspect_links_to_its_failing_items(page, report, results):
+    from harness.report.suspects import rank
+
+    first = rank(results["results"])[0]
+    page.goto(report.as_uri())
+    page.locator("#suspects a.suspect-filter").first.click()
+    rows = visible(page)
+    assert {r["outcome"] for r in rows} == {"failed"}
+    assert sorted(r["id"] for r in rows) == sorted(first.failing_ids)
+    assert query(page) == {"outcome": "failed", "uses": first.key}
+    assert page.text_content("#f-shown").endswith(f"exercising {first.name}")

@@ -101,3 +101,12 @@ def test_no_suspects_section_when_nothing_failed():
     results["summary"] = {"passed": 1, "failed": 0, "error": 1, "xfailed": 0, "xpassed": 0,
                           "total": 2}
     assert '<section id="suspects">' not in render_html(results)
+
+
+def test_the_copy_button_has_room_of_its_own():
+    """The copy button overlays the top right corner of a command or snippet; the text keeps
+    clear of it (tests/browser checks the boxes in Chromium)."""
+    from importlib import resources
+
+    css = resources.files("harness.report").joinpath("templates/report.css").read_text()
+    assert re.search(r"\.copy-wrap > pre \{ padding-right: 4\.5rem; \}", css)

@@ -1,9 +1,11 @@
 """Proof that the harness can fail: break the engine on purpose, one behaviour at a time, and check
-that the tutorial specs report each break as a failure that names the right statement and field.
+that the tutorial specs report each break as a failure that names the right statement and field,
+and that over the tutorial and autograd specs the report's first suspect is what was broken.
 
 A harness that passes a broken engine is the worst bug this project can have.
 """
 
+import functools
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,10 +17,14 @@ from engine import _tensor
 from engine.autograd import node as _node
 from engine.ops import elementwise as _derivatives
 from harness.contract import FAILED, PASSED
+from harness.report.suspects import rank
+from harness.run.plugin import spec_items
+from harness.run.records import record_for_spec
 from harness.run.runner import check
-from harness.spec import Spec, load_file
+from harness.spec import Spec, SpecError, load_file
 
-TUTORIAL = Path(__file__).parents[3] / "specs" / "tutorial"
+ROOT = Path(__file__).parents[3]
+TUTORIAL = ROOT / "specs" / "tutorial"
 
 
 def tutorial_spec(file: str, name: str) -> Spec:
@@ -140,3 +146,58 @@ def test_broken_engine_is_reported(monkeypatch, break_engine, file, name, line, 
     assert result.inputs is not None  # the falsifying example travels with the failure
     # Every break here fails on any input, so Hypothesis shrinks to its simplest one: zeros.
     assert all(not np.asarray(array).any() for array in result.inputs.values()), result.inputs
+
+
+# -- the culprit: over many specs, the report's first suspect is what the break broke ----------
+
+#: Each break, and the names its culprit goes by in the suspects ranking (harness.report.suspects):
+#: the broken op under any of its names, or the behaviour the break changes.
+CULPRITS = [
+    (wrong_mul_gradient, {"MulBackward0"}),
+    (wrong_add_forward, {"+", "AddBackward0"}),
+    (non_leaf_grad_filled_in, {"none_grads"}),
+    (no_non_leaf_warning, {"none_grads"}),
+    (warning_points_at_engine_code, {"warns"}),
+    (second_backward_does_not_raise, {"declared-error"}),
+    (wrong_grad_fn_name, {"AddBackward0"}),
+    (node_repr_with_module, {"prints-grad_fn"}),
+    (wrong_exception_message, {"declared-error"}),
+    (wrong_print, {"prints-tensor"}),
+    (slightly_wrong_sum, {"SumBackward0", "Tensor.sum"}),
+]
+assert {b for b, _ in CULPRITS} == {b[0] for b in BREAKS}  # every break has its culprit
+
+
+@functools.cache
+def spectrum_items() -> list[tuple[str, str, Spec, dict]]:
+    """The tutorial's and the autograd specs' items: enough passing items for a spectrum."""
+    files = sorted(TUTORIAL.glob("*.yaml")) + sorted((ROOT / "specs" / "autograd").glob("*.yaml"))
+    return [(f"{f.relative_to(ROOT).as_posix()}::{name}", name, entry, variant)
+            for f in files for name, entry, variant in spec_items(f, ROOT)
+            if not isinstance(entry, SpecError)]
+
+
+def spectrum() -> list[dict]:
+    """Every item once, on its first examples, unshrunk: which fail is all a ranking needs."""
+    rows = []
+    for node_id, name, spec, variant in spectrum_items():
+        result = check(spec, variant, node_id, session_seed=0, max_examples=2, shrink_limit_s=0)
+        rows.append(record_for_spec(node_id, name, spec, result, 0, spec.variant_id(variant)))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def failing_unbroken() -> set[str]:
+    """Items that do not pass on the engine as it is (a known divergence): left out."""
+    return {r["id"] for r in spectrum() if r["outcome"] != PASSED}
+
+
+@pytest.mark.parametrize("break_engine, culprit", CULPRITS,
+                         ids=[b.__name__ for b, _ in CULPRITS])
+def test_the_first_suspect_is_what_was_broken(monkeypatch, failing_unbroken, break_engine,
+                                              culprit):
+    break_engine(monkeypatch)
+    rows = [r for r in spectrum() if r["id"] not in failing_unbroken]
+    ranked = rank(rows)
+    assert ranked, "the break made nothing fail"
+    assert ranked[0].name in culprit, [s.describe() for s in ranked[:4]]
