@@ -352,6 +352,7 @@ def _unsafe_pieces(input, dim, lengths, node_cls):
             node.self_sizes, node.dim, node.start = input._data.shape, d, start
             t = attach(node, data, (input,))
             t._view_of = None
+            t._vc = None  # a counter of its own: torch gives each piece a fresh one
             out.append(t)
         else:
             out.append(make(data))

@@ -2,7 +2,7 @@
 
 Offered only where the engine's functional op exists.  Not yet offered (their functional ops
 come with later work): normalisation (BatchNorm, LayerNorm, GroupNorm),
-Embedding, recurrent layers, Transformer.
+Embedding, Transformer.
 """
 
 from .activation import (
@@ -72,6 +72,7 @@ from .loss import (
     TripletMarginWithDistanceLoss,
 )
 from .module import Module
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -113,4 +114,6 @@ __all__ = [
     "PoissonNLLLoss", "RReLU", "ReLU6", "SELU", "SmoothL1Loss", "SoftMarginLoss", "Softmin",
     "Softplus", "Softshrink", "Softsign", "Tanhshrink", "Threshold", "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
+    # --- recurrent layers
+    "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase",
 ]
