@@ -13,15 +13,18 @@ direction).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import warnings
 
+import numpy as np
+
 import engine
 
-from ...autograd.grad_mode import state as _grad_mode
-from ...autograd.node import attach, backward_node
 from ..._tensor import make
+from ...autograd.grad_mode import state as _grad_mode
+from ...autograd.node import Node, attach, backward_node
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -161,6 +164,129 @@ def _transposed_in_place(output):
     t._view_of = None
     t._vc = None
     return t
+
+
+# ------------------------------------------------------------------ float32 LSTM (oneDNN)
+def _sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+class _LayerRun:
+    """One mkldnn_rnn_layer: the forward's gates and states, kept for the three nodes."""
+
+    __slots__ = ("x", "w_ih", "w_hh", "h", "c", "gates", "order")
+
+    def __init__(self, x, w_ih, w_hh, b, h0, c0, reverse):
+        steps, batch = x.shape[0], x.shape[1]
+        hidden = w_hh.shape[1]
+        self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
+        self.order = range(steps - 1, -1, -1) if reverse else range(steps)
+        projected = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, -1) + b
+        self.h = np.empty((steps + 1, batch, hidden), x.dtype)  # h[k]: state before step k
+        self.c = np.empty((steps + 1, batch, hidden), x.dtype)
+        self.gates = np.empty((steps, batch, 4 * hidden), x.dtype)
+        self.h[0], self.c[0] = h0, c0
+        for k, t in enumerate(self.order):
+            g = projected[t] + self.h[k] @ w_hh.T
+            g[:, :2 * hidden] = _sigmoid(g[:, :2 * hidden])
+            g[:, 2 * hidden:3 * hidden] = np.tanh(g[:, 2 * hidden:3 * hidden])
+            g[:, 3 * hidden:] = _sigmoid(g[:, 3 * hidden:])
+            i, f, cell, o = np.split(g, 4, axis=1)
+            self.c[k + 1] = f * self.c[k] + i * cell
+            self.h[k + 1] = o * np.tanh(self.c[k + 1])
+            self.gates[k] = g
+
+    def output(self):
+        out = np.empty_like(self.h[1:])
+        out[list(self.order)] = self.h[1:]
+        return out
+
+    def grads(self, d_out, d_hy, d_cy):
+        """Back through time from the grads of the output sequence, hy and cy."""
+        steps, batch, hidden = self.h.shape[0] - 1, self.h.shape[1], self.h.shape[2]
+        dh = np.zeros((batch, hidden), self.x.dtype) if d_hy is None else d_hy.copy()
+        dc = np.zeros((batch, hidden), self.x.dtype) if d_cy is None else d_cy.copy()
+        d_gates = np.empty_like(self.gates)
+        order = list(self.order)
+        for k in range(steps - 1, -1, -1):
+            if d_out is not None:
+                dh = dh + d_out[order[k]]
+            i, f, cell, o = np.split(self.gates[k], 4, axis=1)
+            tc = np.tanh(self.c[k + 1])
+            dc = dc + dh * o * (1 - tc * tc)
+            d_gates[k] = np.concatenate([dc * cell * i * (1 - i), dc * self.c[k] * f * (1 - f),
+                                         dc * i * (1 - cell * cell), dh * tc * o * (1 - o)], 1)
+            dc = dc * f
+            dh = d_gates[k] @ self.w_hh
+        flat_g = d_gates.reshape(steps * batch, -1)
+        x_in_order = self.x[order].reshape(steps * batch, -1)
+        d_x = np.empty_like(self.x)
+        d_x[order] = (flat_g @ self.w_ih).reshape(steps, batch, -1)
+        d_w_ih = flat_g.T @ x_in_order
+        d_w_hh = flat_g.T @ self.h[:-1].reshape(steps * batch, -1)
+        d_b = flat_g.sum(0)
+        return d_x, d_w_ih, d_w_hh, d_b, d_b.copy(), dh, dc
+
+
+class MkldnnRnnLayerBackward0(Node):
+    """The grad of one oneDNN LSTM layer's output, hy or cy (torch's one multi-output node is
+    one node per output here: each runs back through time for its own grad)."""
+
+    __slots__ = ("run", "which")
+    __module__ = "builtins"
+
+    def apply(self, grad):
+        g = grad._data
+        args = [None, None, None]
+        args[self.which] = g
+        grads = self.run.grads(*args)
+        return [None if nxt is None else make(a)
+                for (nxt, _), a in zip(self.next_functions, grads, strict=True)]
+
+
+def _mkldnn_layer(input, p, h0, c0, reverse):
+    w_ih, w_hh, b_ih, b_hh, _ = p
+    hidden = w_hh.shape[1]
+    b = np.zeros(4 * hidden, np.float32)
+    if b_ih is not None:
+        b = b_ih._data + b_hh._data
+    run = _LayerRun(input._data, w_ih._data, w_hh._data, b, h0._data, c0._data, reverse)
+    results = (run.output(), run.h[-1].copy(), run.c[-1].copy())
+    inputs = (input, w_ih, w_hh, b_ih, b_hh, h0, c0)
+    if not (_grad_mode.enabled and any(t is not None and t.requires_grad for t in inputs)):
+        return tuple(make(r) for r in results)
+    outs = []
+    for which, data in enumerate(results):
+        node = MkldnnRnnLayerBackward0()
+        node.run, node.which = run, which
+        outs.append(attach(node, data, inputs))
+    return tuple(outs)
+
+
+def _mkldnn_lstm(input, hx, params, num_layers, dropout, train, bidirectional, batch_first):
+    """lstm_mkldnn: each layer and direction one mkldnn_rnn_layer, the directions
+    concatenated, dropout between layers, the final states stacked."""
+    if batch_first:
+        input = input.transpose(0, 1)
+    directions = 2 if bidirectional else 1
+    layer_input = input.contiguous()
+    hys, cys = [], []
+    for layer in range(num_layers):
+        outputs = []
+        for direction in range(directions):
+            index = layer * directions + direction
+            out, hy, cy = _mkldnn_layer(layer_input, params[index], hx[0][index],
+                                        hx[1][index], direction > 0)
+            outputs.append(out)
+            hys.append(hy)
+            cys.append(cy)
+        layer_input = outputs[0] if directions == 1 else engine.cat(outputs, -1)
+        if dropout != 0 and train and layer < num_layers - 1:
+            layer_input = engine.nn.functional.dropout(layer_input, dropout, True)
+    output = layer_input
+    if batch_first:
+        output = output.transpose(0, 1)
+    return output, (engine.stack(hys, 0), engine.stack(cys, 0))
 
 
 # ------------------------------------------------------------------ modules
@@ -419,9 +545,12 @@ class LSTM(RNNBase):
                                "Expected hidden[0] size {}, got {}")
         self.check_hidden_size(hx[1], self.get_expected_cell_size(input, None),
                                "Expected hidden[1] size {}, got {}")
-        output, hidden = _composite("LSTM", input, hx, self._layer_params(), self.num_layers,
-                                    self.dropout, self.training, self.bidirectional,
-                                    self.batch_first)
+        if input.dtype == engine.float32 and self.proj_size == 0 and input.numel():
+            run = _mkldnn_lstm
+        else:
+            run = functools.partial(_composite, "LSTM")
+        output, hidden = run(input, hx, self._layer_params(), self.num_layers, self.dropout,
+                             self.training, self.bidirectional, self.batch_first)
         if not batched:
             output = output.squeeze(batch_dim)
             hidden = (hidden[0].squeeze(1), hidden[1].squeeze(1))
