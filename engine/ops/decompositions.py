@@ -61,6 +61,13 @@ def _singular(name, data):
     return None
 
 
+def column_major(out):
+    """``out`` laid out as LAPACK leaves torch's results: each matrix column-major."""
+    if out.ndim < 2:
+        return out
+    return np.swapaxes(np.ascontiguousarray(np.swapaxes(out, -1, -2)), -1, -2)
+
+
 # ================================================================= trace
 def _trace_grad(n, g):
     """trace_backward: the grad index_fill-ed into the diagonal of flat zeros."""
@@ -109,7 +116,7 @@ def inv(input):
         error = _singular("linalg.inv", data) if not np.isfinite(out).all() else None
         if error is not None:
             raise error
-    out = out.astype(data.dtype, copy=False)
+    out = column_major(out.astype(data.dtype, copy=False))
     if needs_grad(input):
         node = LinalgInvExBackward0()
         node._result = out

@@ -36,18 +36,22 @@ from . import conv as CV
 from . import creation as C
 from . import decompositions as DC
 from . import elementwise as E
+from . import embedding as EM
 from . import fused as FU
 from . import indexing as I
 from . import joins as J
 from . import linalg as L
 from . import losses as LO
 from . import nn as N
+from . import normalization as NO
 from . import numeric as NU
 from . import pointwise as P
 from . import pooling as PL
+from . import products as PR
 from . import random as RND
 from . import rearrange as RA
 from . import reductions as R
+from . import resampling as RS
 from . import scatter as SC
 from . import shape as S
 from . import sorting as SO
@@ -72,8 +76,8 @@ class Op:
             name: keyword_forms(renamed(self.function, name), name) for name in names}
         methods = {} if self.method is None else {
             name: keyword_forms(renamed(self.method, name), name) for name in names}
-        if self.inplace is not None:
-            methods[self.name + "_"] = self.inplace
+        if self.inplace is not None:  # torch's aliases have the in-place form too
+            methods.update({name + "_": self.inplace for name in names})
         methods.update(self.operators)
         object.__setattr__(self, "_functions", functions)
         object.__setattr__(self, "_methods", methods)
@@ -276,11 +280,16 @@ def _iter(self):
 def _cast(dtype_name):
     dtype = getattr(_dtype, dtype_name)
 
-    def cast(self):
-        return E.to(self, dtype)
+    def cast(self, memory_format=None):
+        return E.to(self, dtype, memory_format=memory_format)
 
     cast.__name__ = dtype_name
     return cast
+
+
+def _where(self, condition, other):
+    """``x.where(condition, y)`` is ``torch.where(condition, x, y)``."""
+    return E.where(condition, self, other)
 
 
 def _to(self, *args, **kwargs):
@@ -321,18 +330,20 @@ def unary(name, op, *, inplace=False, operators=None, aliases=()):
               operators or {}, aliases)
 
 
-def binary(name, op, *, inplace=False, operators=None):
+def binary(name, op, *, inplace=False, operators=None, aliases=()):
     """A binary op whose function and method raise torch's TypeError for operands it
     rejects."""
     form = function_binary(op, name)
-    return Op(name, form, form, inplace_method(name) if inplace else None, operators or {})
+    return Op(name, form, form, inplace_method(name) if inplace else None, operators or {},
+              aliases)
 
 
-def arithmetic(name, op, *, inplace=False, operators=None):
+def arithmetic(name, op, *, inplace=False, operators=None, aliases=()):
     """add & co: one checked form (a scalar first operand is taken) for function and
     method; operators get the op itself."""
     form = checked_binary(op, name)
-    return Op(name, form, form, inplace_method(name) if inplace else None, operators or {})
+    return Op(name, form, form, inplace_method(name) if inplace else None, operators or {},
+              aliases)
 
 
 def function(name, fn, aliases=()):
@@ -351,37 +362,40 @@ OPS = (
     arithmetic("add", E.add, inplace=True, operators={
         "__add__": E.add, "__radd__": E.add, "__iadd__": inplace_operator(E.add)}),
     arithmetic("sub", E.sub, inplace=True, operators={
-        "__sub__": E.sub, "__rsub__": E.rsub, "__isub__": inplace_operator(E.sub)}),
+        "__sub__": E.sub, "__rsub__": E.rsub, "__isub__": inplace_operator(E.sub)},
+        aliases=("subtract",)),
     arithmetic("mul", E.mul, inplace=True, operators={
-        "__mul__": E.mul, "__rmul__": E.mul, "__imul__": inplace_operator(E.mul)}),
+        "__mul__": E.mul, "__rmul__": E.mul, "__imul__": inplace_operator(E.mul)},
+        aliases=("multiply",)),
     Op("div", div_function, function_binary(E.divide, "div"), E.div_, {
         "__truediv__": E.div, "__rtruediv__": E.rdiv, "__itruediv__": inplace_operator(E.div)},
        aliases=("divide",)),
     binary("true_divide", E.div, inplace=True),
     Op("pow", pow_function, pow_function, inplace_method("pow"),
-       {"__pow__": E.pow, "__rpow__": E.rpow}),
+       {"__pow__": E.pow, "__rpow__": E.rpow, "__ipow__": inplace_operator(E.pow)}),
     function("rsub", rsub_function),
-    binary("floor_divide", E.floor_divide,
+    binary("floor_divide", E.floor_divide, inplace=True,
            operators={"__floordiv__": E.floor_divide, "__rfloordiv__": E.rfloordiv}),
     binary("remainder", E.remainder, inplace=True,
-           operators={"__mod__": E.remainder, "__rmod__": E.rremainder}),
-    unary("neg", E.neg, inplace=True, operators={"__neg__": E.neg}),
+           operators={"__mod__": E.remainder, "__rmod__": E.rremainder,
+                      "__imod__": inplace_operator(E.remainder)}),
+    unary("neg", E.neg, inplace=True, operators={"__neg__": E.neg}, aliases=("negative",)),
     Op("positive", checked_unary(P.positive, "positive"), P.positive,
        operators={"__pos__": _positive}),
-    unary("abs", E.abs, inplace=True, operators={"__abs__": E.abs}),
+    unary("abs", E.abs, inplace=True, operators={"__abs__": E.abs}, aliases=("absolute",)),
     unary("reciprocal", E.reciprocal, inplace=True),
     unary("square", E.square, inplace=True),
     # unary math
     unary("exp", E.exp, inplace=True),
-    unary("expm1", E.expm1),
+    unary("expm1", E.expm1, inplace=True),
     unary("log", E.log, inplace=True),
-    unary("log2", E.log2),
-    unary("log1p", E.log1p),
+    unary("log2", E.log2, inplace=True),
+    unary("log1p", E.log1p, inplace=True),
     unary("sqrt", E.sqrt, inplace=True),
-    unary("rsqrt", E.rsqrt),
+    unary("rsqrt", E.rsqrt, inplace=True),
     unary("sin", E.sin, inplace=True),
     unary("cos", E.cos, inplace=True),
-    unary("tan", E.tan),
+    unary("tan", E.tan, inplace=True),
     unary("tanh", E.tanh, inplace=True),
     unary("sigmoid", E.sigmoid, inplace=True),
     unary("relu", E.relu, inplace=True),
@@ -389,34 +403,38 @@ OPS = (
     unary("floor", E.floor, inplace=True),
     unary("ceil", E.ceil, inplace=True),
     unary("round", P.round, inplace=True),
-    unary("trunc", E.trunc, inplace=True),
+    unary("trunc", E.trunc, inplace=True, aliases=("fix",)),
     unary("clamp", E.clamp, inplace=True, aliases=("clip",)),
     binary("clamp_min", E.clamp_min, inplace=True),
     binary("clamp_max", E.clamp_max, inplace=True),
     binary("maximum", E.maximum),
     binary("minimum", E.minimum),
     # comparisons, logical, bitwise
-    arithmetic("eq", E.eq, operators={"__eq__": E.eq}),
-    arithmetic("ne", E.ne, operators={"__ne__": E.ne}),
-    arithmetic("lt", E.lt, operators={"__lt__": E.lt}),
-    arithmetic("le", E.le, operators={"__le__": E.le}),
-    arithmetic("gt", E.gt, operators={"__gt__": E.gt}),
-    arithmetic("ge", E.ge, operators={"__ge__": E.ge}),
-    binary("logical_and", E.logical_and),
-    binary("logical_or", E.logical_or),
-    binary("logical_xor", E.logical_xor),
-    unary("logical_not", E.logical_not),
-    binary("bitwise_and", E.bitwise_and,
-           operators={"__and__": E.bitwise_and, "__rand__": E.bitwise_and}),
-    binary("bitwise_or", E.bitwise_or,
-           operators={"__or__": E.bitwise_or, "__ror__": E.bitwise_or}),
-    binary("bitwise_xor", E.bitwise_xor,
-           operators={"__xor__": E.bitwise_xor, "__rxor__": E.bitwise_xor}),
-    unary("bitwise_not", E.bitwise_not, operators={"__invert__": E.bitwise_not}),
+    arithmetic("eq", E.eq, inplace=True, operators={"__eq__": E.eq}),
+    arithmetic("ne", E.ne, inplace=True, operators={"__ne__": E.ne}, aliases=("not_equal",)),
+    arithmetic("lt", E.lt, inplace=True, operators={"__lt__": E.lt}, aliases=("less",)),
+    arithmetic("le", E.le, inplace=True, operators={"__le__": E.le}, aliases=("less_equal",)),
+    arithmetic("gt", E.gt, inplace=True, operators={"__gt__": E.gt}, aliases=("greater",)),
+    arithmetic("ge", E.ge, inplace=True, operators={"__ge__": E.ge},
+               aliases=("greater_equal",)),
+    binary("logical_and", E.logical_and, inplace=True),
+    binary("logical_or", E.logical_or, inplace=True),
+    binary("logical_xor", E.logical_xor, inplace=True),
+    unary("logical_not", E.logical_not, inplace=True),
+    binary("bitwise_and", E.bitwise_and, inplace=True,
+           operators={"__and__": E.bitwise_and, "__rand__": E.bitwise_and,
+                      "__iand__": inplace_operator(E.bitwise_and)}),
+    binary("bitwise_or", E.bitwise_or, inplace=True,
+           operators={"__or__": E.bitwise_or, "__ror__": E.bitwise_or,
+                      "__ior__": inplace_operator(E.bitwise_or)}),
+    binary("bitwise_xor", E.bitwise_xor, inplace=True,
+           operators={"__xor__": E.bitwise_xor, "__rxor__": E.bitwise_xor,
+                      "__ixor__": inplace_operator(E.bitwise_xor)}),
+    unary("bitwise_not", E.bitwise_not, inplace=True, operators={"__invert__": E.bitwise_not}),
     unary("isnan", E.isnan),
     unary("isinf", E.isinf),
     unary("isfinite", E.isfinite),
-    function("where", E.where),
+    Op("where", E.where, _where),
     # fills and copies
     method("zero_", E.zero_),
     method("fill_", E.fill_),
@@ -436,7 +454,7 @@ OPS = (
     unary("var", R.var),
     unary("std", R.std),
     unary("logsumexp", R.logsumexp),
-    unary("cumsum", R.cumsum),
+    unary("cumsum", R.cumsum, inplace=True),
     unary("all", R.all),
     unary("any", R.any),
     # shape: views
@@ -479,8 +497,7 @@ OPS = (
     unary("mv", L.mv),
     unary("dot", L.dot),
     unary("bmm", L.bmm),
-    unary("outer", L.outer),
-    method("ger", L.outer),  # torch's deprecated alias of outer (no engine.ger yet)
+    unary("outer", L.outer, aliases=("ger",)),  # ger: torch's deprecated alias
     unary("addmm", L.addmm),
     function("einsum", L.einsum),
     # nn ops with a torch.X form
@@ -501,23 +518,29 @@ OPS = (
     function("avg_pool1d", PL.avg_pool1d),
     function("adaptive_avg_pool1d", PL.adaptive_avg_pool1d),
     function("adaptive_max_pool1d", PL.torch_adaptive_max_pool1d),
+    # --- normalization, embedding, attention, resampling (ops/normalization.py, embedding.py,
+    # attention.py, resampling.py; F.X in nn/functional.py)
+    function("batch_norm", NO.torch_batch_norm),
+    function("layer_norm", NO.layer_norm),
+    function("group_norm", NO.torch_group_norm),
+    function("instance_norm", NO.torch_instance_norm),
+    function("rms_norm", NO.rms_norm),
+    function("embedding", EM.torch_embedding),
+    function("embedding_renorm_", EM.embedding_renorm_),
+    function("pixel_shuffle", RS.pixel_shuffle),
+    function("pixel_unshuffle", RS.pixel_unshuffle),
+    function("channel_shuffle", RS.channel_shuffle),
+    function("constant_pad_nd", CV.constant_pad_nd),
     # --- pointwise and special functions (ops/pointwise.py, ops/special.py)
     unary("acos", P.acos, inplace=True, aliases=("arccos",)),
-    method("arccos_", inplace_method("acos")),
     unary("asin", P.asin, inplace=True, aliases=("arcsin",)),
-    method("arcsin_", inplace_method("asin")),
     unary("atan", P.atan, inplace=True, aliases=("arctan",)),
-    method("arctan_", inplace_method("atan")),
     Op("acosh", checked_unary(P.acosh, "acosh"), P.acosh, P.acosh_, aliases=("arccosh",)),
-    method("arccosh_", P.acosh_),
     Op("asinh", checked_unary(P.asinh, "asinh"), P.asinh, P.asinh_, aliases=("arcsinh",)),
-    method("arcsinh_", P.asinh_),
     Op("atanh", checked_unary(P.atanh, "atanh"), P.atanh, P.atanh_, aliases=("arctanh",)),
-    method("arctanh_", P.atanh_),
     unary("cosh", E.cosh, inplace=True),
     unary("sinh", E.sinh, inplace=True),
     unary("atan2", P.atan2, inplace=True, aliases=("arctan2",)),
-    method("arctan2_", inplace_method("atan2")),
     unary("hypot", P.hypot, inplace=True),
     unary("logaddexp", P.logaddexp),
     unary("logaddexp2", P.logaddexp2),
@@ -739,4 +762,16 @@ OPS = (
     unary("vdot", DC.vdot),
     unary("addmv", DC.addmv, inplace=True),
     unary("addr", DC.addr, inplace=True),
+    # --- products and distances (ops/products.py; linalg.X in linalg.py)
+    unary("kron", PR.kron),
+    unary("inner", PR.inner),
+    function("tensordot", PR.tensordot),
+    unary("addbmm", PR.addbmm, inplace=True),
+    Op("baddbmm", checked_unary(PR.baddbmm, "baddbmm"), PR.baddbmm, PR.baddbmm_),
+    unary("cross", PR.cross),
+    unary("matrix_power", PR.matrix_power),
+    unary("cov", PR.cov),
+    unary("corrcoef", PR.corrcoef),
+    unary("dist", PR.dist),
+    function("cdist", PR.cdist),
 )
