@@ -25,6 +25,7 @@ from ..autograd.inplace import CopyBackwards, check_inplace, check_overlap, comm
 from ..autograd.node import Node, attach, backward_node
 from ..runtime import parallel as _parallel
 from ..runtime.quiet import silent
+from .conv import channels_last, to_channels_last
 from .formulas import add_scalar, div_scalar, masked_fill, mul_scalar, sub_scalar, zeros_like
 from .fused import fma
 from .operands import (
@@ -1047,15 +1048,34 @@ ToCopyBackward0 = backward_node("ToCopyBackward0", fields=("self_dtype",),
                                 self=lambda n, g: to(g, n.self_dtype))
 
 
-def to(input, *args, dtype=None, **kwargs):
+def to(input, *args, dtype=None, non_blocking=False, copy=False, memory_format=None,
+       **kwargs):
     """``x.to(dtype)``: the same tensor if the dtype does not change, else a copy
-    (ToCopyBackward0). Device arguments are accepted and ignored: everything is on the CPU."""
+    (ToCopyBackward0). Device arguments are accepted and ignored: everything is on the CPU.
+
+    As torch's ``to_will_alias``: the tensor itself unless ``copy``, another dtype or a
+    ``memory_format`` other than ``preserve_format`` and its own suggested format; a copy
+    takes the format asked for (``preserve_format`` keeps the strides)."""
+    flags = [a for a in args if isinstance(a, bool)]  # (..., non_blocking, copy)
+    if len(flags) > 1:
+        copy = flags[1]
     for arg in args:
         if isinstance(arg, _dtype_class):
             dtype = arg
-    if dtype is None or input._data.dtype == dtype.np:
+    dtype = dtype or FROM_NUMPY[input._data.dtype]
+    layout = getattr(memory_format, "_name", "preserve_format")
+    suggested = "channels_last" if channels_last(input._data) and input._data.ndim == 4 \
+        else "channels_last_3d" if channels_last(input._data) else "contiguous_format"
+    if input._data.dtype == dtype.np and not copy and layout in ("preserve_format", suggested):
         return input
-    out = input._data.astype(dtype.np)
+    if layout in ("channels_last", "channels_last_3d") \
+            and input._data.ndim != (4 if layout == "channels_last" else 5):
+        raise RuntimeError(f"required rank {4 if layout == 'channels_last' else 5} tensor "
+                           f"to use {layout} format")
+    out = input._data.astype(dtype.np, order="C" if layout == "contiguous_format" else "K",
+                             copy=True)
+    if layout.startswith("channels_last"):
+        out = to_channels_last(out)
     if dtype.is_floating_point and needs_grad(input):
         node = ToCopyBackward0()
         node.self_dtype = FROM_NUMPY[input._data.dtype]
