@@ -426,8 +426,9 @@ class RNNBase(Module):
 
     def _batched(self, input, name):
         if input.dim() not in (2, 3):
+            what = "tensor " if name == "RNN" else ""  # torch's RNN says "tensor", GRU/LSTM not
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D "
-                             "tensor instead")
+                             f"{what}instead")
         return input.dim() == 3
 
     def _zeros(self, input, max_batch):
@@ -663,6 +664,11 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         batched = self._check(input, "LSTMCell")
+        if hx is not None:
+            for i, h in enumerate(hx):
+                if h.dim() not in (1, 2):
+                    raise ValueError(f"LSTMCell: Expected hx[{i}] to be 1D or 2D, got "
+                                     f"{h.dim()}D instead")
         if not batched:
             input = input.unsqueeze(0)
         if hx is None:

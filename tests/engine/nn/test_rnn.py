@@ -96,6 +96,13 @@ def test_matches_torch(cls, kwargs, shape, dtype, with_h0, cell):
      "Expected hidden size (1, 2, 4), got [1, 3, 4]"),
     (lambda lib: lib.nn.GRUCell(3, 4)(lib.randn(2, 5)), "input has inconsistent input_size"),
     (lambda lib: lib.nn.RNN(3, 4, nonlinearity="gelu"), "Unknown nonlinearity 'gelu'"),
+    (lambda lib: lib.nn.LSTM(3, 4)(lib.randn(2, 2, 2, 3)), "got 4D instead"),
+    (lambda lib: lib.nn.LSTMCell(3, 4)(lib.randn(2, 3), (lib.randn(1, 2, 4), lib.randn(2, 4))),
+     "Expected hx[0] to be 1D or 2D"),
+    (lambda lib: lib.nn.LSTM(3, 4)(lib.randn(1, 1, 3), (lib.randn(1, 1, 4), lib.randn(1, 2, 4))),
+     "Expected hidden[1] size (1, 1, 4), got [1, 2, 4]"),
+    (lambda lib: lib.nn.GRU(3, 4)(lib.randn(1, 1, 3), lib.randn(1, 4)),
+     "hx should also be 3-D but got 2-D tensor"),
     (lambda lib: lib.nn.GRU(3, 4, proj_size=2), "proj_size argument is only supported"),
 ])
 def test_errors_match_torch(call, message):
