@@ -161,6 +161,19 @@ class _Item:
                 f"item may use at most {isolation.limit_text()}", None)
             raise self._timed_out from None
 
+    def _gradcheck(self, inputs: dict[str, np.ndarray]) -> None:
+        """PyTorch's gradient against finite differences, within the time limit: the check
+        runs the program many times (a spec whose program loops must not hang it)."""
+        try:
+            with time_limit(self.time_limit_s):
+                problem = finite_differences.gradcheck_problem(self.spec, self.oracle, inputs)
+        except ProgramTimeout:
+            self._timed_out = BrokenSpec(
+                f"gradcheck did not finish within {self.time_limit_s:g} s on PyTorch", None)
+            raise self._timed_out from None
+        if problem:
+            raise BrokenSpec(problem, None)
+
     def example(self, inputs: dict[str, np.ndarray]) -> None:
         """One example: PyTorch as the spec declares it, then the engine as PyTorch."""
         self.examples += 1
@@ -169,15 +182,14 @@ class _Item:
             _check_memory(self, expected, "PyTorch")
             check_declared_errors(self.spec, expected)
             if self.spec.model.gradcheck:
-                problem = finite_differences.gradcheck_problem(self.spec, self.oracle, inputs)
-                if problem:
-                    raise BrokenSpec(problem, None)
+                self._gradcheck(inputs)
             _scan(expected, self.exercised, self.grad_fns)
             self.backward_nodes.update(expected.backward_nodes)
             self.traced.update(features.traced(expected))
             actual = self.trace(self.engine, inputs)
             _check_memory(self, actual, "the engine")
-            found = self.comparator.compare(expected, actual)
+            with time_limit(self.time_limit_s):  # bounded data, but nothing runs unlimited
+                found = self.comparator.compare(expected, actual)
             target(min(self.comparator.worst_ratio, 1e12), label="error / tolerance")
             if found:
                 raise Mismatch(found, _raised_line(found[0], expected, actual))
@@ -270,22 +282,30 @@ def _as_expected(result: SpecResult) -> None:
 
 
 def _with_gradient_verdicts(item: _Item, found: list[Discrepancy]) -> list[Discrepancy]:
-    """Note the finite-difference verdict on each leaf-grad discrepancy right after a backward."""
+    """Note the finite-difference verdict on each leaf-grad discrepancy right after a backward,
+    within the time limit (it reruns both programs and finite differences); the verdicts are
+    notes: past the limit the failure is reported without them."""
     spec, inputs = item.spec, item.last_failing
     out = []
     traces_ = None
-    for d in found:
-        decl = spec.model.inputs.get(d.variable or "")
-        if d.field == "grad" and d.detail != ONE_SIDE_NONE and decl and decl.requires_grad:
-            if traces_ is None:
-                traces_ = [item.trace(b, inputs, limit=False) for b in (item.oracle, item.engine)]
-            grads = [_grad_change(t, d.statement_line, d.variable) for t in traces_]
-            if all(g is not None for g in grads):
-                said = finite_differences.verdict(spec, item.oracle, d.statement_line, inputs,
-                                                  d.variable, *grads)
-                if said:
-                    d = replace(d, note=said)
-        out.append(d)
+    try:
+        with time_limit(item.time_limit_s):
+            for d in found:
+                decl = spec.model.inputs.get(d.variable or "")
+                if d.field == "grad" and d.detail != ONE_SIDE_NONE and decl \
+                        and decl.requires_grad:
+                    if traces_ is None:
+                        traces_ = [item.trace(b, inputs, limit=False)
+                                   for b in (item.oracle, item.engine)]
+                    grads = [_grad_change(t, d.statement_line, d.variable) for t in traces_]
+                    if all(g is not None for g in grads):
+                        said = finite_differences.verdict(spec, item.oracle, d.statement_line,
+                                                          inputs, d.variable, *grads)
+                        if said:
+                            d = replace(d, note=said)
+                out.append(d)
+    except ProgramTimeout:
+        return found
     return out
 
 
