@@ -235,6 +235,8 @@ def _like(name, input, dtype, requires_grad, fill):
             f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
         )
     np_dtype = input._data.dtype if dtype is None else dtype.np
+    if isinstance(fill, int) and -256 < fill < 0 and np.dtype(np_dtype).kind == "u":
+        fill = np.asarray(fill).astype(np_dtype)  # torch lets a negative wrap (c10::overflows)
     return _finish(np.full(input._data.shape, fill, np_dtype), requires_grad)
 
 

@@ -104,8 +104,9 @@ def _plus_scaled(input, other, alpha, dtype):
     if alpha == -1 and dtype is not bool_:
         return binary_ufunc(np.subtract, input, other, dtype)
     _check_alpha(alpha, dtype)
-    if not dtype.is_floating_point:
-        return binary_ufunc(np.add, input, as_array(other, dtype.np) * alpha, dtype)
+    if not dtype.is_floating_point:  # torch casts the Scalar to the dtype, wrapping (uint8)
+        scale = np.asarray(alpha).astype(dtype.np)
+        return binary_ufunc(np.add, input, as_array(other, dtype.np) * scale, dtype)
     a, b = as_array(input, dtype.np), as_array(other, dtype.np)
     try:
         out = fma(b, alpha, a, dtype.np)

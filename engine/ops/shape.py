@@ -595,8 +595,13 @@ class CatBackward0(Node):
 
     def apply(self, grad):
         out = []
-        for (nxt, _), (start, stop) in zip(self.next_functions, self.bounds, strict=True):
-            out.append(None if nxt is None else narrow(grad, self.dim, start, stop - start))
+        for (nxt, _), bound in zip(self.next_functions, self.bounds, strict=True):
+            if nxt is None:
+                out.append(None)
+            elif bound is None:  # a skipped legacy empty input: torch's zeros({0})
+                out.append(make(np.zeros(0, grad._data.dtype)))
+            else:
+                out.append(narrow(grad, self.dim, bound[0], bound[1] - bound[0]))
         return tuple(out)
 
 
@@ -605,14 +610,18 @@ def cat(tensors, dim=0):
     tensors = _tensor_list("cat", tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    ref = tensors[0]._data
     for i, x in enumerate(tensors):
         if x._data.ndim == 0:
             raise RuntimeError(
                 f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+    # torch skips legacy empty inputs of shape (0,): they neither fix the dim nor the shape
+    kept = [x for x in tensors if x._data.shape != (0,)] or tensors[:1]
+    ref = kept[0]._data
     d = wrap_dim(dim, ref.ndim)
     for i, x in enumerate(tensors):
         data = x._data
+        if data.shape == (0,):
+            continue
         if data.ndim != ref.ndim:
             raise RuntimeError(
                 f"Tensors must have same number of dimensions: got {ref.ndim} and {data.ndim}")
@@ -624,13 +633,16 @@ def cat(tensors, dim=0):
                     "the list."
                 )
     dtype = result_type(*tensors) if len(tensors) > 1 else tensors[0].dtype
-    out = np.concatenate([as_array(x, dtype.np) for x in tensors], axis=d)
+    out = np.concatenate([as_array(x, dtype.np) for x in kept], axis=d)
     if needs_grad(*tensors):
         node = CatBackward0()
         node.dim = d
         bounds = []
         start = 0
         for x in tensors:
+            if x._data.shape == (0,) and x is not kept[0]:
+                bounds.append(None)
+                continue
             bounds.append((start, start + x._data.shape[d]))
             start += x._data.shape[d]
         node.bounds = bounds
