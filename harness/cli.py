@@ -4,7 +4,8 @@
 allow-list, PyTorch names, one dry run on PyTorch); `parity schema` prints the spec JSON Schema;
 `parity run` is pytest with the plugin (pytest does the work and shows its progress; every pytest
 option passes through); `parity report` renders HTML from a results.json. `parity opinfo-spec`,
-`opinfo-coverage` and `opinfo-failures` work on PyTorch's OpInfo corpus (harness.opinfo).
+`opinfo-coverage` and `opinfo-failures` work on PyTorch's OpInfo corpus (harness.opinfo). `parity
+fuzz` runs generated programs on both and writes each new divergence as a spec (harness.fuzz).
 """
 
 from __future__ import annotations
@@ -74,9 +75,13 @@ def main(argv: list[str] | None = None) -> int:
                              default=Path("reports") / "results.json")
         command.add_argument("--out", type=Path, help="write to this file instead of stdout")
 
+    from harness.fuzz import command as fuzz_command
+
+    fuzz_command.add_arguments(sub.add_parser("fuzz", help=fuzz_command.HELP))
+
     args = parser.parse_args(argv)
     commands = {"validate": _validate, "new": _new, "schema": _schema, "report": _report,
-                "merge": _merge, "opinfo-spec": _opinfo_spec,
+                "fuzz": fuzz_command.main, "merge": _merge, "opinfo-spec": _opinfo_spec,
                 "opinfo-coverage": _opinfo_text, "opinfo-failures": _opinfo_text}
     return commands[args.command](args)
 

@@ -40,7 +40,10 @@ def spec(program: FuzzProgram, name: str = "fuzz", raises: list[dict] | None = N
 
 def raises_entry(line: int, type_name: str, message: str) -> dict:
     head = message.strip().splitlines()[0] if message.strip() else ""
-    return {"line": line, "type": type_name, "match": re.escape(head[:MATCH_CHARS])}
+    return {"line": line, "type": type_name, "match": _SPECIAL.sub(r"\\\1", head[:MATCH_CHARS])}
+
+
+_SPECIAL = re.compile(r"([\\.^$*+?{}\[\]|()])")  # re.escape, but spaces stay readable
 
 
 def example_of(inputs: dict[str, np.ndarray]) -> dict[str, object]:
