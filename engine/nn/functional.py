@@ -36,6 +36,7 @@ from ..ops.activations import (
     threshold,
     threshold_,
 )
+from ..ops.attention import scaled_dot_product_attention
 from ..ops.conv import (
     conv1d,
     conv2d,
@@ -54,6 +55,7 @@ from ..ops.dropout import (
     dropout3d,
     feature_alpha_dropout,
 )
+from ..ops.embedding import embedding, embedding_bag, one_hot
 from ..ops.losses import (
     cosine_embedding_loss,
     cosine_similarity,
@@ -87,6 +89,15 @@ from ..ops.nn import (
     softmax,
     tanh,
 )
+from ..ops.normalization import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    normalize,
+    rms_norm,
+)
 from ..ops.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -113,6 +124,17 @@ from ..ops.pooling import (
     max_unpool2d,
     max_unpool3d,
 )
+from ..ops.resampling import (
+    affine_grid,
+    channel_shuffle,
+    interpolate,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -136,4 +158,8 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
     "gelu", "l1_loss", "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu",
     "sigmoid", "silu", "softmax", "tanh",
+    "batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm",
+    "normalize", "rms_norm", "embedding", "embedding_bag", "one_hot",
+    "scaled_dot_product_attention", "affine_grid", "channel_shuffle", "interpolate", "pad",
+    "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
 ]

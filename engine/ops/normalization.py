@@ -1,0 +1,419 @@
+"""Normalization: batch_norm (NativeBatchNormBackward0), layer_norm
+(NativeLayerNormBackward0), group_norm (NativeGroupNormBackward0), and the composites torch
+builds from other ops: instance_norm (batch_norm on a ``(1, N*C, ...)`` view), rms_norm,
+local_response_norm and normalize.
+
+The fused ops compute their statistics in numpy (half in float, as torch's kernels) and
+record one node for input, weight and bias.  Their grads are one formula,
+``invstd * (gw - mean(gw) - xhat * mean(gw * xhat))`` with ``gw = grad * weight``: without a
+graph on the statistics saved by the forward, under create_graph on statistics recomputed
+from the saved input with engine ops, so a double backward differentiates through them.
+Training batch_norm updates the running statistics in place as torch does (unbiased
+variance, ``(1 - momentum) * running + momentum * batch``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._dtype import FROM_NUMPY, float32
+from .._tensor import make
+from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.node import SECOND_BACKWARD, Node, attach, backward_node, check_saved_versions
+from ..runtime.quiet import silent
+from . import conv as CV
+from . import elementwise as E
+from . import pooling as PL
+from . import reductions as R
+from . import shape as S
+from .operands import needs_grad
+
+_WIDE = {np.dtype(np.float16): np.float32}
+
+
+def _show(shape):
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _check_float(x, kernel):
+    if x.dtype.kind not in "fc":
+        raise NotImplementedError(f'"{kernel}" not implemented for '
+                                  f"'{FROM_NUMPY[x.dtype].scalar_name}'")
+
+
+def _wide(a):
+    w = _WIDE.get(a.dtype)
+    return a if w is None else a.astype(w)
+
+
+# ================================================================= the shared grad
+def _grads(n, g, need):
+    """Grads of input, weight and bias of ``y = (x - mean) * invstd * w + b``, statistics
+    over ``n.axes`` of the (grouped) input, weight per ``n.wshape`` of the output."""
+    x = n.self_
+    shape = x._data.shape
+    grouped = n.grouped
+    graph = _grad_mode.enabled
+    gt = g
+    if graph:
+        xs = x if grouped is None else x.reshape(grouped)
+        if n.training:
+            mean = xs.mean(n.axes, keepdim=True)
+            centered = xs - mean
+            invstd = ((centered * centered).mean(n.axes, keepdim=True) + n.eps).rsqrt()
+        else:
+            mean, invstd = make(n.mean), make(n.invstd)
+            centered = xs - mean
+        xhat = centered * invstd
+        if grouped is not None:
+            xhat = xhat.reshape(shape)
+    else:
+        xd = _wide(x._data)
+        xs = xd if grouped is None else xd.reshape(grouped)
+        xhat = (xs - n.mean) * n.invstd
+        if grouped is not None:
+            xhat = xhat.reshape(shape)
+        g = _wide(g._data)
+    w = n.weight
+    out = [None, None, None]
+    if need[0]:
+        if graph:
+            gw = gt if w is None else gt * w.reshape(n.wshape)
+            gws = gw if grouped is None else gw.reshape(grouped)
+            xh = xhat if grouped is None else xhat.reshape(grouped)
+            if n.training:
+                gi = (gws - gws.mean(n.axes, keepdim=True)
+                      - xh * (gws * xh).mean(n.axes, keepdim=True)) * invstd
+            else:
+                gi = gws * invstd
+            out[0] = gi if grouped is None else gi.reshape(shape)
+        else:
+            gw = g if w is None else g * _wide(w._data).reshape(n.wshape)
+            gws = gw if grouped is None else gw.reshape(grouped)
+            xh = xhat if grouped is None else xhat.reshape(grouped)
+            if type(n) is NativeLayerNormBackward0:  # torch's kernel: a*dy*w + b*x + c
+                xw = _wide(x._data)
+                scale = 1.0 / max(math.prod(xw.shape[i] for i in n.axes), 1)
+                ds = (gws * xw).sum(n.axes, keepdims=True)
+                db = gws.sum(n.axes, keepdims=True)
+                b = (db * n.mean - ds) * n.invstd ** 3 * scale
+                c = -b * n.mean - db * n.invstd * scale
+                gi = n.invstd * gws + b * xw + c
+            elif n.training:
+                gi = (gws - gws.mean(n.axes, keepdims=True)
+                      - xh * (gws * xh).mean(n.axes, keepdims=True)) * n.invstd
+            else:
+                gi = gws * n.invstd
+            out[0] = make(np.ascontiguousarray(gi.reshape(shape)).astype(x._data.dtype))
+    waxes = tuple(i for i in range(len(shape)) if n.wshape[i] == 1)
+    if need[1]:
+        if graph:
+            out[1] = (gt * xhat).sum(waxes).reshape(w._data.shape)
+        else:
+            out[1] = make((g * xhat).sum(waxes).reshape(w._data.shape).astype(w._data.dtype))
+    if need[2]:
+        bshape = n.bshape
+        if graph:
+            out[2] = gt.sum(waxes).reshape(bshape)
+        else:
+            out[2] = make(g.sum(waxes).reshape(bshape).astype(n.bdtype))
+    return out
+
+
+class _NormNode(Node):
+    """Computes the grads of input, weight and bias in one call."""
+
+    __slots__ = ()
+
+    def apply(self, grad):
+        if self._freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        check_saved_versions(self)
+        return _grads(self, grad, [e[0] is not None for e in self.next_functions])
+
+
+def _node(name):
+    return backward_node(
+        name, saved=("self_", "weight", "mean", "invstd"),
+        fields=("axes", "grouped", "wshape", "bshape", "bdtype", "eps", "training"),
+        base=_NormNode,
+        input=lambda n, g: _grads(n, g, (True, False, False))[0],
+        weight=lambda n, g: _grads(n, g, (False, True, False))[1],
+        bias=lambda n, g: _grads(n, g, (False, False, True))[2])
+
+
+NativeBatchNormBackward0 = _node("NativeBatchNormBackward0")
+NativeLayerNormBackward0 = _node("NativeLayerNormBackward0")
+NativeGroupNormBackward0 = _node("NativeGroupNormBackward0")
+
+
+def _finish(node_cls, input, weight, bias, y, mean, invstd, axes, grouped, wshape, eps,
+            training):
+    """``y`` (wide) as the op's output: affine applied, hung from the node."""
+    dtype = input._data.dtype
+    if weight is not None:
+        y = y * _wide(weight._data).reshape(wshape)
+    if bias is not None:
+        y = y + _wide(bias._data).reshape(wshape)
+    out = np.ascontiguousarray(y.astype(dtype, copy=False))
+    if needs_grad(input, weight, bias):
+        node = node_cls()
+        node.self_, node.weight, node.mean, node.invstd = input, weight, mean, invstd
+        node.axes, node.grouped, node.wshape, node.eps = axes, grouped, wshape, eps
+        node.training = training
+        node.bshape = None if bias is None else bias._data.shape
+        node.bdtype = None if bias is None else bias._data.dtype
+        return attach(node, out, (input, weight, bias))
+    return make(out)
+
+
+def _stats(xs, axes, eps):
+    mean = xs.mean(axes, keepdims=True)
+    centered = xs - mean
+    var = (centered * centered).mean(axes, keepdims=True)
+    return centered, mean, var
+
+
+# ================================================================= batch norm
+def _check_size(t, name, c):
+    if t is not None and t._data.size != c:
+        raise RuntimeError(f"{name} should contain {c} elements not {t._data.size}")
+
+
+@silent
+def batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    """torch.batch_norm (native_batch_norm's output): statistics over every dim but 1."""
+    x = input._data
+    c = x.shape[1] if x.ndim > 1 else 0
+    for t, name in ((running_mean, "running_mean"), (running_var, "running_var"),
+                    (weight, "weight"), (bias, "bias")):
+        _check_size(t, name, c)
+    if not training and (running_mean is None or running_var is None):
+        which = "running_mean" if running_mean is None else "running_var"
+        raise RuntimeError(f"{which} must be defined in evaluation mode")
+    _check_float(x, "batch_norm")
+    if x.size == 0:  # torch: a clone (not a view, not a fresh tensor), scaled and shifted
+        out = S.clone(input)
+        if weight is not None:
+            out = E.mul(out, S.select(weight, 0, 0))
+        if bias is not None:
+            out = E.add(out, S.select(bias, 0, 0))
+        return out
+    axes = (0,) + tuple(range(2, x.ndim))
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    xw = _wide(x)
+    if training:
+        centered, mean, var = _stats(xw, axes, eps)
+        invstd = 1 / np.sqrt(var + eps)
+        y = centered * invstd
+        count = x.size // max(c, 1)
+        for t, value in ((running_mean, mean), (running_var, var * (count / max(count - 1, 1)))):
+            if t is not None:
+                data = t._data
+                updated = (1 - momentum) * data + momentum * value.reshape(-1).astype(data.dtype)
+                data[...] = updated  # torch's kernel writes them without a version bump
+    else:
+        mean = _wide(running_mean._data).reshape(wshape)
+        invstd = 1 / np.sqrt(_wide(running_var._data).reshape(wshape) + eps)
+        y = (xw - mean) * invstd
+    return _finish(NativeBatchNormBackward0, input, weight, bias, y, mean, invstd, axes, None,
+                   wshape, eps, training)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """F.batch_norm."""
+    if training:
+        _verify_batch_size(input._data.shape)
+    return batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum,
+                         eps)
+
+
+def torch_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+                     cudnn_enabled=True):
+    """torch.batch_norm."""
+    return batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum,
+                         eps)
+
+
+def _size_text(shape):
+    return "torch.Size([" + ", ".join(map(str, shape)) + "])"
+
+
+def _verify_batch_size(shape):
+    size = shape[0] if shape else 1
+    for s in shape[2:]:
+        size *= s
+    if size == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {_size_text(shape)}")
+
+
+def _verify_spatial_size(shape):
+    size = 1
+    for s in shape[2:]:
+        size *= s
+    if size == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                         f"size {_size_text(shape)}")
+
+
+# ================================================================= layer and group norm
+def _normalized(normalized_shape):
+    if isinstance(normalized_shape, int):
+        return [normalized_shape]
+    shape = [int(s) for s in normalized_shape]
+    if not shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., "
+                           "containing at least one element, but got normalized_shape = []")
+    return shape
+
+
+@silent
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+    x = input._data
+    shape = _normalized(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or list(x.shape[x.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={_show(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{_show(x.shape)}")
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None and list(t._data.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {_show(t._data.shape)} and "
+                               f"normalized_shape = {_show(shape)}")
+    _check_float(x, "LayerNormKernelImpl")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    centered, mean, var = _stats(_wide(x), axes, eps)
+    invstd = 1 / np.sqrt(var + eps)
+    wshape = (1,) * (x.ndim - k) + tuple(shape)
+    return _finish(NativeLayerNormBackward0, input, weight, bias, centered * invstd, mean,
+                   invstd, axes, None, wshape, eps, True)
+
+
+@silent
+def torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-5,
+                     cudnn_enabled=True):
+    x = input._data
+    n, c = x.shape[0], x.shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {_show(x.shape)} and "
+                           f"num_groups={num_groups}")
+    for t, name in ((weight, "weight"), (bias, "bias")):
+        if t is not None and (t._data.ndim != 1 or t._data.size != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape "
+                               f"{_show(t._data.shape)} and input of shape {_show(x.shape)}")
+    _check_float(x, "GroupNormKernelImpl")
+    grouped = (n, num_groups, x.size // max(n * num_groups, 1))
+    centered, mean, var = _stats(_wide(x).reshape(grouped), (2,), eps)
+    invstd = 1 / np.sqrt(var + eps)
+    y = (centered * invstd).reshape(x.shape)
+    wshape = (1, c) + (1,) * (x.ndim - 2)
+    return _finish(NativeGroupNormBackward0, input, weight, bias, y, mean, invstd, (2,),
+                   grouped, wshape, eps, True)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """F.group_norm: its Python checks, then torch.group_norm."""
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{len(shape)}")
+    _verify_batch_size([shape[0] * shape[1] // num_groups, num_groups] + list(shape[2:]))
+    return torch_group_norm(input, num_groups, weight, bias, eps)
+
+
+# ================================================================= composites
+def torch_instance_norm(input, weight, bias, running_mean, running_var, use_input_stats,
+                        momentum, eps, cudnn_enabled=True):
+    """torch.instance_norm: batch_norm of the input viewed as ``(1, N*C, ...)``, the running
+    statistics repeated per sample and averaged back."""
+    x = input._data
+    b, c = x.shape[0], x.shape[1]
+    reshaped = S.view(S.contiguous(input), (1, b * c) + x.shape[2:])
+    w = None if weight is None else S.repeat(weight, b)
+    bi = None if bias is None else S.repeat(bias, b)
+    rm = None if running_mean is None else make(np.tile(running_mean._data, b))
+    rv = None if running_var is None else make(np.tile(running_var._data, b))
+    out = batch_norm_op(reshaped, w, bi, rm, rv, use_input_stats, momentum, eps)
+    for t, tiled in ((running_mean, rm), (running_var, rv)):
+        if t is not None and use_input_stats:
+            t._data[...] = tiled._data.reshape(b, c).mean(0).astype(t._data.dtype)
+    return S.view(out, x.shape)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """F.instance_norm."""
+    if use_input_stats:
+        _verify_spatial_size(input._data.shape)
+    return torch_instance_norm(input, weight, bias, running_mean, running_var,
+                               use_input_stats, momentum, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """torch's composite rms_norm: ``x * rsqrt(mean(x**2) + eps) * weight``, half in float."""
+    x = input._data
+    shape = _normalized(normalized_shape)
+    k = len(shape)
+    if x.ndim < k or list(x.shape[x.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={_show(shape)}, expected input with shape "
+                           f"[*{', '.join(map(str, shape))}], but got input of size"
+                           f"{_show(x.shape)}")
+    if weight is not None and list(weight._data.shape) != shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got "
+                           f"weight of shape {_show(weight._data.shape)} and normalized_shape "
+                           f"= {_show(shape)}")
+    wide = x.dtype in _WIDE
+    up = E.to(input, float32) if wide else input
+    if eps is None:
+        eps = float(np.finfo(np.float32 if wide else x.dtype).eps)
+    dims = list(range(x.ndim - k, x.ndim))
+    scale = E.rsqrt(E.add(R.mean(E.pow(up, 2), dims, keepdim=True), eps))
+    result = E.mul(up, scale)
+    if weight is not None:
+        result = E.mul(result, weight)
+    if wide:
+        result = E.to(result, input.dtype)
+    return result
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """F.local_response_norm: the squares averaged over ``size`` neighbouring channels."""
+    x = input._data
+    dim = x.ndim
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if x.size == 0:
+        return input
+    div = E.mul(input, input)
+    if dim == 3:
+        div = S.unsqueeze(div, 1)
+        div = CV.constant_pad_nd(div, [0, 0, size // 2, (size - 1) // 2])
+        div = S.squeeze(PL.avg_pool2d(div, (size, 1), stride=1), 1)
+    else:
+        sizes = x.shape
+        div = S.view(div, (sizes[0], 1, sizes[1], sizes[2], -1))
+        div = CV.constant_pad_nd(div, [0, 0, 0, 0, size // 2, (size - 1) // 2])
+        div = S.squeeze(PL.avg_pool3d(div, (size, 1, 1), stride=1), 1)
+        div = S.view(div, sizes)
+    div = E.pow(E.add(E.mul(div, alpha), k), beta)
+    return E.div(input, div)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """F.normalize: ``input / norm.clamp_min(eps).expand_as(input)``."""
+    denom = R.norm(input, p, dim, keepdim=True)
+    denom = S.expand_as(E.clamp_min(denom, eps), input)
+    if out is None:
+        return E.div(input, denom)
+    return E.div(input, denom, out=out)
+
+
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
+           "local_response_norm", "normalize"]
