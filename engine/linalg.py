@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .ops import decompositions as _dc
+from .ops import factorizations as _fa
 from .ops import products as _pr
 from .ops import shape as _shape
 from .ops.linalg import matmul as _matmul
@@ -30,7 +31,27 @@ multi_dot = _pr.multi_dot
 matrix_power = _checked_unary(_pr.matrix_power, "linalg_matrix_power")
 vander = _checked_unary(_pr.vander, "linalg_vander")
 diagonal = _checked_unary(_diagonal, "linalg_diagonal")
+# --- factorizations and solvers (ops/factorizations.py)
+cholesky = _checked_unary(_fa.linalg_cholesky, "linalg_cholesky")
+cholesky_ex = _checked_unary(_fa.cholesky_ex, "linalg_cholesky_ex")
+solve = _checked_unary(_fa.solve, "linalg_solve")
+solve_ex = _checked_unary(_fa.solve_ex, "linalg_solve_ex")
+solve_triangular = _checked_unary(_fa.solve_triangular, "linalg_solve_triangular")
+inv_ex = _checked_unary(_fa.inv_ex, "linalg_inv_ex")
+slogdet = _checked_unary(_fa.slogdet, "linalg_slogdet")
+eigh = _checked_unary(_fa.eigh, "linalg_eigh")
+eigvalsh = _checked_unary(_fa.eigvalsh, "linalg_eigvalsh")
+svd = _checked_unary(_fa.svd, "linalg_svd")
+svdvals = _checked_unary(_fa.svdvals, "linalg_svdvals")
+qr = _checked_unary(_fa.qr, "linalg_qr")
+matrix_exp = _checked_unary(_fa.matrix_exp, "linalg_matrix_exp")
+pinv = _checked_unary(_fa.pinv, "linalg_pinv")
+lstsq = _checked_unary(_fa.lstsq, "linalg_lstsq")
+tensorinv = _checked_unary(_fa.tensorinv, "linalg_tensorinv")
+tensorsolve = _checked_unary(_fa.tensorsolve, "linalg_tensorsolve")
 matmul = _checked_unary(_matmul, "linalg_matmul")
 
-__all__ = ["LinAlgError", "cross", "det", "diagonal", "inv", "matmul", "matrix_power",
-           "multi_dot", "vander", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh",
+           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_power",
+           "multi_dot", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
+           "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]

@@ -36,6 +36,7 @@ from . import conv as CV
 from . import creation as C
 from . import decompositions as DC
 from . import elementwise as E
+from . import factorizations as FA
 from . import embedding as EM
 from . import fused as FU
 from . import indexing as I
@@ -774,4 +775,15 @@ OPS = (
     unary("corrcoef", PR.corrcoef),
     unary("dist", PR.dist),
     function("cdist", PR.cdist),
+    # --- factorizations and solvers (ops/factorizations.py; linalg.X in linalg.py)
+    unary("cholesky", FA.cholesky),
+    unary("cholesky_solve", FA.cholesky_solve),
+    unary("cholesky_inverse", FA.cholesky_inverse),
+    unary("triangular_solve", FA.triangular_solve),
+    unary("slogdet", FA.torch_slogdet),
+    unary("logdet", FA.logdet),
+    unary("svd", FA.torch_svd),
+    unary("qr", FA.torch_qr),
+    unary("matrix_exp", FA.matrix_exp),
+    unary("pinverse", FA.pinverse),
 )
