@@ -7,17 +7,19 @@ keys, metadata and error texts; ``__repr__`` with ``extra_repr`` and two-space n
 (pre-)hooks run by ``__call__``.
 
 Full backward hooks: torch routes a module's inputs and outputs through one
-``BackwardHookFunction`` node.  The engine has no custom autograd Function yet, so each input
-that requires grad passes through its own ``view_as`` (whose tensor hook sees the grad w.r.t.
-that input) and each output gets a tensor hook (the grad w.r.t. it).  The user hook runs once
-every input grad of the call has arrived.  Differences from torch: the output's ``grad_fn``
-is the module's own last node (torch shows ``BackwardHookFunctionBackward``), and with several
-inputs a replacement ``grad_input`` returned by the hook reaches only the last input's grad.
+``BackwardHookFunction`` node, whose outputs are views of its inputs.  Here each input and each
+output that requires grad passes through its own identity node of that name (a view, as
+torch's), whose tensor hook sees the grad w.r.t. it.  The user hook runs once every input grad
+of the call has arrived.  Differences from torch: several inputs (or outputs) get one node each
+rather than one shared node, and with several inputs a replacement ``grad_input`` returned by
+the hook reaches only the last input's grad.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
@@ -25,6 +27,7 @@ from collections.abc import Mapping
 import engine
 from engine import Tensor
 
+from ...autograd.node import attach, backward_node
 from ...utils.hooks import RemovableHandle
 from ..parameter import Buffer, Parameter, buffer_persistent
 
@@ -79,6 +82,27 @@ def _forward_unimplemented(self, *input):
     )
 
 
+_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside the engine: torch's hook warnings point at
+    the user's backward() call, however many engine frames run the hook."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_ENGINE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+BackwardHookFunctionBackward = backward_node(
+    "BackwardHookFunctionBackward", self=lambda node, grad: grad)
+
+
+def _through_hook_node(t):
+    """``t`` as torch's BackwardHookFunction returns it: a view with that node as grad_fn."""
+    return attach(BackwardHookFunctionBackward(), t._data.view(), (t,))
+
+
 class _BackwardHookState:
     """One call's full backward (pre-)hooks: collects grad_output from the outputs' tensor
     hooks and grad_input from the inputs' ``view_as`` hooks, then runs the user hooks."""
@@ -99,7 +123,7 @@ class _BackwardHookState:
         wrapped = list(args)
         for i, arg in enumerate(args):
             if isinstance(arg, Tensor) and arg.requires_grad:
-                alias = arg.view_as(arg)
+                alias = _through_hook_node(arg)
                 alias.register_hook(self._input_hook(i))
                 self.input_positions.append(i)
                 wrapped[i] = alias
@@ -114,8 +138,7 @@ class _BackwardHookState:
         wrapped = []
         for r in outputs:
             if r.requires_grad:
-                if r.grad_fn is None:  # a leaf passed through: hook a dedicated alias
-                    r = r.view_as(r)
+                r = _through_hook_node(r)
                 r.register_hook(self._output_hook(len(outputs)))
             wrapped.append(r)
         return tuple(wrapped) if isinstance(result, tuple) else wrapped[0]
@@ -134,7 +157,7 @@ class _BackwardHookState:
                     "module outputs since no inputs require gradients. See "
                     "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
                     "#torch.nn.Module.register_full_backward_hook for more details.",
-                    stacklevel=5,
+                    stacklevel=_caller_level(),
                 )
                 grad_inputs = (None,) * self.n_args
                 for user_hook in self.hooks:
