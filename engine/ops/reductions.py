@@ -29,6 +29,7 @@ from .elementwise import abs as absolute
 from .elementwise import div, exp, maximum, minimum, sgn, to, where
 from .formulas import div_scalar, masked_fill, mul_scalar, pow_inplace, unsqueeze_multiple
 from .operands import as_ndarray, needs_grad, reduced
+from .scatter import scatter
 from .shape import cat, contiguous, expand, flip, narrow, reshape, unsqueeze, view, view_as
 
 # ================================================================= dims
@@ -530,6 +531,8 @@ def _scatter_into(g, shape, dim, indices):
     out = np.zeros(shape, g._data.dtype)
     if not shape:
         return make(np.asarray(g._data, dtype=g._data.dtype).copy())
+    if needs_grad(g):  # create_graph: torch's zeros(...).scatter(dim, indices, grad)
+        return scatter(make(out), dim, make(np.asarray(indices, np.int64)), g)
     np.put_along_axis(out, indices, g._data, dim)
     return make(out)
 
