@@ -529,10 +529,10 @@ def _select_backward(n, g):
 
 def _scatter_into(g, shape, dim, indices):
     out = np.zeros(shape, g._data.dtype)
-    if not shape:
-        return make(np.asarray(g._data, dtype=g._data.dtype).copy())
     if needs_grad(g):  # create_graph: torch's zeros(...).scatter(dim, indices, grad)
         return scatter(make(out), dim, make(np.asarray(indices, np.int64)), g)
+    if not shape:
+        return make(np.asarray(g._data, dtype=g._data.dtype).copy())
     np.put_along_axis(out, indices, g._data, dim)
     return make(out)
 
