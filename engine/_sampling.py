@@ -137,12 +137,21 @@ def fma32(a, b, c) -> np.ndarray:
     s = np.add(exact, c, dtype=_F64)
     bits = np.asarray(s).view(np.int64)
     # halfway patterns, and float32-subnormal results (|s| < 2**-125, whose halfway bits
-    # sit elsewhere), take the careful path
-    exponent = bits & 0x7FF0000000000000
-    suspect = ((bits & 0x1FFFFFFF) == 0x10000000) | (exponent < 0x3820000000000000)
-    if suspect.any():
+    # sit elsewhere), take the careful path (in place: each pass over 1M elements counts)
+    if np.ndim(bits) == 0:
+        suspect = (((bits & 0x1FFFFFFF) == 0x10000000)
+                   | ((bits & 0x7FF0000000000000) < 0x3820000000000000))
+    else:
+        low = np.bitwise_and(bits, 0x1FFFFFFF)
+        suspect = np.equal(low, 0x10000000)
+        np.bitwise_and(bits, 0x7FF0000000000000, out=low)
+        suspect |= np.less(low, 0x3820000000000000)
+    if suspect.any():  # the careful path for those elements only (a few in a million)
         exact, c = np.broadcast_arrays(exact, np.asarray(c, _F64))
-        return _add_round_to_odd(exact, c).astype(_F32)
+        if np.ndim(s) == 0:
+            return _add_round_to_odd(exact, c).astype(_F32)
+        s = np.array(s)
+        s[suspect] = _add_round_to_odd(exact[suspect], c[suspect])
     return s.astype(_F32)
 
 
