@@ -371,8 +371,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     data = input._data
     d = wrap_dim(dim, data.ndim)
     idx = index._data
-    if idx.dtype != np.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     if idx.ndim != data.ndim and not (idx.ndim <= 1 and data.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for k in range(idx.ndim):
