@@ -49,9 +49,13 @@ pinv = _checked_unary(_fa.pinv, "linalg_pinv")
 lstsq = _checked_unary(_fa.lstsq, "linalg_lstsq")
 tensorinv = _checked_unary(_fa.tensorinv, "linalg_tensorinv")
 tensorsolve = _checked_unary(_fa.tensorsolve, "linalg_tensorsolve")
+matrix_norm = _checked_unary(_fa.matrix_norm, "linalg_matrix_norm")
+norm = _checked_unary(_fa.linalg_norm, "linalg_norm")
+cond = _checked_unary(_fa.cond, "linalg_cond")
 matmul = _checked_unary(_matmul, "linalg_matmul")
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh",
-           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_power",
-           "multi_dot", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
-           "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
+           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
+           "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
+           "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
+           "vector_norm"]

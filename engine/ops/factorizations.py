@@ -27,6 +27,7 @@ from ..autograd.node import attach, backward_node
 from ..runtime.quiet import silent
 from . import elementwise as E
 from . import rearrange as RA
+from . import reductions as R
 from . import shape as S
 from .decompositions import (
     _SCALAR_NAMES,
@@ -636,7 +637,7 @@ def _qr_grad(n, gQ, gR):  # noqa: N803
             "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
             "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
             "through linalg.qr.")
-    Q, R = n.Q, n.R
+    Q, R = _out(n, 0), _out(n, 1)
     m, cols = Q._data.shape[-2], R._data.shape[-1]
     if n.mode == "complete" and m > cols:
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
@@ -658,10 +659,9 @@ def _qr_grad(n, gQ, gR):  # noqa: N803
     return S.cat([gX, gY], -1)
 
 
-_QR_SAVED = ("Q", "R", "A")
-_QrQBackward = backward_node("LinalgQrBackward0", saved=_QR_SAVED, fields=("mode",),
+_QrQBackward = backward_node("LinalgQrBackward0", saved=("A",), fields=("outs", "mode"),
                              A=lambda n, g: _qr_grad(n, g, None))
-LinalgQrBackward0 = backward_node("LinalgQrBackward0", saved=_QR_SAVED, fields=("mode",),
+LinalgQrBackward0 = backward_node("LinalgQrBackward0", saved=("A",), fields=("outs", "mode"),
                                   A=lambda n, g: _qr_grad(n, None, g))
 
 
@@ -685,11 +685,8 @@ def _qr(A, mode, result_type):
     r = column_major(r.astype(data.dtype, copy=False))
     if mode == "r":
         q = np.zeros((0,), data.dtype)
-    if not needs_grad(A):
-        return result_type(make(q), make(r))
-    saved = {"Q": make(q), "R": make(r), "A": A, "mode": mode}
-    Q = make(q) if mode == "r" else _output(_QrQBackward, q, (A,), **saved)
-    return result_type(Q, _output(LinalgQrBackward0, r, (A,), **saved))
+    return result_type(*_outputs((A,), (q, r), (None if mode == "r" else _QrQBackward,
+                                                 LinalgQrBackward0), A=A, mode=mode))
 
 
 def qr(A, mode="reduced", *, out=None):  # noqa: N803
@@ -717,11 +714,14 @@ LinalgMatrixExpBackward0 = backward_node(
 @silent
 def matrix_exp(A):  # noqa: N803
     data = A._data
-    _check_matrix("linalg.matrix_exp", data, square=True)
+    _check_matrix("linalg.matrix_exp", data, square=True, floating=False)
+    if data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.matrix_exp: Expected a floating point or complex tensor as "
+                           f"input. Got {_type_name(data)}")
     if data.size == 0:
         out = np.zeros(data.shape, data.dtype)
-    elif data.dtype == np.float32:
-        out = scipy.linalg.expm(data.astype(np.float64)).astype(np.float32)
+    elif data.dtype in (np.float32, np.float16):
+        out = scipy.linalg.expm(data.astype(np.float64)).astype(data.dtype)
     else:
         out = scipy.linalg.expm(data)
     out = np.ascontiguousarray(out, dtype=data.dtype)
@@ -933,11 +933,38 @@ def _lstsq_grad_b(n, g):
     return S.squeeze(gb, -1) if vector else gb
 
 
+def _lstsq_residual(n, g):
+    """(2 r gR, r) with r = AX - B: the residuals' grads (X is optimal, so dX drops out)."""
+    a, b = n.self_, n.b
+    x = _out(n, 0)
+    if b._data.ndim == a._data.ndim - 1:
+        x, b = S.unsqueeze(x, -1), S.unsqueeze(b, -1)
+    r = E.sub(matmul(a, x), b)
+    return E.mul(E.mul(r, S.unsqueeze(g, -2)), 2), x
+
+
+def _lstsq_residual_grad_a(n, g):
+    if n.outs[1][0].size == 0:  # no residuals were computed: no grad
+        return None
+    scaled, x = _lstsq_residual(n, g)
+    return matmul(scaled, _mH(x))
+
+
+def _lstsq_residual_grad_b(n, g):
+    if n.outs[1][0].size == 0:
+        return None
+    scaled = _lstsq_residual(n, g)[0]
+    if n.b._data.ndim == n.self_._data.ndim - 1:
+        scaled = S.squeeze(scaled, -1)
+    return E.neg(scaled)
+
+
 LinalgLstsqBackward0 = backward_node(
-    "LinalgLstsqBackward0", saved=("self_", "b"), self=_lstsq_grad_a, b=_lstsq_grad_b)
+    "LinalgLstsqBackward0", saved=("self_", "b"), fields=("outs",), self=_lstsq_grad_a,
+    b=_lstsq_grad_b)
 _LstsqResidualsBackward = backward_node(
-    "LinalgLstsqBackward0", saved=("self_", "b"), self=lambda n, g: None,
-    b=lambda n, g: None)
+    "LinalgLstsqBackward0", saved=("self_", "b"), fields=("outs",),
+    self=_lstsq_residual_grad_a, b=_lstsq_residual_grad_b)
 
 
 @silent
@@ -995,10 +1022,9 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     if m > n and driver != "gelsy" and all(r == n for r in ranks if r is not None):
         res = np.stack(residuals).reshape(batch + (rhs.shape[-1],)).astype(a.dtype) \
             if residuals else empty
-        if vector:
-            res = res[..., 0]
-    solution = _output(LinalgLstsqBackward0, x, (A, B), self_=A, b=B)
-    residual = _output(_LstsqResidualsBackward, res, (A, B), self_=A, b=B)
+    solution, residual = _outputs((A, B), (x, res), (LinalgLstsqBackward0,
+                                                     _LstsqResidualsBackward),
+                                  self_=A, b=B)
     return _Lstsq(solution, residual, make(rank), make(sv))
 
 
@@ -1046,8 +1072,146 @@ def tensorsolve(A, B, dims=None, *, out=None):  # noqa: N803
     return S.view(solve(a2, b1), result_shape)
 
 
-__all__ = ["cholesky", "cholesky_ex", "cholesky_inverse", "cholesky_solve", "eigh",
-           "eigvalsh", "inv_ex", "linalg_cholesky", "logdet", "lstsq", "matrix_exp", "pinv",
-           "pinverse", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
-           "svdvals", "tensorinv", "tensorsolve", "torch_qr", "torch_slogdet", "torch_svd",
-           "triangular_solve"]
+__all__ = ["cholesky", "cholesky_ex", "cholesky_inverse", "cholesky_solve", "cond", "eigh",
+           "eigvalsh", "inv_ex", "linalg_cholesky", "linalg_norm", "logdet", "lstsq",
+           "matrix_exp", "matrix_norm", "pinv", "pinverse", "qr", "slogdet", "solve", "solve_ex",
+           "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "torch_norm",
+           "torch_qr", "torch_slogdet", "torch_svd", "triangular_solve"]
+
+
+# ================================================================= matrix_norm, norm, cond
+def _order(ord):  # noqa: A002 - torch's name
+    """An order as torch prints it: 2, -1, inf, 2.5."""
+    if isinstance(ord, str):
+        return ord
+    value = float(ord)
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def _backshift(dim0, dim1, ndim):
+    return [d for d in range(ndim) if d not in (dim0, dim1)] + [dim0, dim1]
+
+
+def _svdvals_reduced(A, dims, keepdim, reduce):  # noqa: N803
+    perm = _backshift(dims[0], dims[1], A._data.ndim)
+    result = reduce(svdvals(S.permute(A, perm)), -1, keepdim)
+    if keepdim:
+        reverse = [perm.index(d) for d in range(len(perm))]
+        result = S.permute(S.unsqueeze(result, -1), reverse)
+    return result
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):  # noqa: A002, N803
+    data = A._data
+    name = "linalg.matrix_norm"
+    if data.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if isinstance(ord, str):
+        if ord not in ("fro", "nuc"):
+            raise RuntimeError(f"{name}: Order {ord} not supported.")
+        low_precision = ord != "nuc"
+    else:
+        abs_ord = abs(float(ord))
+        if abs_ord not in (2.0, 1.0, math.inf):
+            raise RuntimeError(f"{name}: Order {_order(ord)} not supported.")
+        low_precision = abs_ord != 2.0
+    dims = [dim] if isinstance(dim, int) else list(dim)
+    if len(dims) != 2:
+        shown = str(dims[0]) if len(dims) == 1 else f"[{', '.join(map(str, dims))}]"
+        raise RuntimeError(f"{name}: dim must be a 2-tuple. Got {shown}")
+    dims = [d % data.ndim if -data.ndim <= d < data.ndim else d for d in dims]
+    for d in dims:
+        if not 0 <= d < data.ndim:
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-data.ndim}, {data.ndim - 1}], but got {d})")
+    if dims[0] == dims[1]:
+        raise RuntimeError(f"{name}: dims must be different. Got ({dims[0]}, {dims[1]})")
+    if data.dtype.kind != "f" or (data.dtype == np.float16 and not low_precision):
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
+                           f"Got {_type_name(data)}")
+    if ord == "fro":
+        return R.vector_norm(A, 2, dims, keepdim, dtype=dtype)
+    source = A if dtype is None else E.to(A, dtype)
+    if ord == "nuc":
+        return _svdvals_reduced(source, dims, keepdim, R.sum)
+    extreme = R.amax if float(ord) > 0 else R.amin
+    if abs_ord == 2.0:
+        return _svdvals_reduced(source, dims, keepdim, extreme)
+    d0, d1 = dims
+    if abs_ord == math.inf:
+        d0, d1 = d1, d0
+    if not keepdim and d0 < d1:
+        d1 -= 1
+    return extreme(R.vector_norm(A, 1.0, (d0,), keepdim, dtype=dtype), d1, keepdim)
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002, N803
+    data = A._data
+    dims = None if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    if isinstance(ord, str):
+        if dims is not None:
+            if len(dims) not in (1, 2):
+                raise RuntimeError(f"linalg.norm: If dim is specified, it mut be of length 1 "
+                                   f"or 2. Got [{', '.join(map(str, dims))}]")
+        elif data.ndim not in (1, 2):
+            raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input "
+                               f"must be 1D or 2D. Got {data.ndim}D.")
+        return matrix_norm(A, ord, dims if dims is not None else [0, 1], keepdim, dtype=dtype)
+    if dims is not None:
+        if len(dims) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or "
+                               f"2. Got [{', '.join(map(str, dims))}]")
+    elif ord is not None and data.ndim not in (1, 2):
+        raise RuntimeError("linalg.norm: If dim is not specified but ord is, the input must be "
+                           f"1D or 2D. Got {data.ndim}D.")
+    if ord is not None and ((dims is not None and len(dims) == 2) or
+                            (dims is None and data.ndim == 2)):
+        return matrix_norm(A, ord, dims if dims is not None else [0, 1], keepdim, dtype=dtype)
+    return R.vector_norm(A, 2.0 if ord is None else ord, dims, keepdim, dtype=dtype)
+
+
+def torch_norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """torch.norm (torch/functional.py): vector_norm, or matrix_norm for 'nuc' and the
+    matrix orders."""
+    dims = None if dim is None else ([dim] if isinstance(dim, int) else list(dim))
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, int) or len(dim) <= 2):
+            return R.vector_norm(input, 2, dims, keepdim, dtype=dtype)
+        if dims is None:
+            dims = list(range(input._data.ndim))
+        return matrix_norm(input, p, dims, keepdim, dtype=dtype)
+    return R.vector_norm(input, 2.0 if p is None else p, dims, keepdim, dtype=dtype)
+
+
+def cond(A, p=None, *, out=None):  # noqa: N803
+    data = A._data
+    if p is None:
+        p = 2
+    if isinstance(p, str):
+        if p not in ("fro", "nuc"):
+            raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+        _check_matrix(f"linalg.cond(ord={p})", data, square=True, floating=False)
+    else:
+        if abs(float(p)) not in (1.0, 2.0, math.inf):
+            raise RuntimeError(f"linalg.cond got an invalid norm type: {_order(p)}")
+        if data.ndim < 2:
+            raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if data.size == 0:
+        return make(np.zeros(data.shape[:-2], data.dtype if data.dtype.kind == "f"
+                             else np.float32))
+    if not isinstance(p, str) and abs(float(p)) == 2.0:
+        values = svdvals(A)
+        s_max, s_min = S.narrow(values, -1, 0, 1), S.narrow(values, -1, -1, 1)
+        result = E.div(s_min, s_max) if float(p) == -2.0 else E.div(s_max, s_min)
+        return S.squeeze(result, -1)
+    if not isinstance(p, str):
+        _check_matrix(f"linalg.cond(ord={_order(p)})", data, square=True, floating=False)
+    if p == "nuc":
+        values = svdvals(A)
+        return E.mul(R.sum(values, -1), R.sum(E.reciprocal(values), -1))
+    inverse, info = inv_ex(A)
+    inverse.masked_fill_(make(info._data[..., None, None] > 0), math.inf)
+    result = E.mul(matrix_norm(A, p), matrix_norm(inverse, p))
+    return result.nan_to_num_(math.inf, math.inf, -math.inf)

@@ -444,7 +444,7 @@ OPS = (
     # reductions
     unary("sum", R.sum),
     unary("mean", R.mean),
-    unary("norm", R.norm),
+    unary("norm", FA.torch_norm),  # linalg.vector_norm or matrix_norm, as torch.norm
     unary("prod", R.prod),
     Op("max", extremum_function(R.max, "max"), R.max),
     Op("min", extremum_function(R.min, "min"), R.min),
@@ -786,4 +786,6 @@ OPS = (
     unary("qr", FA.torch_qr),
     unary("matrix_exp", FA.matrix_exp),
     unary("pinverse", FA.pinverse),
+    method("mH", property(S.mT)),  # the adjoint of a real matrix is its transpose
+    unary("adjoint", S.mT),
 )
