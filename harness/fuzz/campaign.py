@@ -224,13 +224,18 @@ def minimise(ops, sig: tuple[str, ...], program: FuzzProgram, inputs: dict[str, 
         return result if result.signature == sig else None
 
     changed = True
-    while changed and len(program.genes) > 1:
+    while changed and len(program.genes) > 1:  # deleting genes keeps programs well-formed
         changed = False
         for i in reversed(range(len(program.genes))):
             genes = program.genes[:i] + program.genes[i + 1:]
-            if not genes:
-                continue
             candidate = fuzz_program.build(program.leaves, genes, ops)
+            if (found := attempt(candidate, inputs)) is not None:
+                program, outcome, changed = candidate, found, True
+    changed = True
+    while changed and len(program) > 1:  # then statements as text: later picks stay put
+        changed = False
+        for i in reversed(range(len(program))):
+            candidate = fuzz_program.without_statement(program, i)
             if (found := attempt(candidate, inputs)) is not None:
                 program, outcome, changed = candidate, found, True
     candidate = fuzz_program.without_unused_leaves(program)

@@ -255,7 +255,7 @@ def _reduction(name: str):
         if x is None:
             return None
         ndim = max(len(x.shape), 1)
-        form = g[1] % (2 if name == "norm" else 3)  # all, dim, dim with keepdim
+        form = g[1] % 3  # all, dim, dim with keepdim
         invalid = g[3] % INVALID == INVALID - 1
         dim = g[2] % (2 * ndim) - ndim
         if invalid:
@@ -263,8 +263,9 @@ def _reduction(name: str):
         out = b.fresh()
         if form == 0:
             args, shape = "", ()
-        else:
-            args = f"{dim}" + (", keepdim=True" if form == 2 else "")
+        else:  # norm's first positional argument is p: its dim goes by keyword
+            args = ("dim=" if name == "norm" else "") + f"{dim}" + (
+                ", keepdim=True" if form == 2 else "")
             axis = dim % ndim
             shape = () if not x.shape else (
                 x.shape[:axis] + ((1,) if form == 2 else ()) + x.shape[axis + 1:])
@@ -502,6 +503,11 @@ def _print(b: Builder, g) -> Statement:
     return Statement(f"print({x.name})", "print", ("print",))
 
 
+def _print_grad_fn(b: Builder, g) -> Statement:
+    x = b.pick(g[0], lambda v: v.rg is not False) or b.pick(g[0])
+    return Statement(f"print({x.name}.grad_fn)", "print_grad_fn", ("print",))
+
+
 def _block(mode: str):
     """`with torch.no_grad():` around one statement (and `enable_grad` inside it)."""
     def build(b: Builder, g) -> Statement | None:
@@ -556,6 +562,7 @@ OPS: tuple[Op, ...] = (
     Op("no_grad", "mode", _block("no_grad"), 3, ("no_grad",)),
     Op("enable_grad", "mode", _block("enable_grad"), 1, ("no_grad", "enable_grad")),
     Op("print", "print", _print, 1, ("Tensor.__repr__",)),
+    Op("print_grad_fn", "print", _print_grad_fn, 1, ("Tensor.grad_fn",)),
 )
 BY_NAME = {op.name: op for op in OPS}
 _BLOCK_BODIES = [BY_NAME[n] for n in ("mul", "add", "tanh", "view", "mul_", "add_",
@@ -643,6 +650,12 @@ def build(leaves: tuple[Leaf, ...], genes: list[tuple[int, ...]], ops: tuple[Op,
                 statements.append(statement)
                 break
     return FuzzProgram(leaves, tuple(statements), tuple(map(tuple, genes)))
+
+
+def without_statement(program: FuzzProgram, index: int) -> FuzzProgram:
+    """The program with one statement deleted as text (no longer its genes' reading)."""
+    statements = program.statements[:index] + program.statements[index + 1:]
+    return FuzzProgram(program.leaves, statements)
 
 
 def without_unused_leaves(program: FuzzProgram) -> FuzzProgram:
