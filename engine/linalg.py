@@ -52,10 +52,14 @@ tensorsolve = _checked_unary(_fa.tensorsolve, "linalg_tensorsolve")
 matrix_norm = _checked_unary(_fa.matrix_norm, "linalg_matrix_norm")
 norm = _checked_unary(_fa.linalg_norm, "linalg_norm")
 cond = _checked_unary(_fa.cond, "linalg_cond")
+lu = _checked_unary(_fa.lu, "linalg_lu")
+lu_factor = _checked_unary(_fa.lu_factor, "linalg_lu_factor")
+lu_factor_ex = _checked_unary(_fa.lu_factor_ex, "linalg_lu_factor_ex")
+lu_solve = _checked_unary(_fa.lu_solve, "linalg_lu_solve")
 matmul = _checked_unary(_matmul, "linalg_matmul")
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
-           "matrix_power", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
-           "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot",
-           "vector_norm"]
+           "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+           "matmul", "matrix_exp", "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv",
+           "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals",
+           "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]

@@ -1215,3 +1215,284 @@ def cond(A, p=None, *, out=None):  # noqa: N803
     inverse.masked_fill_(make(info._data[..., None, None] > 0), math.inf)
     result = E.mul(matrix_norm(A, p), matrix_norm(inverse, p))
     return result.nan_to_num_(math.inf, math.inf, -math.inf)
+
+
+# ================================================================= LU
+_LuFactor = _return_type("linalg_lu_factor", ("LU", "pivots"))
+_LuFactorEx = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+_Lu = _return_type("linalg_lu", ("P", "L", "U"))
+_LuUnpack = _return_type("lu_unpack", ("P", "L", "U"))
+
+
+def _getrf(data):
+    """(LU, 1-based int32 pivots, info) per matrix, LAPACK's getrf as torch's."""
+    m, n = data.shape[-2:]
+    k = min(m, n)
+    batch = data.shape[:-2]
+    flat = _batches(data)
+    lu = np.empty(flat.shape, data.dtype)
+    piv = np.empty((flat.shape[0], k), np.int32)
+    info = np.zeros(flat.shape[0], np.int32)
+    if flat.size:
+        getrf = scipy.linalg.lapack.get_lapack_funcs("getrf", (flat[:1],))
+        for i, matrix in enumerate(flat):
+            lu[i], p, info[i] = getrf(matrix)
+            piv[i] = p[:k] + 1
+    else:
+        piv[:] = np.arange(1, k + 1, dtype=np.int32)
+    return (column_major(lu.reshape(data.shape)), piv.reshape(batch + (k,)),
+            info.reshape(batch))
+
+
+def _permutation(pivots, m, dtype):
+    """The P of A = P L U from LAPACK's row interchanges."""
+    batch = pivots.shape[:-1]
+    flat = pivots.reshape(math.prod(batch), pivots.shape[-1])
+    out = np.zeros((flat.shape[0], m, m), dtype)
+    for b, piv in enumerate(flat):
+        perm = np.arange(m)
+        for i, p in enumerate(piv):
+            j = int(p) - 1
+            perm[i], perm[j] = perm[j], perm[i]
+        out[b, perm, np.arange(m)] = 1
+    return out.reshape(batch + (m, m))
+
+
+def _unpack(lu):
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    L = np.tril(lu[..., :, :k], -1) + np.eye(m, k, dtype=lu.dtype)
+    U = np.triu(lu[..., :k, :])
+    return np.ascontiguousarray(L), np.ascontiguousarray(U)
+
+
+def _lu_backward(L_grad, U_grad, P, L, U, pivot):  # noqa: N803
+    """linalg_lu_backward: the grad of A = P L U from those of L and U (either may be
+    None)."""
+    m, n = L._data.shape[-2], U._data.shape[-1]
+    k = min(m, n)
+    if m == n:
+        ga = None if L_grad is None else _tril(matmul(_mH(L), L_grad), -1)
+        if U_grad is not None:
+            term = _triu(matmul(U_grad, _mH(U)))
+            ga = term if ga is None else E.add(ga, term)
+        ga = solve_triangular(_mH(U), ga, upper=False, left=False)
+        ga = solve_triangular(_mH(L), ga, upper=True, left=True, unitriangular=True)
+    elif m < n:
+        U1, U2 = S.narrow(U, -1, 0, k), S.narrow(U, -1, k, n - k)
+        ga = None if L_grad is None else matmul(_mH(L), L_grad)
+        if U_grad is not None:
+            term = matmul(_triu(U_grad), _mH(U))
+            ga = E.neg(term) if ga is None else E.sub(ga, term)
+        ga = solve_triangular(_mH(U1), _tril(ga, -1), upper=False, left=False)
+        if U_grad is not None:
+            ga = S.cat([E.add(ga, _triu(S.narrow(U_grad, -1, 0, k))),
+                        S.narrow(U_grad, -1, k, n - k)], -1)
+        ga = solve_triangular(_mH(L), ga, upper=True, left=True, unitriangular=True)
+        if U_grad is None:
+            ga = S.cat([ga, make(np.zeros(U2._data.shape, U2._data.dtype))], -1)
+    else:
+        L1, L2 = S.narrow(L, -2, 0, k), S.narrow(L, -2, k, m - k)
+        ga = None if U_grad is None else matmul(U_grad, _mH(U))
+        if L_grad is not None:
+            term = matmul(_mH(L), _tril(L_grad, -1))
+            ga = E.neg(term) if ga is None else E.sub(ga, term)
+        ga = solve_triangular(_mH(L1), _triu(ga), upper=True, left=True, unitriangular=True)
+        if L_grad is not None:
+            ga = S.cat([E.add(ga, _tril(S.narrow(L_grad, -2, 0, k), -1)),
+                        S.narrow(L_grad, -2, k, m - k)], -2)
+        ga = solve_triangular(_mH(U), ga, upper=False, left=False)
+        if L_grad is None:
+            ga = S.cat([ga, make(np.zeros(L2._data.shape, L2._data.dtype))], -2)
+    return matmul(P, ga) if pivot else ga
+
+
+def _lu_factor_grad(n, g):
+    lu = n.result
+    m, cols = lu._data.shape[-2:]
+    k = min(m, cols)
+    L = E.add(_tril(S.narrow(lu, -1, 0, k), -1), make(np.eye(m, k, dtype=lu._data.dtype)))
+    U = _triu(S.narrow(lu, -2, 0, k))
+    P = make(_permutation(n.pivots, m, lu._data.dtype))
+    return _lu_backward(S.narrow(g, -1, 0, k), S.narrow(g, -2, 0, k), P, L, U, n.pivot)
+
+
+LinalgLuFactorExBackward0 = backward_node(
+    "LinalgLuFactorExBackward0", saved=("_result",), fields=("pivots", "pivot"),
+    A=_lu_factor_grad)
+
+
+@silent
+def _lu_factor(name, A, pivot):  # noqa: N803
+    data = A._data
+    if data.ndim < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got "
+                           f"size: [{', '.join(map(str, data.shape))}] instead")
+    if data.dtype.kind != "f" or data.dtype == np.float16:
+        raise NotImplementedError(f'"lu_cpu" not implemented for \'{_type_name(data)}\'')
+    if not pivot:
+        raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU")
+    lu, piv, info = _getrf(data)
+    out = _output(LinalgLuFactorExBackward0, lu, (A,), _result=lu, pivots=piv, pivot=pivot)
+    return out, make(piv), info
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):  # noqa: N803
+    lu, piv, info = _lu_factor("linalg.lu_factor_ex", A, pivot)
+    return _LuFactorEx(lu, piv, make(info))
+
+
+def lu_factor(A, *, pivot=True, out=None):  # noqa: N803
+    lu, piv, info = _lu_factor("linalg.lu_factor", A, pivot)
+    if info.any():
+        flat = info.reshape(-1)
+        b = int(np.flatnonzero(flat)[0])
+        where = f"(Batch element {b}): " if info.ndim else ""
+        i = int(flat[b])
+        raise RuntimeError(
+            f"torch.linalg.lu_factor: {where}U[{i},{i}] is zero and using it on lu_solve would "
+            "result in a division by zero. If you still want to perform the factorization, "
+            "consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+    return _LuFactor(lu, piv)
+
+
+def torch_lu(A, pivot=True, get_infos=False, out=None):  # noqa: N803
+    warnings.warn(
+        "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
+        "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, "
+        "compute_pivots)\nshould be replaced with\nLU, pivots = torch.linalg.lu_factor(A, "
+        "compute_pivots)\nand\nLU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)"
+        "\nshould be replaced with\nLU, pivots, info = torch.linalg.lu_factor_ex(A, "
+        "compute_pivots)", UserWarning, stacklevel=2)
+    lu, piv, info = _lu_factor("torch.lu", A, pivot)
+    return (lu, piv, make(info)) if get_infos else (lu, piv)
+
+
+_LU_FIELDS = ("outs", "pivot")
+_LuLBackward = backward_node(
+    "LinalgLuBackward0", fields=_LU_FIELDS,
+    A=lambda n, g: _lu_backward(g, None, _out(n, 0), _out(n, 1), _out(n, 2), n.pivot))
+LinalgLuBackward0 = backward_node(
+    "LinalgLuBackward0", fields=_LU_FIELDS,
+    A=lambda n, g: _lu_backward(None, g, _out(n, 0), _out(n, 1), _out(n, 2), n.pivot))
+
+
+@silent
+def lu(A, *, pivot=True, out=None):  # noqa: N803
+    data = A._data
+    if data.ndim < 2:
+        raise RuntimeError(f"linalg.lu: Expected tensor with 2 or more dimensions. Got size: "
+                           f"[{', '.join(map(str, data.shape))}] instead")
+    if data.dtype.kind != "f" or data.dtype == np.float16:
+        raise NotImplementedError(f'"lu_cpu" not implemented for \'{_type_name(data)}\'')
+    if not pivot:
+        raise RuntimeError("linalg.lu: LU without pivoting is not implemented on the CPU")
+    lu_, piv, _ = _getrf(data)
+    L, U = _unpack(lu_)
+    P = _permutation(piv, data.shape[-2], data.dtype)
+    return _Lu(*_outputs((A,), (P, L, U), (None, _LuLBackward, LinalgLuBackward0),
+                         pivot=pivot))
+
+
+def _lu_unpack_grad(n, g, lower):
+    m, cols = n.sizes
+    k = min(m, cols)
+    part = _tril(g, -1) if lower else _triu(g)
+    shape = list(part._data.shape)
+    if lower and cols > k:  # wide: pad L's grad with zero columns
+        shape[-1] = cols - k
+        return S.cat([part, make(np.zeros(shape, g._data.dtype))], -1)
+    if not lower and m > k:  # tall: pad U's grad with zero rows
+        shape[-2] = m - k
+        return S.cat([part, make(np.zeros(shape, g._data.dtype))], -2)
+    return part
+
+
+_LuUnpackLBackward = backward_node(
+    "LuUnpackBackward0", fields=("outs", "sizes"),
+    LU_data=lambda n, g: _lu_unpack_grad(n, g, True))
+LuUnpackBackward0 = backward_node(
+    "LuUnpackBackward0", fields=("outs", "sizes"),
+    LU_data=lambda n, g: _lu_unpack_grad(n, g, False))
+
+
+@silent
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):  # noqa: N803
+    data = LU_data._data
+    m, n = data.shape[-2:]
+    L, U = _unpack(data) if unpack_data else (np.zeros((0,), data.dtype),) * 2
+    P = _permutation(LU_pivots._data, m, data.dtype) if unpack_pivots else np.zeros(
+        (0,), data.dtype)
+    classes = (None, _LuUnpackLBackward, LuUnpackBackward0) if unpack_data else (None,) * 3
+    return _LuUnpack(*_outputs((LU_data,), (P, L, U), classes, sizes=(m, n)))
+
+
+def _lu_solve_grad_b(n, g):
+    return lu_solve(n.LU, make(n.pivots), g, left=n.left, adjoint=not n.adjoint)
+
+
+def _lu_solve_grad_lu(n, g):
+    LU, x = n.LU, n.result
+    m = LU._data.shape[-1]
+    L = E.add(_tril(LU, -1), make(np.eye(m, dtype=LU._data.dtype)))
+    U = _triu(LU)
+    left, adjoint = n.left, n.adjoint
+    if left != adjoint:
+        rhs = E.neg(matmul(g if left else _mH(g), _mH(x) if left else x))
+        gr = solve_triangular(_mH(U), rhs, upper=False)
+        gl = _tril(solve_triangular(_mH(L), matmul(gr, _mH(U)), upper=True, left=True,
+                                    unitriangular=True), -1)
+        return E.add(gl, _triu(gr))
+    P = make(_permutation(n.pivots, m, LU._data.dtype))
+    gr = E.neg(matmul(matmul(matmul(S.mT(P), x if left else _mH(x)),
+                             _mH(g) if left else g), P))
+    gr = solve_triangular(_mH(L), gr, upper=True, left=False, unitriangular=True)
+    gu = _triu(solve_triangular(_mH(U), matmul(_mH(L), gr), upper=False, left=False))
+    return E.add(_tril(gr, -1), gu)
+
+
+LinalgLuSolveBackward0 = backward_node(
+    "LinalgLuSolveBackward0", saved=("LU", "_result"), fields=("pivots", "left", "adjoint"),
+    LU=_lu_solve_grad_lu, B=_lu_solve_grad_b)
+
+
+@silent
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):  # noqa: N803
+    lu_, b = LU._data, B._data
+    name = "linalg.lu_solve"
+    if lu_.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor LU must have at least 2 dimensions.")
+    if b.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor B must have at least 2 dimensions.")
+    n = lu_.shape[-1]
+    if (left and n != b.shape[-2]) or (not left and n != b.shape[-1]):
+        equation = ("A^H" if adjoint else "A") + "X = B" if left else \
+            "X" + ("A^H" if adjoint else "A") + " = B"
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation "
+                           f"{equation} ({lu_.shape[-2]}x{n} and {b.shape[-2]}x{b.shape[-1]})")
+    L, U = _unpack(lu_)
+    P = _permutation(pivots._data, n, lu_.dtype)
+    a = P @ L @ U
+    if adjoint:
+        a = np.swapaxes(a, -1, -2)
+    if left:
+        x = np.linalg.solve(a, b) if a.size and b.size else np.zeros(
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], b.dtype)
+    else:
+        x = np.swapaxes(np.linalg.solve(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2)), -1,
+                        -2) if a.size and b.size else np.zeros(
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], b.dtype)
+    x = np.ascontiguousarray(x, dtype=b.dtype)
+    if left:
+        x = column_major(x)
+    return _output(LinalgLuSolveBackward0, x, (LU, B), LU=LU, _result=x,
+                   pivots=pivots._data, left=left, adjoint=adjoint)
+
+
+def torch_lu_solve(b, LU_data, LU_pivots, *, out=None):  # noqa: N803
+    warnings.warn(
+        "torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be removed in "
+        "a future PyTorch release.\nNote that torch.linalg.lu_solve has its arguments "
+        "reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be replaced with\nX = "
+        "torch.linalg.lu_solve(LU, pivots, B)", UserWarning, stacklevel=2)
+    return lu_solve(LU_data, LU_pivots, b)

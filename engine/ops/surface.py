@@ -786,6 +786,9 @@ OPS = (
     unary("qr", FA.torch_qr),
     unary("matrix_exp", FA.matrix_exp),
     unary("pinverse", FA.pinverse),
+    unary("lu", FA.torch_lu),
+    function("lu_unpack", FA.lu_unpack),
+    unary("lu_solve", FA.torch_lu_solve),
     method("mH", property(S.mT)),  # the adjoint of a real matrix is its transpose
     unary("adjoint", S.mT),
 )
