@@ -393,7 +393,8 @@ def prod(input, dim=NO_DIM, keepdim=False, *, dtype=None):
     else:
         if not isinstance(dim, int):
             raise TypeError("prod(): argument 'dim' must be int")
-        dims = (wrap_dim(dim, data.ndim),) if data.ndim else ()
+        axis = wrap_dim(dim, data.ndim)  # a 0-d tensor takes dims -1 and 0 only
+        dims = (axis,) if data.ndim else ()
         out = reduced(np.prod(data, axis=dims, dtype=out_np, keepdims=keepdim))
     if needs_grad(input):
         node = ProdBackward0() if whole else ProdBackward1()
