@@ -36,8 +36,8 @@ from . import conv as CV
 from . import creation as C
 from . import decompositions as DC
 from . import elementwise as E
-from . import factorizations as FA
 from . import embedding as EM
+from . import factorizations as FA
 from . import fused as FU
 from . import indexing as I
 from . import joins as J
@@ -51,6 +51,7 @@ from . import pooling as PL
 from . import products as PR
 from . import random as RND
 from . import rearrange as RA
+from . import reduce_scatter as RSC
 from . import reductions as R
 from . import resampling as RS
 from . import scatter as SC
@@ -790,5 +791,12 @@ OPS = (
     function("lu_unpack", FA.lu_unpack),
     unary("lu_solve", FA.torch_lu_solve),
     method("mH", property(S.mT)),  # the adjoint of a real matrix is its transpose
+    # --- reducing scatters (ops/reduce_scatter.py)
+    Op("scatter_reduce", checked_unary(RSC.scatter_reduce, "scatter_reduce"),
+       RSC.scatter_reduce, RSC.scatter_reduce_),
+    Op("index_reduce", checked_unary(RSC.index_reduce, "index_reduce"), RSC.index_reduce,
+       RSC.index_reduce_),
+    Op("index_put", checked_unary(RSC.index_put, "index_put"), RSC.index_put,
+       RSC.index_put_),
     unary("adjoint", S.mT),
 )
