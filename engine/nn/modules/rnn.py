@@ -289,6 +289,18 @@ def _mkldnn_lstm(input, hx, params, num_layers, dropout, train, bidirectional, b
     return output, (engine.stack(hys, 0), engine.stack(cys, 0))
 
 
+_warned_projections = False
+
+
+def _warn_projections_once():
+    """torch's TORCH_WARN_ONCE when a float32 LSTM with projections cannot use oneDNN."""
+    global _warned_projections
+    if not _warned_projections:
+        _warned_projections = True
+        warnings.warn("LSTM with projections is not supported with oneDNN. Using default "
+                      "implementation.", UserWarning, stacklevel=3)
+
+
 # ------------------------------------------------------------------ modules
 class RNNBase(Module):
     """The parameters, their init and the checks every recurrent layer shares."""
@@ -362,6 +374,9 @@ class RNNBase(Module):
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
         self.reset_parameters()
+
+    def flatten_parameters(self):
+        """torch packs the weights into cuDNN's flat buffer; on the CPU it does nothing."""
 
     @property
     def _flat_weights(self):
@@ -546,9 +561,11 @@ class LSTM(RNNBase):
                                "Expected hidden[0] size {}, got {}")
         self.check_hidden_size(hx[1], self.get_expected_cell_size(input, None),
                                "Expected hidden[1] size {}, got {}")
-        if input.dtype == engine.float32 and self.proj_size == 0 and input.numel():
+        if input.dtype == engine.float32 and input.numel() and self.proj_size == 0:
             run = _mkldnn_lstm
         else:
+            if input.dtype == engine.float32 and input.numel():
+                _warn_projections_once()
             run = functools.partial(_composite, "LSTM")
         output, hidden = run(input, hx, self._layer_params(), self.num_layers, self.dropout,
                              self.training, self.bidirectional, self.batch_first)

@@ -69,6 +69,10 @@ CASES = [(cls, kw, shape, dtype, h0, False)
          for dtype in ("float32", "float64") for cls in ("RNN", "GRU", "LSTM")
          for kw in LAYER_KWARGS + ([{"nonlinearity": "relu"}] if cls == "RNN" else [])
          for shape in ((5, 2, 3), (5, 3)) for h0 in (False, True)]
+CASES += [("LSTM", kw, shape, dtype, h0, False)
+          for dtype in ("float32", "float64")
+          for kw in ({"proj_size": 2}, {"proj_size": 3, "num_layers": 2, "bidirectional": True})
+          for shape in ((5, 2, 3), (5, 3)) for h0 in (False,)]
 CASES += [(cls, kw, shape, dtype, h0, True)
           for dtype in ("float32", "float64") for cls in ("RNNCell", "GRUCell", "LSTMCell")
           for kw in ({}, {"bias": False}) for shape in ((2, 3), (3,)) for h0 in (False, True)]
@@ -112,6 +116,13 @@ def test_errors_match_torch(call, message):
         call(engine)
     assert message in str(expected.value)
     assert str(actual.value) == str(expected.value)
+
+
+def test_flatten_parameters_is_a_no_op_on_the_cpu():
+    lstm = engine.nn.LSTM(3, 4)
+    before = [p.clone() for p in lstm.parameters()]
+    assert lstm.flatten_parameters() is None
+    assert all((a == b).all() for a, b in zip(before, lstm.parameters(), strict=True))
 
 
 def test_dropout_warning_matches_torch():
