@@ -17,6 +17,7 @@ import numpy as np
 from .._tensor import Tensor, make
 from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.node import attach, backward_node
+from ..runtime.quiet import silent
 from . import reductions as R
 from . import shape as S
 from .elementwise import mul
@@ -91,6 +92,7 @@ def _node2(node_cls, out, a, b, names):
 
 
 # ================================================================= mm / mv / dot / bmm
+@silent  # inf * 0 is nan without numpy's RuntimeWarning, as in torch
 def mm(input, mat2):
     a, b = input._data, mat2._data
     if a.ndim != 2:
@@ -107,6 +109,7 @@ def mm(input, mat2):
     return _node2(MmBackward0, a @ b, input, mat2, ("self_", "mat2"))
 
 
+@silent
 def mv(input, vec):
     a, v = input._data, vec._data
     if a.ndim != 2 or v.ndim != 1:
@@ -124,6 +127,7 @@ def mv(input, vec):
     return _node2(MvBackward0, a @ v, input, vec, ("self_", "vec"))
 
 
+@silent
 def dot(input, tensor):
     a, b = input._data, tensor._data
     if a.ndim != 1 or b.ndim != 1:
@@ -143,6 +147,7 @@ def dot(input, tensor):
     return _node2(DotBackward0, np.asarray(np.dot(a, b)), input, tensor, ("self_", "tensor"))
 
 
+@silent
 def bmm(input, mat2):
     a, b = input._data, mat2._data
     if a.ndim != 3:
@@ -231,6 +236,7 @@ def _should_fold(t1_, t2_):
     return True
 
 
+@silent
 def matmul(tensor1, tensor2):
     if not isinstance(tensor2, Tensor):
         return NotImplemented

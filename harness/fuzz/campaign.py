@@ -30,7 +30,6 @@ from harness.fuzz import program as fuzz_program
 from harness.fuzz import render
 from harness.fuzz.program import FuzzProgram
 from harness.fuzz.summary import Stats
-from harness.run import strategies
 from harness.run import trace as traces
 from harness.run.backends import Backend, load
 from harness.run.compare import Comparator, Discrepancy
@@ -52,6 +51,7 @@ class Config:
     shrink_limit_s: float = DEFAULT_SHRINK_LIMIT_S
     max_statements: int = fuzz_program.MAX_STATEMENTS
     verify: bool = True  # run each written spec through the harness's runner
+    min_statements: int = 1
 
 
 @dataclass
@@ -83,21 +83,22 @@ class ChunkResult:
 
 
 # -------------------------------------------------------------------------- one program
-def run_program(program: FuzzProgram, spec, inputs: dict[str, np.ndarray], oracle: Backend,
+def run_program(program: FuzzProgram, inputs: dict[str, np.ndarray], oracle: Backend,
                 engine: Backend, time_limit_s: float | None) -> Outcome:
     """Both traces, every statement allowed to raise (as the written spec declares PyTorch's
     errors), compared with the harness's Comparator and default tolerances."""
-    lines = spec.program.statement_lines
+    compiled = render.compiled(program)
+    lines = compiled.statement_lines
     requires_grad = {leaf.name: leaf.requires_grad for leaf in program.leaves}
     try:
         with time_limit(time_limit_s):
-            expected = traces.run(spec.program, oracle, inputs, requires_grad, lines)
+            expected = traces.run(compiled, oracle, inputs, requires_grad, lines)
     except ProgramTimeout:
         return Outcome(skipped="PyTorch timed out")
     torch_errors = {s.line: s.exception for s in expected.steps if s.exception and s.line}
     try:
         with time_limit(time_limit_s):
-            actual = traces.run(spec.program, engine, inputs, requires_grad, lines)
+            actual = traces.run(compiled, engine, inputs, requires_grad, lines)
     except ProgramTimeout:
         return Outcome(signature=("timeout", "", "", ""), torch_errors=torch_errors,
                        discrepancies=[Discrepancy(0, "", None, "timeout", "finished",
@@ -146,10 +147,11 @@ def run_chunk(config: Config, chunk_seed: int, count: int, seen: frozenset,
     if count <= 0:
         return ChunkResult(Stats(), [])
     oracle, engine = load("torch"), load(config.engine)
-    key = (config.ops, config.max_statements)
+    key = (config.ops, config.max_statements, config.min_statements)
     if key not in _STRATEGIES:
         ops = tuple(fuzz_program.BY_NAME[n] for n in config.ops)
-        _STRATEGIES[key] = fuzz_program.programs(ops, config.max_statements)
+        _STRATEGIES[key] = fuzz_program.programs(ops, config.max_statements,
+                                                 config.min_statements)
     programs_strategy = _STRATEGIES[key]
     stats = Stats()
     state: dict = {"target": None, "best": None, "first": None, "failing": set()}
@@ -158,21 +160,14 @@ def run_chunk(config: Config, chunk_seed: int, count: int, seen: frozenset,
         if stop_at is not None and state["target"] is None and time.time() >= stop_at:
             return  # the campaign's time is up: the rest of the chunk costs only its draws
         program = data.draw(programs_strategy)
-        try:
-            spec = render.spec(program)
-        except Exception as exc:  # the allow-list refused a generated program: a generator bug
-            stats.skipped += 1
-            stats.skip_reasons[f"spec: {type(exc).__name__}: {exc}"[:200]] += 1
-            return
-        inputs = data.draw(strategies.inputs(spec, {leaf.name: leaf.dtype
-                                                    for leaf in program.leaves}))
+        inputs = data.draw(render.inputs(program))
         shrinking = state["target"] is not None
         key = fingerprint({"program": program.text, **inputs})
         if shrinking and key not in state["failing"] and \
                 time.perf_counter() - state["first"] > config.shrink_limit_s:
             return  # shrink budget spent: only examples seen failing fail again
         try:
-            outcome = run_program(program, spec, inputs, oracle, engine, config.time_limit_s)
+            outcome = run_program(program, inputs, oracle, engine, config.time_limit_s)
         except Exception as exc:  # the harness failed on this program: count it, go on
             outcome = Outcome(skipped=f"harness: {type(exc).__name__}: {exc}"[:200])
         if shrinking:
@@ -213,12 +208,14 @@ def minimise(ops, sig: tuple[str, ...], program: FuzzProgram, inputs: dict[str, 
              stats: Stats) -> tuple[FuzzProgram, dict[str, np.ndarray], Outcome]:
     """After Hypothesis: delete statements one at a time (its shrinker lowers values and
     shapes well but often keeps leading statements), then the leaves no statement names,
-    keeping each deletion that keeps the signature."""
+    keeping each deletion that keeps the signature. Nothing with a shrink limit of 0."""
+    if config.shrink_limit_s == 0:
+        return program, inputs, outcome
     def attempt(candidate: FuzzProgram, values: dict[str, np.ndarray]) -> Outcome | None:
         stats.shrink_runs += 1
         try:
-            result = run_program(candidate, render.spec(candidate), values, oracle, engine,
-                                 config.time_limit_s)
+            render.spec(candidate)  # a deletion may leave a name undefined: not a program
+            result = run_program(candidate, values, oracle, engine, config.time_limit_s)
         except Exception:  # noqa: BLE001  a candidate the harness cannot run is no smaller
             return None
         return result if result.signature == sig else None

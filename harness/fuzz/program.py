@@ -602,32 +602,34 @@ def offers(module, name: str) -> bool:
 
 
 # ------------------------------------------------------------------------- the strategy
-def _leaf(index: int):
-    @st.composite
-    def leaf(draw) -> Leaf:
-        dtype = draw(st.sampled_from(LEAF_DTYPES[:2] * 4 + LEAF_DTYPES[2:]))
-        ndim = draw(st.integers(0, 3))
-        shape = tuple(draw(st.sampled_from(SIDES)) for _ in range(ndim))
-        requires_grad = dtype != "int64" and not draw(st.integers(0, 3)) == 3
-        return Leaf(LEAF_NAMES[index], shape, dtype, requires_grad)
-    return leaf()
+def _leaf(index: int) -> st.SearchStrategy[Leaf]:
+    dtypes = st.sampled_from(LEAF_DTYPES[:2] * 4 + LEAF_DTYPES[2:])
+    shapes = st.integers(0, 3).flatmap(
+        lambda ndim: st.tuples(*[st.sampled_from(SIDES)] * ndim))
+    return st.builds(
+        lambda dtype, shape, grad: Leaf(LEAF_NAMES[index], shape, dtype,
+                                        dtype != "int64" and grad != 3),
+        dtypes, shapes, st.integers(0, 3))
 
 
-def _genes(ops: int, max_statements: int):
+_LEAVES = [_leaf(i) for i in range(len(LEAF_NAMES))]
+
+
+def _genes(ops: int, max_statements: int, min_statements: int = 1):
     """A gene: which op (an index into the weighted ops), then four integers for its choices."""
     return st.lists(st.tuples(st.integers(0, ops - 1), *[st.integers(0, GENE - 1)] * 4),
-                    min_size=1, max_size=max_statements)
+                    min_size=min_statements, max_size=max_statements)
 
 
-def programs(ops: tuple[Op, ...] = OPS, max_statements: int = MAX_STATEMENTS
-             ) -> st.SearchStrategy[FuzzProgram]:
-    """Programs of 1 to `max_statements` statements over 1 to 3 leaves, from `ops`."""
-    genes = _genes(len(weighted(ops)), max_statements)
+def programs(ops: tuple[Op, ...] = OPS, max_statements: int = MAX_STATEMENTS,
+             min_statements: int = 1) -> st.SearchStrategy[FuzzProgram]:
+    """Programs of `min_statements` to `max_statements` statements over 1 to 3 leaves."""
+    genes = _genes(len(weighted(ops)), max_statements, min_statements)
 
     @st.composite
     def program(draw) -> FuzzProgram:
         count = draw(st.integers(1, len(LEAF_NAMES)))
-        leaves = tuple(draw(_leaf(i)) for i in range(count))
+        leaves = tuple(draw(_LEAVES[i]) for i in range(count))
         return build(leaves, draw(genes), ops)
     return program()
 

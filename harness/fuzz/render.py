@@ -13,10 +13,13 @@ import re
 import textwrap
 
 import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from harness.fuzz.program import VALUE_RANGE, FuzzProgram
+from harness.run import strategies
 from harness.spec import program as programs
-from harness.spec.model import Spec, SpecModel
+from harness.spec.model import InputDecl, Spec, SpecModel
 
 #: How much of PyTorch's message a written `raises:` entry matches (its first line, escaped).
 MATCH_CHARS = 80
@@ -36,6 +39,38 @@ def spec(program: FuzzProgram, name: str = "fuzz", raises: list[dict] | None = N
                       inputs=inputs_of(program), raises=raises or [], examples=examples or [])
     parsed = programs.parse(program.text, names=set(model.inputs))
     return Spec(model, "<parity fuzz>", 1, 1, parsed)
+
+
+def compiled(program: FuzzProgram) -> programs.Program:
+    """The program as the trace runs it, compiled statement by statement without the spec
+    allow-list's analysis (a campaign's hot path: the generator's programs pass it, which
+    tests/harness/fuzz checks, and every written spec is loaded through it)."""
+    statements, line = [], 1
+    for statement in program.statements:
+        lines = statement.source.count("\n") + 1
+        code = compile("\n" * (line - 1) + statement.source, programs.FILENAME, "exec")
+        statements.append(programs.Statement(line, line + lines - 1, statement.source, code))
+        line += lines
+    return programs.Program(program.text, tuple(statements), frozenset(),
+                            frozenset(leaf.name for leaf in program.leaves))
+
+
+_ARRAYS: dict[tuple, object] = {}
+
+
+def inputs(program: FuzzProgram):
+    """A strategy for the leaves' values, as the harness draws them for the written spec's
+    declarations (harness.run.strategies.elements over the same range)."""
+    key = tuple((leaf.name, leaf.shape, leaf.dtype) for leaf in program.leaves)
+    strategy = _ARRAYS.get(key)
+    if strategy is None:
+        if len(_ARRAYS) > 4096:
+            _ARRAYS.clear()
+        strategy = _ARRAYS[key] = st.fixed_dictionaries({
+            name: hnp.arrays(np.dtype(dtype), shape, elements=strategies.elements(
+                InputDecl(shape=list(shape), dtype=dtype, range=VALUE_RANGE), dtype))
+            for name, shape, dtype in key})
+    return strategy
 
 
 def raises_entry(line: int, type_name: str, message: str) -> dict:
