@@ -759,8 +759,11 @@ def _clamp_one(input, bound, is_min):
 
 # ================================================================= maximum / minimum
 def _tie_split(g, self, other, drop):
-    """maximum/minimum: the grad where self wins, half of it at ties."""
-    a, b = self._data, other._data
+    """maximum/minimum: the grad where self wins, half of it at ties. The comparison is made
+    in the result's dtype (the grad's), as torch's `self == other` promotes: a float64 0-d
+    input too small for float32 ties with a float32 zero."""
+    a, b = self._data.astype(g._data.dtype, copy=False), other._data.astype(g._data.dtype,
+                                                                           copy=False)
     half = where(make(a == b), div_scalar(g, 2), g)
     return masked_fill(half, drop(a, b), 0)
 

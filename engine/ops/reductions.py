@@ -640,10 +640,11 @@ def _amax_op(name, np_fn, node_cls):
         data = input._data
         dims = reduction_dims(dim, data.ndim)
         if data.size == 0:
-            for d in dims:
-                if data.shape[d] == 0:
+            given = tuple(dim) if isinstance(dim, tuple | list) else (dim,)
+            for d, said in zip(dims, given if len(given) == len(dims) else dims, strict=True):
+                if data.shape[d] == 0:  # torch names the dim as it was given (-1, not 0)
                     raise IndexError(
-                        f"{name}(): Expected reduction dim {d} to have non-zero size.")
+                        f"{name}(): Expected reduction dim {said} to have non-zero size.")
         out = reduced(np_fn(data, axis=dims, keepdims=keepdim))
         if needs_grad(input):
             node = node_cls()
