@@ -92,6 +92,8 @@ def _additive(mask, dtype):
 def _uses_flash(q, k, v, mask, dropout_p):
     if not (q._data.ndim == k._data.ndim == v._data.ndim == 4):
         return False
+    if not (q._data.shape[-1] == k._data.shape[-1] == v._data.shape[-1]):
+        return False  # the CPU flash kernel needs one head size for query, key and value
     if dropout_p > 0.0 or (mask is not None and mask._requires_grad):
         return False
     for t in (q, k, v):

@@ -49,12 +49,11 @@ def _rows_added(grad, index, num_weights, padding_idx, scale):
 
 
 def _gathered(n, g):
-    """The grad of embedding_dense_backward for its grad_output: rows of ``g`` gathered."""
+    """The grad of embedding_dense_backward for its grad_output: rows of ``g`` gathered,
+    the padding rows zero (torch's embedding_dense_double_backward does not scale by
+    frequency again)."""
     idx = n.indices.reshape(-1)
     rows = g._data[idx]
-    if n.scale:
-        counts = np.bincount(idx, minlength=g._data.shape[0])
-        rows = rows / counts[idx, None].astype(rows.dtype)
     if n.padding_idx >= 0:
         rows[idx == n.padding_idx] = 0
     return _gather_node(g, n, rows)

@@ -48,6 +48,14 @@ def _wide(a):
     return a if w is None else a.astype(w)
 
 
+def _fma(x, scale, shift):
+    """``x * scale + shift`` rounded once, as torch's vectorised fmadd: exact in double for
+    float32 operands."""
+    if x.dtype == np.float32:
+        return (x.astype(np.float64) * scale + shift).astype(np.float32)
+    return x * scale + shift
+
+
 # ================================================================= the shared grad
 def _grads(n, g, need):
     """Grads of input, weight and bias of ``y = (x - mean) * invstd * w + b``, statistics
@@ -122,6 +130,20 @@ def _grads(n, g, need):
     return out
 
 
+_AGAIN = {}  # node class -> the node torch's create_graph grads hang from
+
+
+def _again(n, out):
+    """Under create_graph torch's batch_norm and layer_norm grads are outputs of their
+    backward op's node (``Native...BackwardBackward0``): the composite's grads pass through
+    one named so."""
+    cls = _AGAIN.get(type(n))
+    if cls is None:
+        return out
+    return [g if g is None or not g._requires_grad else attach(cls(), g._data, (g,))
+            for g in out]
+
+
 class _NormNode(Node):
     """Computes the grads of input, weight and bias in one call."""
 
@@ -131,7 +153,8 @@ class _NormNode(Node):
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD)
         check_saved_versions(self)
-        return _grads(self, grad, [e[0] is not None for e in self.next_functions])
+        grads = _grads(self, grad, [e[0] is not None for e in self.next_functions])
+        return _again(self, grads) if _grad_mode.enabled else grads
 
 
 def _node(name):
@@ -147,15 +170,18 @@ def _node(name):
 NativeBatchNormBackward0 = _node("NativeBatchNormBackward0")
 NativeLayerNormBackward0 = _node("NativeLayerNormBackward0")
 NativeGroupNormBackward0 = _node("NativeGroupNormBackward0")
+for _cls in (NativeBatchNormBackward0, NativeLayerNormBackward0):
+    _AGAIN[_cls] = backward_node(_cls.__name__.replace("Backward0", "BackwardBackward0"),
+                                 grad=lambda n, g: g)
 
 
 def _finish(node_cls, input, weight, bias, y, mean, invstd, axes, grouped, wshape, eps,
-            training):
-    """``y`` (wide) as the op's output: affine applied, hung from the node."""
+            training, affine=True):
+    """``y`` (wide) as the op's output: affine applied (unless done), hung from the node."""
     dtype = input._data.dtype
-    if weight is not None:
+    if affine and weight is not None:
         y = y * _wide(weight._data).reshape(wshape)
-    if bias is not None:
+    if affine and bias is not None:
         y = y + _wide(bias._data).reshape(wshape)
     out = np.ascontiguousarray(y.astype(dtype, copy=False))
     if needs_grad(input, weight, bias):
@@ -204,10 +230,12 @@ def batch_norm_op(input, weight, bias, running_mean, running_var, training, mome
     axes = (0,) + tuple(range(2, x.ndim))
     wshape = (1, c) + (1,) * (x.ndim - 2)
     xw = _wide(x)
-    if training:
-        centered, mean, var = _stats(xw, axes, eps)
-        invstd = 1 / np.sqrt(var + eps)
-        y = centered * invstd
+    if training:  # statistics accumulated in double, as torch's CPU kernel (acc_type)
+        xd = x.astype(np.float64)
+        mean64 = xd.mean(axes, keepdims=True)
+        var = ((xd - mean64) ** 2).mean(axes, keepdims=True)
+        mean = mean64.astype(xw.dtype)
+        invstd = (1 / np.sqrt(var + eps)).astype(xw.dtype)
         count = x.size // max(c, 1)
         for t, value in ((running_mean, mean), (running_var, var * (count / max(count - 1, 1)))):
             if t is not None:
@@ -217,9 +245,12 @@ def batch_norm_op(input, weight, bias, running_mean, running_var, training, mome
     else:
         mean = _wide(running_mean._data).reshape(wshape)
         invstd = 1 / np.sqrt(_wide(running_var._data).reshape(wshape) + eps)
-        y = (xw - mean) * invstd
+    # torch's transform: x * alpha + beta, alpha = invstd * weight, beta = bias - mean * alpha
+    alpha = invstd if weight is None else invstd * _wide(weight._data).reshape(wshape)
+    beta = -mean * alpha if bias is None else _wide(bias._data).reshape(wshape) - mean * alpha
+    y = _fma(xw, alpha, beta)
     return _finish(NativeBatchNormBackward0, input, weight, bias, y, mean, invstd, axes, None,
-                   wshape, eps, training)
+                   wshape, eps, training, affine=False)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
@@ -287,11 +318,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_
                                f"normalized_shape = {_show(shape)}")
     _check_float(x, "LayerNormKernelImpl")
     axes = tuple(range(x.ndim - k, x.ndim))
-    centered, mean, var = _stats(_wide(x), axes, eps)
+    xw = _wide(x)
+    centered, mean, var = _stats(xw, axes, eps)
     invstd = 1 / np.sqrt(var + eps)
     wshape = (1,) * (x.ndim - k) + tuple(shape)
-    return _finish(NativeLayerNormBackward0, input, weight, bias, centered * invstd, mean,
-                   invstd, axes, None, wshape, eps, True)
+    y = _fma(xw, invstd, -invstd * mean)  # torch's kernel: x * rstd + (-rstd * mean)
+    return _finish(NativeLayerNormBackward0, input, weight, bias, y, mean, invstd, axes, None,
+                   wshape, eps, True)
 
 
 @silent
@@ -310,12 +343,24 @@ def torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-5,
                                f"{_show(t._data.shape)} and input of shape {_show(x.shape)}")
     _check_float(x, "GroupNormKernelImpl")
     grouped = (n, num_groups, x.size // max(n * num_groups, 1))
-    centered, mean, var = _stats(_wide(x).reshape(grouped), (2,), eps)
+    xw = _wide(x)
+    centered, mean, var = _stats(xw.reshape(grouped), (2,), eps)
     invstd = 1 / np.sqrt(var + eps)
-    y = (centered * invstd).reshape(x.shape)
-    wshape = (1, c) + (1,) * (x.ndim - 2)
+    # torch's fused parameters per (sample, channel): scale = rstd * gamma, bias = beta -
+    # scale * mean, then x * scale + bias
+    per = c // num_groups
+    scale = np.repeat(invstd.reshape(n, num_groups), per, axis=1)
+    shift = np.repeat(mean.reshape(n, num_groups), per, axis=1)
+    if weight is not None:
+        scale = scale * _wide(weight._data)
+    shift = -scale * shift
+    if bias is not None:
+        shift = shift + _wide(bias._data)
+    spatial = (1,) * (x.ndim - 2)
+    y = _fma(xw, scale.reshape((n, c) + spatial), shift.reshape((n, c) + spatial))
+    wshape = (1, c) + spatial
     return _finish(NativeGroupNormBackward0, input, weight, bias, y, mean, invstd, (2,),
-                   grouped, wshape, eps, True)
+                   grouped, wshape, eps, True, affine=False)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
