@@ -803,8 +803,9 @@ def _extremum(np_fn, node_cls, name):
     return op
 
 
-maximum = _extremum(np.maximum, MaximumBackward0, "maximum")
-minimum = _extremum(np.minimum, MinimumBackward0, "minimum")
+# numpy returns its second argument at a tie (0.0 and -0.0), torch its first: swapped
+maximum = _extremum(lambda a, b: np.maximum(b, a), MaximumBackward0, "maximum")
+minimum = _extremum(lambda a, b: np.minimum(b, a), MinimumBackward0, "minimum")
 
 
 # ================================================================= rounding division, remainder
