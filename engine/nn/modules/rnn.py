@@ -8,7 +8,8 @@ with ``unsafe_chunk`` and applies the activations in place; the step outputs are
 two directions concatenated, and dropout applied between layers.  The cells are the same steps
 without the sequence projection.  The one exception is a float32 LSTM, which torch hands to
 oneDNN: see ``_mkldnn_lstm`` (a node of its own, MkldnnRnnLayerBackward0, per layer and
-direction).
+direction).  A PackedSequence runs torch's packed layers (each step narrows its rows; hidden
+states of finished sequences are set aside and concatenated back), never oneDNN.
 """
 
 from __future__ import annotations
@@ -106,14 +107,73 @@ def _bidirectional_layer(step, input, hidden, p_fw, p_bw):
     return engine.cat([fw, bw], fw.dim() - 1), (fw_hidden, bw_hidden)
 
 
-def _stack_layers(mode, input, hiddens, params, num_layers, dropout, train, bidirectional):
+def _hslice(hidden, start, end):
+    if isinstance(hidden, tuple):
+        return tuple(h.narrow(0, start, end - start) for h in hidden)
+    return hidden.narrow(0, start, end - start)
+
+
+def _hconcat(hiddens):
+    if isinstance(hiddens[0], tuple):
+        return tuple(engine.cat([h[i] for h in hiddens], 0) for i in range(2))
+    return engine.cat(hiddens, 0)
+
+
+def _packed_layer(step, data, batch_sizes, hidden, p):
+    """PackedLayer: each step takes its batch_sizes[t] rows; the hidden states of sequences
+    that ended are set aside (narrow) and concatenated back at the end."""
+    input_w = _linear(data, p[0], p[2])
+    outputs, finished = [], []
+    offset, last = 0, batch_sizes[0]
+    for size in batch_sizes:
+        x = input_w.narrow(0, offset, size)
+        offset += size
+        if last > size:
+            finished.append(_hslice(hidden, size, last))
+            hidden = _hslice(hidden, 0, size)
+        last = size
+        hidden = step(x, hidden, p, True)
+        outputs.append(_output(hidden))
+    finished.append(hidden)
+    return engine.cat(outputs, 0), _hconcat(finished[::-1])
+
+
+def _reversed_packed_layer(step, data, batch_sizes, input_hidden, p):
+    """ReversedPackedLayer: from the last step back, the hidden states growing (cat) as
+    longer sequences join."""
+    input_w = _linear(data, p[0], p[2])
+    outputs = []
+    offset, last = data.size(0), batch_sizes[-1]
+    hidden = _hslice(input_hidden, 0, last)
+    for size in batch_sizes[::-1]:
+        if size > last:
+            hidden = _hconcat([hidden, _hslice(input_hidden, last, size)])
+        x = input_w.narrow(0, offset - size, size)
+        offset -= size
+        last = size
+        hidden = step(x, hidden, p, True)
+        outputs.append(_output(hidden))
+    return engine.cat(outputs[::-1], 0), hidden
+
+
+def _stack_layers(mode, input, hiddens, params, num_layers, dropout, train, bidirectional,
+                  batch_sizes=None):
     """apply_layer_stack: each layer's output feeds the next, dropout between layers."""
     step = _STEPS[mode]
     finals = []
     directions = 2 if bidirectional else 1
     for layer in range(num_layers):
         i = layer * directions
-        if bidirectional:
+        if batch_sizes is not None:
+            out, final = _packed_layer(step, input, batch_sizes, hiddens[i], params[i])
+            finals.append(final)
+            if bidirectional:
+                rev, rev_final = _reversed_packed_layer(step, input, batch_sizes,
+                                                        hiddens[i + 1], params[i + 1])
+                out = engine.cat([out, rev], -1)
+                finals.append(rev_final)
+            input = out
+        elif bidirectional:
             input, (fw, bw) = _bidirectional_layer(step, input, (hiddens[i], hiddens[i + 1]),
                                                    params[i], params[i + 1])
             finals += [fw, bw]
@@ -126,22 +186,22 @@ def _stack_layers(mode, input, hiddens, params, num_layers, dropout, train, bidi
 
 
 def _composite(mode, input, hx, params, num_layers, dropout, train, bidirectional,
-               batch_first):
-    if batch_first:
+               batch_first, batch_sizes=None):
+    if batch_first and batch_sizes is None:
         input = input.transpose(0, 1)
     if mode == "LSTM":
         hiddens = list(zip(hx[0].unbind(0), hx[1].unbind(0), strict=True))
         output, finals = _stack_layers(mode, input, hiddens, params, num_layers, dropout, train,
-                                       bidirectional)
+                                       bidirectional, batch_sizes)
         hy = engine.stack([f[0] for f in finals], 0)
         cy = engine.stack([f[1] for f in finals], 0)
-        if batch_first:
+        if batch_first and batch_sizes is None:
             output = output.transpose(0, 1)
         return output, (hy, cy)
     output, finals = _stack_layers(mode, input, hx.unbind(0), params, num_layers, dropout, train,
-                                   bidirectional)
+                                   bidirectional, batch_sizes)
     hy = engine.stack(finals, 0)
-    if batch_first:
+    if batch_first and batch_sizes is None:
         output = _transposed_in_place(output)
     return output, hy
 
@@ -413,7 +473,10 @@ class RNNBase(Module):
                                f"{self.input_size}, got {input.size(-1)}")
 
     def get_expected_hidden_size(self, input, batch_sizes):
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
         num_directions = 2 if self.bidirectional else 1
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         return (self.num_layers * num_directions, mini_batch, real_hidden)
@@ -493,7 +556,63 @@ class GRU(RNNBase):
         return _one_hidden_forward(self, "GRU", input, hx)
 
 
+def _permute_hidden(hx, permutation):
+    if permutation is None:
+        return hx
+    if isinstance(hx, tuple):
+        return tuple(h.index_select(1, permutation) for h in hx)
+    return hx.index_select(1, permutation)
+
+
+def _packed_forward(module, packed, hx):
+    """A PackedSequence through the layers: the initial states put in the packed (sorted)
+    order, torch's packed layers, the final states put back in the caller's order."""
+    from ..utils.rnn import PackedSequence
+
+    data, batch_sizes, sorted_indices, unsorted_indices = packed
+    sizes = [int(v) for v in batch_sizes.tolist()]
+    lstm = module.mode == "LSTM"
+    if hx is None:
+        hx = module._zeros(data, sizes[0])
+        if lstm:
+            directions = 2 if module.bidirectional else 1
+            hx = (hx, engine.zeros(module.num_layers * directions, sizes[0],
+                                   module.hidden_size, dtype=data.dtype))
+    else:
+        hx = _permute_hidden(hx, sorted_indices)
+    module.check_input(data, batch_sizes)
+    if lstm:
+        module.check_hidden_size(hx[0], module.get_expected_hidden_size(data, batch_sizes),
+                                 "Expected hidden[0] size {}, got {}")
+        module.check_hidden_size(hx[1], module.get_expected_cell_size(data, batch_sizes),
+                                 "Expected hidden[1] size {}, got {}")
+    else:
+        module.check_hidden_size(hx, module.get_expected_hidden_size(data, batch_sizes))
+    if (lstm and data.dtype == engine.float32 and data.numel() and module.proj_size == 0
+            and all(n == sizes[0] for n in sizes)):
+        # every sequence as long: torch hands the batch to oneDNN as a padded one
+        steps = data.view(len(sizes), sizes[0], data.size(-1))
+        output, hidden = _mkldnn_lstm(steps, hx, module._layer_params(), module.num_layers,
+                                      module.dropout, module.training, module.bidirectional,
+                                      False)
+        output = output.view(-1, output.size(-1))
+    else:
+        output, hidden = _composite(module.mode, data, hx, module._layer_params(),
+                                    module.num_layers, module.dropout, module.training,
+                                    module.bidirectional, module.batch_first, sizes)
+    return (PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices),
+            _permute_hidden(hidden, unsorted_indices))
+
+
+def _is_packed(input):
+    from ..utils.rnn import PackedSequence
+
+    return isinstance(input, PackedSequence)
+
+
 def _one_hidden_forward(module, name, input, hx):
+    if _is_packed(input):
+        return _packed_forward(module, input, hx)
     batched = module._batched(input, name)
     batch_dim = 0 if module.batch_first else 1
     if not batched:
@@ -529,11 +648,16 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def get_expected_cell_size(self, input, batch_sizes):
-        mini_batch = input.size(0) if self.batch_first else input.size(1)
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
         num_directions = 2 if self.bidirectional else 1
         return (self.num_layers * num_directions, mini_batch, self.hidden_size)
 
     def forward(self, input, hx=None):
+        if _is_packed(input):
+            return _packed_forward(self, input, hx)
         batched = self._batched(input, "LSTM")
         batch_dim = 0 if self.batch_first else 1
         if not batched:
