@@ -30,7 +30,14 @@ from .._dtype import legacy_type_name
 from .._tensor import Tensor
 from ..autograd import engine as _engine
 from ..autograd import hooks as _hooks
-from ..autograd.inplace import grad_fn, inplace_method, inplace_operator
+from ..autograd.inplace import (
+    check_inplace,
+    check_overlap,
+    commit,
+    grad_fn,
+    inplace_method,
+    inplace_operator,
+)
 from . import activations as A
 from . import conv as CV
 from . import creation as C
@@ -348,6 +355,25 @@ def arithmetic(name, op, *, inplace=False, operators=None, aliases=()):
               aliases)
 
 
+def structured_inplace(name):
+    """``Tensor.X_`` of a structured kernel (addmm_, addmv_): the result must have the
+    tensor's own size, checked after the op's own argument checks, in torch's words (not
+    TensorIterator's broadcast message)."""
+
+    def method(self, *args, **kwargs):
+        operands = args + tuple(kwargs.values()) if kwargs else args
+        check_inplace(self, *operands)
+        check_overlap(self, *operands)
+        result = getattr(Tensor, name)(self, *args, **kwargs)
+        if result.shape != self.shape:
+            raise RuntimeError(f"Bad in-place call: input tensor size {list(self.shape)} and "
+                               f"output tensor size {list(result.shape)} should match")
+        return commit(self, result)
+
+    method.__name__ = name + "_"
+    return method
+
+
 def function(name, fn, aliases=()):
     """Only ``torch.X``, which is ``fn`` itself."""
     return Op(name, function=fn, aliases=aliases)
@@ -500,7 +526,7 @@ OPS = (
     unary("dot", L.dot),
     unary("bmm", L.bmm),
     unary("outer", L.outer, aliases=("ger",)),  # ger: torch's deprecated alias
-    unary("addmm", L.addmm),
+    Op("addmm", checked_unary(L.addmm, "addmm"), L.addmm, structured_inplace("addmm")),
     function("einsum", L.einsum),
     # nn ops with a torch.X form
     unary("softmax", _softmax),
@@ -762,7 +788,7 @@ OPS = (
     unary("inverse", DC.inv),
     unary("det", DC.det),
     unary("vdot", DC.vdot),
-    unary("addmv", DC.addmv, inplace=True),
+    Op("addmv", checked_unary(DC.addmv, "addmv"), DC.addmv, structured_inplace("addmv")),
     unary("addr", DC.addr, inplace=True),
     # --- products and distances (ops/products.py; linalg.X in linalg.py)
     unary("kron", PR.kron),
