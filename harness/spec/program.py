@@ -120,8 +120,8 @@ PUBLIC_NAMESPACES = frozenset({
     "math", "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.autograd",
     "torch.autograd.graph", "torch.autograd.functional", "torch.autograd.forward_ad",
     "torch.linalg", "torch.special", "torch.fft", "torch.testing", "torch.random",
-    "torch.utils", "torch.utils.hooks", "torch.nn.utils", "torch.optim", "torch.optim.lr_scheduler",
-    "torch.utils.data",
+    "torch.utils", "torch.utils.hooks", "torch.nn.utils", "torch.nn.utils.rnn", "torch.optim",
+    "torch.optim.lr_scheduler", "torch.utils.data",
 })
 
 
