@@ -964,6 +964,8 @@ ge = _comparison(np.greater_equal)
 
 def _logical(np_fn):
     def op(input, other):
+        if not isinstance(other, Tensor):  # torch's logical ops take no number: TypeError
+            return NotImplemented
         try:
             out = np_fn(input._data, other._data if isinstance(other, Tensor) else other)
         except ValueError:

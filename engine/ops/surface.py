@@ -211,6 +211,20 @@ def function_binary(op, name):
     return _binary_function(op, name, scalar_input=False)
 
 
+def tensor_other_method(op, name):
+    """``x.logical_and(other)``: torch's TypeError when ``other`` is not a tensor (the
+    method's position 1)."""
+
+    @functools.wraps(op)
+    def method(self, other):
+        result = op(self, other)
+        if result is NotImplemented:
+            raise argument_error(name, 1, "other", "Tensor", other)
+        return result
+
+    return method
+
+
 @_form
 def extremum_function(op, name):
     """``torch.max(input, dim=..., keepdim=...)``: as the method, with torch's ``out``."""
@@ -445,9 +459,12 @@ OPS = (
     arithmetic("gt", E.gt, inplace=True, operators={"__gt__": E.gt}, aliases=("greater",)),
     arithmetic("ge", E.ge, inplace=True, operators={"__ge__": E.ge},
                aliases=("greater_equal",)),
-    binary("logical_and", E.logical_and, inplace=True),
-    binary("logical_or", E.logical_or, inplace=True),
-    binary("logical_xor", E.logical_xor, inplace=True),
+    Op("logical_and", function_binary(E.logical_and, "logical_and"),
+       tensor_other_method(E.logical_and, "logical_and"), inplace_method("logical_and")),
+    Op("logical_or", function_binary(E.logical_or, "logical_or"),
+       tensor_other_method(E.logical_or, "logical_or"), inplace_method("logical_or")),
+    Op("logical_xor", function_binary(E.logical_xor, "logical_xor"),
+       tensor_other_method(E.logical_xor, "logical_xor"), inplace_method("logical_xor")),
     unary("logical_not", E.logical_not, inplace=True),
     binary("bitwise_and", E.bitwise_and, inplace=True,
            operators={"__and__": E.bitwise_and, "__rand__": E.bitwise_and,
