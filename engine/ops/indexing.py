@@ -220,6 +220,13 @@ def getitem(self, index):
             consumed += 1
         converted.append(item)
     if consumed > data.ndim:
+        only = converted[0] if len(converted) == 1 else None  # a 0-d tensor's messages
+        if data.ndim == 0 and isinstance(only, slice):
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        if data.ndim == 0 and isinstance(only, int) and only != 0:
+            raise IndexError(f"index {only} is out of bounds for dimension 0 with size 0")
+        if data.ndim == 0 and len(converted) > 1:
+            raise IndexError("too many indices for tensor of dimension 0")
         if data.ndim == 0:
             raise IndexError(
                 "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
