@@ -639,6 +639,8 @@ def _amax_op(name, np_fn, node_cls):
     def op(input, dim=(), keepdim=False):
         data = input._data
         dims = reduction_dims(dim, data.ndim)
+        if data.size == 0 and isinstance(dim, tuple | list) and not dim:
+            _check_nonempty_whole(name, data)  # every dim of an empty tensor: RuntimeError
         if data.size == 0:
             given = tuple(dim) if isinstance(dim, tuple | list) else (dim,)
             for d, said in zip(dims, given if len(given) == len(dims) else dims, strict=True):
