@@ -78,7 +78,7 @@ def test_an_engine_without_an_op_does_not_get_it():
         pass
 
     Engine.Tensor = Tensor
-    assert {op.name for op in program.select_ops(engine=Engine)} == {"add"}
+    assert {op.name for op in program.select_ops(engine=Engine)} == {"add", "print"}
 
 
 def test_building_is_deterministic_and_each_gene_is_a_statement():
