@@ -36,7 +36,7 @@ from ..ops.activations import (
     threshold,
     threshold_,
 )
-from ..ops.attention import scaled_dot_product_attention
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention
 from ..ops.conv import (
     conv1d,
     conv2d,
@@ -160,6 +160,7 @@ __all__ = [
     "sigmoid", "silu", "softmax", "tanh",
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm",
     "normalize", "rms_norm", "embedding", "embedding_bag", "one_hot",
-    "scaled_dot_product_attention", "affine_grid", "channel_shuffle", "interpolate", "pad",
+    "scaled_dot_product_attention", "multi_head_attention_forward", "affine_grid",
+    "channel_shuffle", "interpolate", "pad",
     "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
 ]
