@@ -1,6 +1,6 @@
-"""Mutation testing of the engine core against the spec suite (``tox -e mutation``).
+"""Mutation testing of the engine against the spec suite (``tox -e mutation``).
 
-    python mutation/run.py [--sample N] [--seed S] [--workdir DIR] [--session FILE]
+    python mutation/run.py [--sample N] [--seed S] [--workdir DIR] [--session FILE] [--with-opinfo]
 
 cosmic-ray mutates files in place, so this copies the repository to ``--workdir`` and installs the
 copy in editable mode into the running interpreter's environment (the tox env), so the spec suite
@@ -9,6 +9,9 @@ mutation/cosmic-ray.toml (the mutated modules and the per-mutant test command), 
 reproducible random sample of ``N`` mutants (mutation/sample.py), ``cosmic-ray exec`` and prints
 ``cr-report`` and the score. The session database (``--session``, default
 reports/mutation.sqlite) keeps every result and diff; re-running resumes pending mutants.
+``--with-opinfo`` runs each mutant against the specs and the OpInfo corpus's CI subset
+(specs/opinfo.yaml): the difference from a run without it, on the same sample and seed, is what
+the corpus adds (use another ``--session`` for each).
 """
 
 import argparse
@@ -33,6 +36,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/parity-mutation"))
     ap.add_argument("--session", type=Path, default=ROOT / "reports" / "mutation.sqlite")
+    ap.add_argument("--with-opinfo", action="store_true",
+                    help="kill mutants with the OpInfo corpus's CI subset too")
     args = ap.parse_args()
 
     work = args.workdir / "repo"
@@ -43,6 +48,8 @@ def main():
     run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", work, cwd=work)
     # the suite must pass on the unmutated copy, or every mutant would count as killed
     config = work / "mutation" / "cosmic-ray.toml"
+    if args.with_opinfo:  # the copy's test command keeps the corpus (specs/opinfo.yaml)
+        config.write_text(config.read_text().replace(" --ignore=specs/opinfo.yaml", ""))
     session = args.session.resolve()
     session.parent.mkdir(parents=True, exist_ok=True)
     run(BIN / "cosmic-ray", "baseline", config, cwd=work)
