@@ -66,6 +66,13 @@ def safe_softmax(input, dim):
 
 
 # ================================================================= checks
+_CPP_NAMES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double",  # TypeMeta names
+              np.dtype(np.float16): "c10::Half", np.dtype(np.int64): "long int",
+              np.dtype(np.int32): "int", np.dtype(np.uint8): "unsigned char",
+              np.dtype(np.bool_): "bool", np.dtype(np.int16): "short int",
+              np.dtype(np.int8): "signed char"}
+
+
 def _validate(query, key, value, attn_mask):
     q, k, v = query._data, key._data, value._data
     if not (q.dtype == k.dtype == v.dtype):
@@ -81,7 +88,8 @@ def _validate(query, key, value, attn_mask):
         if m.dtype not in (np.bool_, np.float32, q.dtype):
             raise RuntimeError(
                 f"Expected attn_mask dtype to be bool or float or to match query dtype, but got "
-                f"attn_mask.dtype: {attn_mask.dtype} and  query.dtype: {query.dtype} instead.")
+                f"attn_mask.dtype: {_CPP_NAMES.get(m.dtype, m.dtype)} and  query.dtype: "
+                f"{_CPP_NAMES.get(q.dtype, q.dtype)} instead.")
 
 
 def _additive(mask, dtype):
