@@ -20,6 +20,7 @@ from ..runtime.quiet import silent
 from . import elementwise as E
 from .indexing import _gather_index, gather, getitem, index_select
 from .operands import needs_grad
+from .reductions import _caller_level
 from .scatter import _check_index, _check_scatter, index_add, index_fill, masked_fill, scatter
 from .scatter import scatter_add as _scatter_add
 
@@ -229,7 +230,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     if not _warned:
         _warned.append(True)
         warnings.warn("index_reduce() is in beta and the API may change at any time.",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=_caller_level())
     return _index_reduce(input, dim, index, source, reduce, include_self)
 
 
