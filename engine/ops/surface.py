@@ -56,6 +56,7 @@ from . import numeric as NU
 from . import pointwise as P
 from . import pooling as PL
 from . import products as PR
+from . import quantile as QU
 from . import random as RND
 from . import rearrange as RA
 from . import reduce_scatter as RSC
@@ -834,6 +835,8 @@ OPS = (
     function("lu_unpack", FA.lu_unpack),
     unary("lu_solve", FA.torch_lu_solve),
     method("mH", property(S.mT)),  # the adjoint of a real matrix is its transpose
+    unary("quantile", QU.quantile),
+    unary("nanquantile", QU.nanquantile),
     # --- reducing scatters (ops/reduce_scatter.py)
     Op("scatter_reduce", checked_unary(RSC.scatter_reduce, "scatter_reduce"),
        RSC.scatter_reduce, RSC.scatter_reduce_),
