@@ -127,6 +127,7 @@ from ..ops.pooling import (
 from ..ops.resampling import (
     affine_grid,
     channel_shuffle,
+    grid_sample,
     interpolate,
     pad,
     pixel_shuffle,
@@ -161,6 +162,6 @@ __all__ = [
     "batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm",
     "normalize", "rms_norm", "embedding", "embedding_bag", "one_hot",
     "scaled_dot_product_attention", "multi_head_attention_forward", "affine_grid",
-    "channel_shuffle", "interpolate", "pad",
+    "channel_shuffle", "grid_sample", "interpolate", "pad",
     "pixel_shuffle", "pixel_unshuffle", "upsample", "upsample_bilinear", "upsample_nearest",
 ]

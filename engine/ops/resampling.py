@@ -14,12 +14,13 @@ Circular padding is torch's composite: slice copies into a new tensor (CopySlice
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from .._tensor import make
 from ..autograd.grad_mode import state as _grad_mode
-from ..autograd.node import attach, backward_node
+from ..autograd.node import SECOND_BACKWARD, Node, attach, backward_node, check_saved_versions
 from ..runtime.quiet import silent
 from . import conv as CV
 from . import creation as C
@@ -521,27 +522,41 @@ AffineGridGeneratorBackward0 = backward_node(
     "AffineGridGeneratorBackward0", fields=("base",), theta=_affine_grad)
 
 
+_ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to "
+                  "align_corners=False since 1.3.0. Please specify align_corners=True if the "
+                  "old behavior is desired. See the documentation of grid_sample for details.")
+
+
 def affine_grid(theta, size, align_corners=None):
     """F.affine_grid: the base grid of ``size`` times ``theta``, per batch."""
     if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
     t = theta._data
     if t.dtype.kind != "f":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
-    size = [int(s) for s in size]
+    shown = size
     if len(size) == 4:
         if t.ndim != 3 or t.shape[-2:] != (2, 3):
             raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
-                             f"{tuple(size)}. Got {tuple(t.shape)}.")
+                             f"{shown}. Got {theta.shape}.")
+        spatial = size[-2:]
     elif len(size) == 5:
         if t.ndim != 3 or t.shape[-2:] != (3, 4):
             raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size "
-                             f"{tuple(size)}. Got {tuple(t.shape)}.")
+                             f"{shown}. Got {theta.shape}.")
+        spatial = size[-3:]
     else:
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
-                                  f"affine transforms, respectively. Got size {tuple(size)}.")
-    if min(size) <= 0:
-        raise ValueError(f"Expected non-zero, positive output size. Got {tuple(size)}")
+                                  f"affine transforms, respectively. Got size {shown}.")
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size "
+                      "grids when align_corners=True. This is not an intended use case of "
+                      "affine_grid. See the documentation of affine_grid for details.",
+                      stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {shown}")
+    size = [int(s) for s in size]
     base = _base_grid(size, align_corners, t.dtype)
     out = np.matmul(base[None], np.swapaxes(t, 1, 2))
     out = np.ascontiguousarray(out.reshape([size[0]] + size[2:] + [t.shape[1]]))
@@ -552,5 +567,139 @@ def affine_grid(theta, size, align_corners=None):
     return make(out)
 
 
+# ================================================================= grid_sample (2-d)
+def _source_index(coord, size, align_corners, padding):
+    """torch's grid_sampler_compute_source_index_set_grad: pixel coordinates from [-1, 1]
+    and their derivative, after border clipping or reflection."""
+    if align_corners:
+        c, d = (coord + 1) / 2 * (size - 1), np.full(coord.shape, (size - 1) / 2, coord.dtype)
+    else:
+        c, d = ((coord + 1) * size - 1) / 2, np.full(coord.shape, size / 2, coord.dtype)
+    if padding == "reflection":
+        low, high = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if low == high:
+            c, d = np.zeros_like(c), np.zeros_like(d)
+        else:
+            lo, span = low / 2, (high - low) / 2
+            shifted = c - lo
+            sign = np.where(shifted < 0, -1, 1).astype(c.dtype)
+            shifted = np.abs(shifted)
+            extra = np.fmod(shifted, span)
+            even = np.floor(shifted / span) % 2 == 0
+            c = np.where(even, extra + lo, span - extra + lo)
+            d = d * np.where(even, sign, -sign)
+    if padding in ("border", "reflection"):
+        inside = (c > 0) & (c < size - 1)
+        d = d * inside
+        c = np.clip(c, 0, size - 1)
+    return c, d
+
+
+def _grid_sample_arrays(x, grid, mode, padding, align_corners, g=None):
+    """The output (``g`` None) or the grads of input and grid for grad ``g``."""
+    n, c, h, w = x.shape
+    ix, dx = _source_index(grid[..., 0], w, align_corners, padding)
+    iy, dy = _source_index(grid[..., 1], h, align_corners, padding)
+    batch = np.arange(n)[:, None, None]
+    if mode == "nearest":
+        corners = [(np.rint(ix), np.rint(iy), None)]
+    else:
+        x0, y0 = np.floor(ix), np.floor(iy)
+        tx, ty = ix - x0, iy - y0
+        corners = [(x0, y0, ((1 - tx) * (1 - ty), -(1 - ty), -(1 - tx))),
+                   (x0 + 1, y0, (tx * (1 - ty), 1 - ty, -tx)),
+                   (x0, y0 + 1, ((1 - tx) * ty, -ty, 1 - tx)),
+                   (x0 + 1, y0 + 1, (tx * ty, ty, tx))]
+    xs = np.moveaxis(x, 1, -1)  # (n, h, w, c)
+    if g is None:
+        out = np.zeros((n, grid.shape[1], grid.shape[2], c), x.dtype)
+    else:
+        gs = np.moveaxis(g, 1, -1)
+        gin = np.zeros_like(xs)
+        gix = np.zeros(ix.shape, x.dtype)
+        giy = np.zeros(iy.shape, x.dtype)
+    for cx, cy, wts in corners:
+        ok = (cx >= 0) & (cx <= w - 1) & (cy >= 0) & (cy <= h - 1)
+        xi = np.where(ok, cx, 0).astype(np.int64)
+        yi = np.where(ok, cy, 0).astype(np.int64)
+        val = xs[batch, yi, xi] * ok[..., None]
+        weight = np.ones(ix.shape, x.dtype) if wts is None else wts[0]
+        if g is None:
+            out += val * weight[..., None]
+            continue
+        np.add.at(gin, (np.broadcast_to(batch, xi.shape)[ok], yi[ok], xi[ok]),
+                  (gs * weight[..., None])[ok])
+        if wts is not None:
+            dot = (val * gs).sum(-1)
+            gix += wts[1] * dot
+            giy += wts[2] * dot
+    if g is None:
+        return np.ascontiguousarray(np.moveaxis(out, -1, 1))
+    ggrid = np.stack([gix * dx, giy * dy], -1).astype(grid.dtype)
+    return np.ascontiguousarray(np.moveaxis(gin, -1, 1)), ggrid
+
+
+def _grid_grads(n, g, need):
+    gin, ggrid = _grid_sample_arrays(n.input._data, n.grid._data, n.mode, n.padding,
+                                     n.align_corners, g._data)
+    grads = [make(gin) if need[0] else None, make(ggrid) if need[1] else None]
+    if _grad_mode.enabled:  # torch differentiates its backward op; the engine cannot yet
+        grads = [None if t is None else attach(GridSampler2DBackwardBackward0(), t._data,
+                                               (g, n.input, n.grid)) for t in grads]
+    return grads
+
+
+def _no_double_backward(n, g):
+    raise NotImplementedError("engine: the derivative of grid_sampler_2d_backward is not "
+                              "implemented")
+
+
+GridSampler2DBackwardBackward0 = backward_node(
+    "GridSampler2DBackwardBackward0", grad_output=_no_double_backward,
+    input=_no_double_backward, grid=_no_double_backward)
+
+
+class _GridNode(Node):
+    __slots__ = ()
+
+    def apply(self, grad):
+        if self._freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        check_saved_versions(self)
+        return _grid_grads(self, grad, [e[0] is not None for e in self.next_functions])
+
+
+GridSampler2DBackward0 = backward_node(
+    "GridSampler2DBackward0", saved=("input", "grid"),
+    fields=("mode", "padding", "align_corners"), base=_GridNode,
+    input=lambda n, g: _grid_grads(n, g, (True, False))[0],
+    grid=lambda n, g: _grid_grads(n, g, (False, True))[1])
+
+
+@silent
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """F.grid_sample for 4-d inputs (bilinear and nearest)."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=2)
+        align_corners = False
+    x, gr = input._data, grid._data
+    if x.ndim != 4 or mode == "bicubic":
+        raise NotImplementedError("engine: grid_sample supports 4-d inputs in bilinear and "
+                                  "nearest modes only")
+    out = _grid_sample_arrays(x, gr.astype(x.dtype), mode, padding_mode, align_corners)
+    if needs_grad(input, grid):
+        node = GridSampler2DBackward0()
+        node.input, node.grid = input, grid
+        node.mode, node.padding, node.align_corners = mode, padding_mode, align_corners
+        return attach(node, out, (input, grid))
+    return make(out)
+
+
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-           "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "affine_grid"]
+           "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "affine_grid", "grid_sample"]
