@@ -10,7 +10,9 @@ session and its workers (start-up included): on a machine shared with other work
 figures move with the load, the CPU figure much less, so compare roots on it first.
 `--root` measures another checkout (e.g. a `git worktree` of an older commit) with its own code;
 several roots are measured in alternation, round after round, so that a shared machine's load
-falls on all of them alike.
+falls on all of them alike, and each runs only the spec files every root has (the same programs:
+a newer checkout's new specs would otherwise weigh on its figure). The OpInfo corpus
+(`specs/opinfo.yaml`) is not part of "all": it has its own runner.
 `--ceiling` draws every item's inputs with its own strategy and a body that does nothing: the
 rate no harness can beat on this machine (the draw, Hypothesis's bookkeeping, nothing else).
 """
@@ -79,8 +81,7 @@ def ceiling(paths: list[str], examples: int) -> tuple[int, float]:
     drawn, busy = 0, 0.0
     options = {"deadline": None, "max_examples": examples, "derandomize": True,
                "database": None, "suppress_health_check": list(HealthCheck)}
-    files = sorted(f for p in paths for f in (ROOT / p).rglob("*.yaml")
-                   if f.name != "expectations.yaml")
+    files = [ROOT / p for p in paths]
     for file in files:
         for entry in load_file(file, root=ROOT).entries:
             if isinstance(entry, SpecError):
@@ -102,6 +103,14 @@ def _counter(count: list):
     return body
 
 
+def common_specs(roots: list[Path], folder: str) -> list[str]:
+    """The spec files under `folder` that every root has, as paths relative to a root."""
+    def files(root: Path) -> set[str]:
+        return {f.relative_to(root).as_posix() for f in (root / folder).rglob("*.yaml")
+                if f.name not in ("expectations.yaml", "opinfo.yaml")}
+    return sorted(set.intersection(*(files(root) for root in roots)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200, help="max examples per spec")
@@ -112,10 +121,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, action="append", help="default: 1 and 2")
     parser.add_argument("--ceiling", action="store_true", help="also Hypothesis alone")
     args = parser.parse_args()
-    suites = {"tutorial": ["specs/tutorial"], "all": ["specs"]}
+    roots = [r.resolve() for r in args.root or [ROOT]]
+    suites = {"tutorial": common_specs(roots, "specs/tutorial"),
+              "all": common_specs(roots, "specs")}
     if args.suite != "both":
         suites = {args.suite: suites[args.suite]}
-    roots = [r.resolve() for r in args.root or [ROOT]]
     print(f"{'root':<16} {'suite':<10} {'workers':>7} {'examples':>9} {'per core/s':>11} "
           f"{'wall/s':>8} {'wall s':>7} {'CPU/s':>6} {'CPU s':>7}", flush=True)
     for _ in range(args.rounds):

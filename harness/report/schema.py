@@ -2,10 +2,11 @@
 reads is checked against before anything uses it (`parity report`, `--baseline`, `parity merge`).
 
 It requires only what the report cannot do without (the version; each result's id and
-outcome; a failure's kind and message) and types every documented field where present: another producer may leave the rest out
-(the summary is then counted from the results), fields added within version 1 are absent from
-older files, and unknown fields are allowed (a later version-1 writer may add some). A file that does not conform gets one line naming the
-place and the problem, never a traceback further on.
+outcome; a failure's kind and message) and types every documented field where present: another
+producer may leave the rest out (the summary is then counted from the results), fields added
+within version 1 are absent from older files, and unknown fields are allowed (a later version-1
+writer may add some). A file that does not conform gets one line naming the place and the
+problem, never a traceback further on.
 """
 
 from __future__ import annotations

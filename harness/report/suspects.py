@@ -37,7 +37,9 @@ KINDS = {
 #: Checks that count as something an item exercised: `none_grads` is exercised only by programs
 #: with non-leaf tensors or warnings, a behaviour of its own. The others (values, grads, flags,
 #: errors, prints) are what nearly every item checks, or are named better by a feature
-#: (declared-error, print): as elements they would only echo the symptom.
+#: (declared-error, print): as elements they would only echo the symptom. A failing item counts
+#: such a check only if that check failed: nearly every autograd program has a None grad to
+#: compare, so its mere presence says nothing about a failure in its values.
 CHECK_ELEMENTS = frozenset({"none_grads"})
 
 
@@ -66,7 +68,8 @@ class Suspect:
 
 
 def exercised(row: dict) -> set[tuple[str, str]]:
-    """(kind, name) of everything a record says its item exercised."""
+    """(kind, name) of everything a record says its item exercised (of a failing item's
+    CHECK_ELEMENTS, those that failed)."""
     coverage = row.get("coverage") if isinstance(row.get("coverage"), dict) else {}
     out = set()
     for field, kind, prefix in (("backward_nodes", "backward", ""), ("grad_fns", "grad_fn", ""),
@@ -76,8 +79,9 @@ def exercised(row: dict) -> set[tuple[str, str]]:
         for name in coverage.get(field) or []:
             out.add((kind, f"{prefix}{name}"))
     checks = row.get("checks") if isinstance(row.get("checks"), dict) else {}
+    involved = ("fail",) if row.get("outcome") == FAILED else ("pass", "fail", "xfail")
     out.update(("check", name) for name, state in checks.items()
-               if name in CHECK_ELEMENTS and state not in ("n/a", None))
+               if name in CHECK_ELEMENTS and state in involved)
     return out
 
 

@@ -78,6 +78,11 @@ class Comparator:
             self._statement_ops = {s.line: o for s, o in zip(program.statements, ops, strict=True)}
         self._value_ops: dict[str, str | None] = {}  # variable -> op, as of the current step
         self._autograd_ops: dict[str, str] = {}  # of the expected trace's current step
+        #: each step's autograd_ops from the last attributed trace: recording backward passes
+        #: costs a tenth of a run, so only an item's first examples record them (runner.py)
+        #: and later ones reuse these (the same program makes the same graph, but for
+        #: data-dependent branches, where a margin's op name may then be stale)
+        self._attributed: list[dict[str, str]] = []
         #: (variable, field) -> the arrays and op compared last, in this compare() call: a trace
         #: stores an unchanged value as the same object (harness.run.trace.Observer), and a pair
         #: compared without a difference is not compared again
@@ -88,12 +93,16 @@ class Comparator:
         self.worst_ratio = 0.0
         self._value_ops = {}
         self._compared = {}
-        for t_step, e_step in zip(expected.steps, actual.steps, strict=False):
+        if expected.attributed:
+            self._attributed = [step.autograd_ops for step in expected.steps]
+        for index, (t_step, e_step) in enumerate(zip(expected.steps, actual.steps,
+                                                     strict=False)):
             if t_step.line == 0:  # the inputs
                 self._value_ops = dict.fromkeys(t_step.state, attribution.INPUT)
             else:
                 attribution.update(self._value_ops, self._statement_ops.get(t_step.line, {}))
-            self._autograd_ops = t_step.autograd_ops
+            self._autograd_ops = self._attributed[index] if index < len(self._attributed) \
+                else {}
             found = self.compare_steps(t_step, e_step)
             if found:
                 return found

@@ -118,6 +118,12 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
     return result
 
 
+#: An item's first examples whose backward passes are recorded on PyTorch (which nodes fed each
+#: grad, for the margins' op names and the suspects' backward nodes): a tenth of a run's cost,
+#: and the same program builds the same graph on the next examples.
+ATTRIBUTED_EXAMPLES = 3
+
+
 class _Item:
     """One item's property: the spec on its two backends, the comparator, and what the examples
     saw (how many ran, which checks PyTorch's traces exercised, the last failing inputs)."""
@@ -130,6 +136,7 @@ class _Item:
         self.exercised: set[str] = set()
         self.grad_fns: set[str] = set()
         self.backward_nodes: set[str] = set()
+        self.attributed = 0  # PyTorch traces whose backward passes were recorded
         self.traced: set[str] = set()
         self.examples = 0
         self.last_failing: dict[str, np.ndarray] | None = None
@@ -145,9 +152,12 @@ class _Item:
         if self._timed_out is not None:
             raise self._timed_out
         try:
+            attribute = backend is self.oracle and self.attributed < ATTRIBUTED_EXAMPLES
             with time_limit(self.time_limit_s):
-                return traces.run(self.spec.program, backend, inputs, self.requires_grad,
-                                  self.expected_lines, grad_ops=backend is self.oracle)
+                trace = traces.run(self.spec.program, backend, inputs, self.requires_grad,
+                                   self.expected_lines, grad_ops=attribute)
+            self.attributed += trace.attributed
+            return trace
         except ProgramTimeout:
             on_oracle = backend is self.oracle
             who = "PyTorch" if on_oracle else "the engine"

@@ -120,6 +120,8 @@ class Trace:
     steps: list[Step] = field(default_factory=list)
     #: grad_fn classes of the nodes the backward passes went through (when recorded)
     backward_nodes: set[str] = field(default_factory=set, compare=False, repr=False)
+    #: whether the backward passes were recorded (`grad_ops`): steps carry `autograd_ops`
+    attributed: bool = field(default=False, compare=False, repr=False)
 
 
 def run(program: programs.Program, backend: Backend, inputs: dict[str, np.ndarray],
@@ -152,6 +154,7 @@ def run(program: programs.Program, backend: Backend, inputs: dict[str, np.ndarra
                         break
                 if recorder is not None:
                     trace.backward_nodes = recorder.classes
+                    trace.attributed = True
     finally:
         backend.reset()
     return trace

@@ -61,16 +61,20 @@ def test_ties_go_to_the_more_specific_kind():
 
 def test_what_an_item_exercised_reads_coverage_and_one_check():
     """The checks that every item exercises (values, grads...) would only echo the symptom:
-    only none_grads, exercised by programs with non-leaf tensors or warnings, counts."""
+    only none_grads, exercised by programs with non-leaf tensors or warnings, counts; in a
+    failing item, only when that check is what failed."""
     record = row("f", "failed", ["MulBackward0", "SumBackward0"], ["torch.ones"], ["hooks"],
-                 {"grads": "fail", "prints": "n/a", "values": "pass", "none_grads": "pass"})
+                 {"grads": "fail", "prints": "n/a", "values": "pass", "none_grads": "fail"})
     record["coverage"].update(methods=["sum"], operators=["*"], backward_nodes=["MulBackward0"])
     assert exercised(record) == {
         ("backward", "MulBackward0"), ("grad_fn", "MulBackward0"), ("grad_fn", "SumBackward0"),
         ("function", "torch.ones"), ("method", "Tensor.sum"), ("operator", "*"),
         ("feature", "hooks"), ("check", "none_grads")}
-    record["checks"]["none_grads"] = "n/a"
+    record["checks"]["none_grads"] = "pass"  # the grads failed, not the None grads
     assert ("check", "none_grads") not in exercised(record)
+    assert ("check", "none_grads") in exercised(dict(record, outcome="passed"))
+    record["checks"]["none_grads"] = "n/a"
+    assert ("check", "none_grads") not in exercised(dict(record, outcome="passed"))
     assert exercised({"id": "old", "outcome": "failed"}) == set()  # older records: nothing
 
 
