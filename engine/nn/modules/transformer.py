@@ -237,6 +237,8 @@ class TransformerEncoder(Module):
             padding = src_key_padding_mask != 0
             if self.mask_check and not _left_aligned(padding):
                 nested = False
+            else:
+                _warn_nested_once()
         seq_len = _get_seq_len(src, first.self_attn.batch_first)
         is_causal = _detect_is_causal_mask(mask, is_causal, seq_len)
         output = src
@@ -248,6 +250,21 @@ class TransformerEncoder(Module):
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+
+_warned_nested = False
+
+
+def _warn_nested_once():
+    """torch's TORCH_WARN_ONCE when the encoder makes its first nested tensor."""
+    global _warned_nested
+    if not _warned_nested:
+        _warned_nested = True
+        warnings.warn("The PyTorch API of nested tensors is in prototype stage and will change "
+                      "in the near future. We recommend specifying layout=torch.jagged when "
+                      "constructing a nested tensor, as this layout receives active "
+                      "development, has better operator coverage, and works with "
+                      "torch.compile.", UserWarning, stacklevel=3)
 
 
 def _why_not_nested(encoder_layer):
