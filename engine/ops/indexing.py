@@ -35,6 +35,7 @@ from ..autograd.inplace import (
     no_grad_view_error,
 )
 from ..autograd.node import Node, attach, backward_node, link_view
+from ..autograd.node import _modified_error as modified_error
 from .elementwise import FillBackward3
 from .shape import AliasBackward0, expand, select, slice_op, unsqueeze, view
 
@@ -48,15 +49,34 @@ from .shape import AliasBackward0, expand, select, slice_op, unsqueeze, view
 class _IndexNode(Node):
     """A node whose ``index`` stands for index tensors torch saves: a backward that does not
     retain the graph frees it, so a second one raises torch's error.  (It is a numpy array,
-    never modified in place, so it is not in ``saved``, which would check its version.)"""
+    so it is not in ``saved``; ``remember_indices`` keeps the index tensors' versions, and
+    an index modified in place since raises torch's error when backward reaches the node.)"""
 
-    __slots__ = ()
+    __slots__ = ("_index_versions",)
+
+    def apply(self, grad):
+        pairs = getattr(self, "_index_versions", None)
+        if pairs and not self._freed:
+            for t, version in pairs:
+                vc = t._vc
+                if vc is not None and vc.value != version:
+                    raise modified_error(t._data.shape, t._data.dtype, None, vc.value, version)
+        return Node.apply(self, grad)
 
     def release(self):
         for slot in self.saved:
             setattr(self, slot, None)
-        self.index = None
+        if hasattr(self, "index"):
+            self.index = None
+        self._index_versions = None
         self._freed = True
+
+
+def remember_indices(node, *tensors):
+    """Keep the index tensors torch would save for ``node``, with their versions now."""
+    node._index_versions = tuple((t, 0 if t._vc is None else t._vc.value)
+                                 for t in tensors if isinstance(t, Tensor))
+    return node
 
 
 IndexBackward0 = backward_node(  # x[advanced index]; ``index`` is the numpy index
@@ -370,6 +390,7 @@ def index_select(input, dim, index):
     if input._requires_grad and _grad_mode.enabled:
         node = IndexSelectBackward0()
         node.self_sizes, node.dim, node.index = data.shape, d, idx
+        remember_indices(node, index)
         return attach(node, out, (input,))
     return make(out)
 
@@ -399,6 +420,7 @@ def gather(input, dim, index, *, sparse_grad=False):
     if input._requires_grad and _grad_mode.enabled:
         node = GatherBackward0()
         node.self_, node.dim, node.index, node.where = input, d, idx, where
+        remember_indices(node, index)
         return attach(node, out, (input,))
     return make(out)
 

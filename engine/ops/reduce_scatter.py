@@ -18,7 +18,7 @@ from ..autograd.inplace import inplace_method
 from ..autograd.node import attach, backward_node
 from ..runtime.quiet import silent
 from . import elementwise as E
-from .indexing import _gather_index, gather, getitem, index_select
+from .indexing import _gather_index, _IndexNode, gather, getitem, index_select, remember_indices
 from .operands import needs_grad
 from .reductions import _caller_level
 from .scatter import _check_index, _check_scatter, index_add, index_fill, masked_fill, scatter
@@ -133,7 +133,7 @@ def _scatter_reduce_grad(n, g, which):
 
 
 ScatterReduceBackward0 = backward_node(
-    "ScatterReduceBackward0", saved=("self_", "src", "_result"),
+    "ScatterReduceBackward0", base=_IndexNode, saved=("self_", "src", "_result"),
     fields=("dim", "index", "reduce", "include_self"),
     self=lambda n, g: _scatter_reduce_grad(n, g, 0),
     src=lambda n, g: _scatter_reduce_grad(n, g, 1))
@@ -162,6 +162,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         node = ScatterReduceBackward0()
         node.self_, node.src, node._result = input, src, out
         node.dim, node.index, node.reduce, node.include_self = d, idx, reduce, include_self
+        remember_indices(node, index)
         return attach(node, out, (input, src))
     return make(out)
 
@@ -195,7 +196,7 @@ def _index_reduce_grad(n, g, which):
 
 
 IndexReduceBackward0 = backward_node(
-    "IndexReduceBackward0", saved=("self_", "source", "_result"),
+    "IndexReduceBackward0", base=_IndexNode, saved=("self_", "source", "_result"),
     fields=("dim", "index", "reduce", "include_self"),
     self=lambda n, g: _index_reduce_grad(n, g, 0),
     source=lambda n, g: _index_reduce_grad(n, g, 1))
@@ -221,6 +222,7 @@ def _index_reduce(input, dim, index, source, reduce, include_self):
         node = IndexReduceBackward0()
         node.self_, node.source, node._result = input, source, out
         node.dim, node.index, node.reduce, node.include_self = d, idx, reduce, include_self
+        remember_indices(node, index)
         return attach(node, out, (input, source))
     return make(out)
 
@@ -246,7 +248,7 @@ def _index_put_self(n, g):
 
 
 IndexPutBackward0 = backward_node(
-    "IndexPutBackward0", fields=("indices", "accumulate", "values_sizes"),
+    "IndexPutBackward0", base=_IndexNode, fields=("indices", "accumulate", "values_sizes"),
     self=_index_put_self,
     values=lambda n, g: getitem(g, tuple(slice(None) if i is None else i for i in n.indices)))
 
@@ -265,6 +267,7 @@ def index_put(input, indices, values, accumulate=False):
     if needs_grad(input, values):
         node = IndexPutBackward0()
         node.indices, node.accumulate, node.values_sizes = indices, accumulate, vals.shape
+        remember_indices(node, *indices)
         return attach(node, out, (input, values))
     return make(out)
 

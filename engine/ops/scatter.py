@@ -16,7 +16,7 @@ from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.inplace import inplace_method
 from ..autograd.node import attach, backward_node
 from ..runtime.quiet import silent
-from .indexing import _gather_index, gather, index_select
+from .indexing import _gather_index, _IndexNode, gather, index_select, remember_indices
 from .operands import needs_grad
 from .shape import cat, expand, reshape
 
@@ -196,10 +196,10 @@ def _src_grad(n, g):
 
 
 ScatterBackward0 = backward_node(  # x.scatter(dim, index, src)
-    "ScatterBackward0", fields=("dim", "index", "src_sizes"),
+    "ScatterBackward0", base=_IndexNode, fields=("dim", "index", "src_sizes"),
     self=_scatter_grad_self, src=_src_grad)
 ScatterBackward1 = backward_node(  # x.scatter(dim, index, value)
-    "ScatterBackward1", fields=("dim", "index"), self=_scatter_grad_self)
+    "ScatterBackward1", base=_IndexNode, fields=("dim", "index"), self=_scatter_grad_self)
 
 
 def _where(idx, d, ndim):
@@ -232,17 +232,19 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
         np.multiply.at(out, where, values)
     if tensor_src and needs_grad(input, src):
         node = ScatterBackward0()
+        remember_indices(node, index)
         node.dim, node.index, node.src_sizes = d, idx, src._data.shape
         return attach(node, out, (input, src))
     if not tensor_src and needs_grad(input):
         node = ScatterBackward1()
+        remember_indices(node, index)
         node.dim, node.index = d, idx
         return attach(node, out, (input,))
     return make(out)
 
 
 _ScatterAddBackward0 = backward_node(  # x.scatter_add(dim, index, src)
-    "ScatterAddBackward0", fields=("dim", "index", "src_sizes"),
+    "ScatterAddBackward0", base=_IndexNode, fields=("dim", "index", "src_sizes"),
     self=lambda n, g: g, src=_src_grad)
 
 
@@ -257,6 +259,7 @@ def scatter_add(input, dim, index, src):
     np.add.at(out, _where(idx, d, data.ndim), values)
     if needs_grad(input, src):
         node = _ScatterAddBackward0()
+        remember_indices(node, index)
         node.dim, node.index, node.src_sizes = d, idx, src._data.shape
         return attach(node, out, (input, src))
     return make(out)
@@ -285,10 +288,10 @@ def _index_fill_grad(n, g):
     return index_fill(g, n.dim, make(n.index), 0)
 
 
-IndexFillBackward0 = backward_node("IndexFillBackward0", fields=("dim", "index"),
-                                   self=_index_fill_grad)
+IndexFillBackward0 = backward_node("IndexFillBackward0", base=_IndexNode,
+                                   fields=("dim", "index"), self=_index_fill_grad)
 IndexFillBackward1 = backward_node(
-    "IndexFillBackward1", fields=("dim", "index"), self=_index_fill_grad,
+    "IndexFillBackward1", base=_IndexNode, fields=("dim", "index"), self=_index_fill_grad,
     # torch's grad reads ``_unique(index)``: a repeated index counts once
     value=lambda n, g: index_select(g, n.dim, make(np.unique(n.index))).sum())
 
@@ -307,6 +310,7 @@ def index_fill(input, dim, index, value):
         out[()] = fill
     if needs_grad(input) or (tensor_value and needs_grad(value)):
         node = IndexFillBackward1() if tensor_value else IndexFillBackward0()
+        remember_indices(node, index)
         node.dim, node.index = d, idx
         return attach(node, out, (input, value) if tensor_value else (input,))
     return make(out)
@@ -318,7 +322,7 @@ def _index_copy_source_grad(n, g):
 
 
 IndexCopyBackward0 = backward_node(
-    "IndexCopyBackward0", fields=("dim", "index", "source_sizes"),
+    "IndexCopyBackward0", base=_IndexNode, fields=("dim", "index", "source_sizes"),
     self=_index_fill_grad, source=_index_copy_source_grad)
 
 
@@ -338,13 +342,14 @@ def index_copy(input, dim, index, source):
         out[()] = src
     if needs_grad(input, source):
         node = IndexCopyBackward0()
+        remember_indices(node, index)
         node.dim, node.index, node.source_sizes = d, idx, src.shape
         return attach(node, out, (input, source))
     return make(out)
 
 
 IndexAddBackward0 = backward_node(
-    "IndexAddBackward0", fields=("dim", "index", "source_sizes", "alpha"),
+    "IndexAddBackward0", base=_IndexNode, fields=("dim", "index", "source_sizes", "alpha"),
     self=lambda n, g: g,
     source=lambda n, g: _index_add_source(g, n))
 
@@ -380,6 +385,7 @@ def index_add(input, dim, index, source, *, alpha=1):
         out += values
     if needs_grad(input, source):
         node = IndexAddBackward0()
+        remember_indices(node, index)
         node.dim, node.index, node.source_sizes, node.alpha = d, idx, src.shape, alpha
         return attach(node, out, (input, source))
     return make(out)
