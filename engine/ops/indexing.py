@@ -60,7 +60,11 @@ class _IndexNode(Node):
             for t, version in pairs:
                 vc = t._vc
                 if vc is not None and vc.value != version:
-                    raise modified_error(t._data.shape, t._data.dtype, None, vc.value, version)
+                    error = modified_error(t._data.shape, t._data.dtype, None, vc.value, version)
+                    if t._data.dtype == np.bool_:  # torch names a bool mask's type so
+                        error = RuntimeError(str(error).replace("[torch.BoolTensor ",
+                                                                "[CPUBoolType ", 1))
+                    raise error
         return Node.apply(self, grad)
 
     def release(self):
@@ -212,8 +216,11 @@ def getitem(self, index):
     # how many dims the items consume
     consumed = 0
     converted = []
+    saved = []  # the index tensors torch saves (version-checked at backward)
     for item in items:
         if isinstance(item, Tensor):
+            if item._data.ndim:
+                saved.append(item)
             kind = item._data.dtype.kind
             if kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
@@ -296,7 +303,7 @@ def getitem(self, index):
                 dim += 1
                 orig += 1
     if advanced:
-        return _advanced(result, advanced)
+        return _advanced(result, advanced, saved)
     if result is self:  # x[...], x[()], x[:, :]: torch returns an alias
         return _alias(self)
     return result
@@ -335,7 +342,7 @@ def _check_mask(mask, shape, dim):
             )
 
 
-def _advanced(input, advanced):
+def _advanced(input, advanced, saved=()):
     data = input._data
     index = [slice(None)] * data.ndim
     arrays = []  # the index tensors torch broadcasts (a mask gives one per dim it covers)
@@ -367,6 +374,7 @@ def _advanced(input, advanced):
     if input._requires_grad and _grad_mode.enabled:
         node = IndexBackward0()
         node.self_sizes, node.index = data.shape, index
+        remember_indices(node, *saved)
         return attach(node, out, (input,))
     return make(np.asarray(out))
 
