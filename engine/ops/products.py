@@ -20,7 +20,7 @@ import numpy as np
 from .. import _dtype
 from .._memory_format import contiguous_format
 from .._tensor import Tensor, make, wrap_dim
-from ..autograd.inplace import inplace_method
+from ..autograd.inplace import check_inplace, commit, inplace_method
 from ..autograd.node import attach, backward_node
 from ..runtime.quiet import silent
 from . import elementwise as E
@@ -183,16 +183,54 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     if b1.dtype != b2.dtype or x.dtype != b1.dtype:
         raise RuntimeError(f"expected scalar type {_name(x)} but found "
                            f"{_name(b1 if b1.dtype != x.dtype else b2)}")
-    wide = np.float32 if b1.dtype == np.float16 else b1.dtype
-    product = np.matmul(b1.astype(wide, copy=False), b2.astype(wide, copy=False)).sum(
-        0, dtype=wide) if b1.shape[0] else np.zeros((b1.shape[1], b2.shape[2]), wide)
-    out = _combine(product, x, beta, alpha, "addbmm", (b1.shape[1], b2.shape[2]))
+    expected = (b1.shape[1], b2.shape[2])
+    if b1.shape[0] == 0 or b1.dtype.kind != "f":
+        wide = b1.dtype
+        product = np.matmul(b1, b2).sum(0, dtype=wide) if b1.shape[0] else np.zeros(
+            expected, wide)
+        out = _combine(product, x, beta, alpha, "addbmm", expected)
+    else:
+        out = _addmm_batches(x, b1, b2, beta, alpha, expected)
     if needs_grad(input, batch1, batch2):
         node = AddbmmBackward0()
         node.batch1, node.batch2, node.alpha, node.beta = batch1, batch2, alpha, beta
         node.batch1_sizes, node.batch2_sizes = b1.shape, b2.shape
         return attach(node, out, (input, batch1, batch2))
     return make(out)
+
+
+def _addmm_batches(x, b1, b2, beta, alpha, expected):
+    """torch's addbmm: one addmm_ per batch into the result (beta for the first only), each
+    rounded to the result's dtype (half computed in float)."""
+    dtype = x.dtype
+    wide = np.float32 if dtype == np.float16 else dtype
+    _combine(np.zeros(expected, wide), x, 1, 1, "addbmm", expected)  # the shape check
+    out = np.broadcast_to(x, expected).astype(wide)
+    for i in range(b1.shape[0]):
+        product = np.matmul(b1[i].astype(wide, copy=False), b2[i].astype(wide, copy=False))
+        if i == 0 and beta == 0:
+            out = product * alpha if alpha != 1 else product
+        else:
+            scaled = out * beta if (i == 0 and beta != 1) else out
+            out = product * alpha + scaled if alpha != 1 else product + scaled
+        out = out.astype(dtype).astype(wide, copy=False)
+    return np.ascontiguousarray(out, dtype=dtype)
+
+
+def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+    """``Tensor.addbmm_``: torch's addbmm_ resizes a self of another shape to the result's."""
+    b1, b2 = batch1._data, batch2._data
+    _check_batches("addbmm", b1, b2)
+    expected = (b1.shape[1], b2.shape[2])
+    if self._data.shape != expected and self._view_of is None:
+        check_inplace(self, batch1, batch2)
+        result = addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+        self._data = np.empty(expected, self._data.dtype)  # resize_
+        return commit(self, result)
+    return _addbmm_inplace(self, batch1, batch2, beta=beta, alpha=alpha)
+
+
+_addbmm_inplace = inplace_method("addbmm")
 
 
 BaddbmmBackward0 = backward_node(

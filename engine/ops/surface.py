@@ -812,7 +812,7 @@ OPS = (
     unary("kron", PR.kron),
     unary("inner", PR.inner),
     function("tensordot", PR.tensordot),
-    unary("addbmm", PR.addbmm, inplace=True),
+    Op("addbmm", checked_unary(PR.addbmm, "addbmm"), PR.addbmm, PR.addbmm_),
     Op("baddbmm", checked_unary(PR.baddbmm, "baddbmm"), PR.baddbmm, PR.baddbmm_),
     unary("cross", PR.cross),
     unary("matrix_power", PR.matrix_power),
