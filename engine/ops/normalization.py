@@ -195,6 +195,31 @@ def _finish(node_cls, input, weight, bias, y, mean, invstd, axes, grouped, wshap
     return make(out)
 
 
+_last_stats = [None]  # the statistics of the latest batch_norm/layer_norm (native_* return them)
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps):
+    """torch.native_layer_norm: (output, mean, rstd); mean and rstd need no grad."""
+    out = layer_norm(input, normalized_shape, weight, bias, eps)
+    mean, invstd = _last_stats[0]
+    dtype = input._data.dtype
+    return out, make(mean.astype(dtype)), make(invstd.astype(dtype))
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum,
+                      eps):
+    """torch.native_batch_norm: (output, save_mean, save_invstd), the saved statistics
+    empty in evaluation mode; they need no grad."""
+    out = batch_norm_op(input, weight, bias, running_mean, running_var, training, momentum,
+                        eps)
+    acc = input._data.dtype  # the statistics come back in the input's dtype, half too
+    if not training or input._data.size == 0:
+        empty = np.zeros(0 if not training else input._data.shape[1], acc)
+        return out, make(empty), make(empty.copy())
+    mean, invstd = _last_stats[0]
+    return out, make(mean.reshape(-1).astype(acc)), make(invstd.reshape(-1).astype(acc))
+
+
 def _stats(xs, axes, eps):
     mean = xs.mean(axes, keepdims=True)
     centered = xs - mean
@@ -249,6 +274,7 @@ def batch_norm_op(input, weight, bias, running_mean, running_var, training, mome
     alpha = invstd if weight is None else invstd * _wide(weight._data).reshape(wshape)
     beta = -mean * alpha if bias is None else _wide(bias._data).reshape(wshape) - mean * alpha
     y = _fma(xw, alpha, beta)
+    _last_stats[0] = (mean, invstd)
     return _finish(NativeBatchNormBackward0, input, weight, bias, y, mean, invstd, axes, None,
                    wshape, eps, training, affine=False)
 
@@ -323,6 +349,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_
     invstd = 1 / np.sqrt(var + eps)
     wshape = (1,) * (x.ndim - k) + tuple(shape)
     y = _fma(xw, invstd, -invstd * mean)  # torch's kernel: x * rstd + (-rstd * mean)
+    _last_stats[0] = (mean, invstd)
     return _finish(NativeLayerNormBackward0, input, weight, bias, y, mean, invstd, axes, None,
                    wshape, eps, True)
 

@@ -571,6 +571,8 @@ OPS = (
     function("group_norm", NO.torch_group_norm),
     function("instance_norm", NO.torch_instance_norm),
     function("rms_norm", NO.rms_norm),
+    function("native_layer_norm", NO.native_layer_norm),
+    function("native_batch_norm", NO.native_batch_norm),
     function("embedding", EM.torch_embedding),
     function("embedding_renorm_", EM.embedding_renorm_),
     function("pixel_shuffle", RS.pixel_shuffle),
