@@ -189,7 +189,7 @@ def run_chunk(config: Config, chunk_seed: int, count: int, seen: frozenset,
                     phases=[Phase.generate, Phase.shrink], report_multiple_bugs=False,
                     suppress_health_check=list(HealthCheck), print_blob=False)(test)
     test = seed(chunk_seed)(test)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         test()
     except Exception:  # noqa: BLE001  _Diverged, or Hypothesis's own complaint about a replay
@@ -200,6 +200,7 @@ def run_chunk(config: Config, chunk_seed: int, count: int, seen: frozenset,
         best = minimise(ops, state["target"], *state["best"], oracle, engine, config, stats)
         findings.append(finding(config, state["target"], *best, oracle, engine))
     stats.busy_s = time.perf_counter() - start
+    stats.cpu_s = time.process_time() - cpu
     return ChunkResult(stats, findings)
 
 

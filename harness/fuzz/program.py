@@ -93,6 +93,11 @@ class Var:
     contiguous: bool = True
     deps: frozenset[str] = frozenset()  # the leaves requiring grad it was computed from
     order: int = 0  # how many autograd.grad calls made it (higher-order grads)
+    memory: str | None = None  # the variable whose memory it shares (views, detach, .data)
+
+    @property
+    def storage(self) -> str:
+        return self.memory or self.name
 
     @property
     def floating(self) -> bool:
@@ -270,9 +275,11 @@ def _reduction(name: str):
             shape = () if not x.shape else (
                 x.shape[:axis] + ((1,) if form == 2 else ()) + x.shape[axis + 1:])
         features = ("reduction",) + (("invalid",) if invalid else ())
-        if not invalid:
+        empty = name == "amax" and x.numel == 0  # no identity: PyTorch refuses
+        if not invalid and not empty:
             b.result(out, shape, x.dtype, [x])
-        return Statement(f"{out} = {x.name}.{name}({args})", name, features, may_raise=invalid)
+        return Statement(f"{out} = {x.name}.{name}({args})", name, features,
+                         may_raise=invalid or empty)
     return build
 
 
@@ -350,7 +357,7 @@ def _view(name: str):
         if not may_raise:
             root = x.view_of or x.name
             b.result(out, shape, x.dtype, [x], view_of=root, contiguous=contiguous,
-                     expanded=expanded)
+                     expanded=expanded, memory=x.storage)
             b.vars[out].leaf = False if x.rg else x.leaf
         features = ("view",) + (("invalid",) if invalid and may_raise else ())
         return Statement(f"{out} = {text}", name, features, may_raise=may_raise)
@@ -363,7 +370,7 @@ def _detach(name: str):
         out = b.fresh()
         text = f"{x.name}.data" if name == "data" else f"{x.name}.detach()"
         b.vars[out] = Var(out, x.shape, x.dtype, False, True, contiguous=x.contiguous,
-                          expanded=x.expanded)
+                          expanded=x.expanded, memory=x.storage)
         return Statement(f"{out} = {text}", name, ("detach",))
     return build
 
@@ -395,7 +402,7 @@ def _inplace(name: str):
             or (base is not None and base.leaf and base.rg is not False))
         may_raise = (
             refused or x.expanded or x.rg is None or (to_float and not x.floating)
-            or (isinstance(y, Var) and y.rg is None)
+            or (isinstance(y, Var) and (y.rg is None or y.storage == x.storage))
             or (base is not None and not base.leaf and base.rg is None))
         features = ("inplace",) + (("view",) if x.view_of else ()) + \
             (() if b.grad_enabled else ("no_grad",))
@@ -483,7 +490,8 @@ def _autograd_grad(b: Builder, g) -> Statement | None:
         (("higher_order",) if x.order else ()) + (("invalid",) if unused else ())
     if not unused:
         grad = Var(out, leaf.shape, leaf.dtype, None if create else False, not create,
-                   deps=x.deps if create else frozenset(), order=x.order + 1)
+                   deps=x.deps if create else frozenset(), order=x.order + 1,
+                   expanded=True)  # PyTorch's grad of a sum is an expand: in-place may raise
         b.vars[out] = grad
     return Statement(f"{out}, = torch.autograd.grad({target}, [{leaf.name}]{options})",
                      "autograd.grad", features, may_raise=True)
@@ -542,7 +550,8 @@ OPS: tuple[Op, ...] = (
         ("maximum", ("maximum",)))),
     *(Op(n, "reduction", _reduction(n), 2, (f"Tensor.{n}",)) for n in REDUCTIONS),
     Op("matmul", "matmul", _matmul, 3, ("Tensor.__matmul__",)),
-    *(Op(n, "view", _view(n), 1, needs) for n, needs in (
+    *(Op(n, "view", _view(n), 2 if n in ("transpose", "permute") else 1, needs)
+      for n, needs in (
         ("view", ("Tensor.view",)), ("reshape", ("Tensor.reshape",)), ("t", ("Tensor.t",)),
         ("transpose", ("Tensor.transpose",)), ("permute", ("Tensor.permute",)),
         ("select", ("Tensor.__getitem__",)), ("slice", ("Tensor.__getitem__",)),
@@ -616,9 +625,12 @@ _LEAVES = [_leaf(i) for i in range(len(LEAF_NAMES))]
 
 
 def _genes(ops: int, max_statements: int, min_statements: int = 1):
-    """A gene: which op (an index into the weighted ops), then four integers for its choices."""
-    return st.lists(st.tuples(st.integers(0, ops - 1), *[st.integers(0, GENE - 1)] * 4),
-                    min_size=min_statements, max_size=max_statements)
+    """A gene: which op (an index into the weighted ops), then four integers for its choices,
+    drawn as the four bytes of one integer (one draw instead of four: drawing is most of a
+    program's cost, and shrinking the integer lowers every byte)."""
+    return st.lists(st.tuples(st.integers(0, ops - 1), st.integers(0, GENE ** 4 - 1)).map(
+        lambda g: (g[0], g[1] & 255, g[1] >> 8 & 255, g[1] >> 16 & 255, g[1] >> 24)),
+        min_size=min_statements, max_size=max_statements)
 
 
 def programs(ops: tuple[Op, ...] = OPS, max_statements: int = MAX_STATEMENTS,

@@ -20,13 +20,14 @@ class Stats:
     skipped: int = 0  # PyTorch timed out, or the harness failed on the program
     crashed: int = 0  # chunks whose process died (crash isolation)
     busy_s: float = 0.0  # time spent in chunks (summed over workers)
+    cpu_s: float = 0.0  # CPU time of the chunks (summed over workers): a per-core rate
     ops: Counter = field(default_factory=Counter)
     features: Counter = field(default_factory=Counter)
     skip_reasons: Counter = field(default_factory=Counter)
 
     def merge(self, other: Stats) -> None:
         for name in ("programs", "shrink_runs", "statements", "diverged", "torch_raised",
-                     "skipped", "crashed", "busy_s"):
+                     "skipped", "crashed", "busy_s", "cpu_s"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("ops", "features", "skip_reasons"):
             getattr(self, name).update(getattr(other, name))
@@ -44,7 +45,7 @@ def summary(stats: Stats, findings: list[dict], seconds: float, workers: int, se
         findings=findings, duplicates=duplicates,
         median_shrunk_statements=_median([f["statements"] for f in findings]),
     )
-    data["busy_s"] = round(stats.busy_s, 2)
+    data["busy_s"], data["cpu_s"] = round(stats.busy_s, 2), round(stats.cpu_s, 2)
     return data
 
 

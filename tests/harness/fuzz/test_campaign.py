@@ -61,10 +61,10 @@ def test_a_campaign_finds_each_broken_engine(break_engine, tmp_path):
 
 def test_a_fixed_seed_campaign_is_reproducible_and_covers_the_generator():
     """What CI runs: a short campaign; a change to the generator or the shrinker shows here."""
-    runs = [campaign.run(CONFIG, programs=120, campaign_seed=0, out=None, isolate=False)
+    runs = [campaign.run(CONFIG, programs=200, campaign_seed=0, out=None, isolate=False)
             for _ in range(2)]
     first, second = runs
-    assert first.stats.programs == 120
+    assert first.stats.programs == 200
     assert first.stats.ops == second.stats.ops and first.stats.features == second.stats.features
     assert [f.text for f in first.findings] == [f.text for f in second.findings]
     assert {"backward", "autograd.grad", "hook", "no_grad", "inplace", "view",
@@ -98,3 +98,20 @@ def test_a_divergence_is_shrunk_to_its_statement():
     sums = [f for f in result.findings if f.signature[1] == "sum"]
     assert sums, [f.signature for f in result.findings]
     assert len(sums[0].program) <= 2, sums[0].program.text
+
+
+def test_the_command_runs_a_campaign_and_writes_its_summary(tmp_path, capsys):
+    """`parity fuzz` end to end (chunks in forked children): counts, histograms, the page."""
+    import json
+
+    from harness.cli import main
+
+    status = main(["fuzz", "--programs", "40", "--seed", "3", "--ops", "elementwise,backward",
+                   "--out", str(tmp_path / "found"), "--summary", str(tmp_path / "summary")])
+    data = json.loads((tmp_path / "summary" / "summary.json").read_text())
+    assert data["programs"] == 40 and data["statements"] >= 40
+    assert set(data["ops"]) <= {op.name for op in program.OPS
+                                if op.kind == "elementwise" or op.name == "backward"}
+    assert status == (1 if data["findings"] else 0)
+    assert "parity fuzz" in (tmp_path / "summary" / "index.html").read_text()
+    assert "40 programs" in capsys.readouterr().out

@@ -1,5 +1,6 @@
 """The generator: every program it makes passes the spec allow-list and runs on PyTorch, raising
-only where the program model says PyTorch may refuse; its ops come from the engine's op table."""
+only where the program model says PyTorch may refuse (or after such a statement, whose variable
+is then missing); its ops come from the engine's op table."""
 
 from collections import Counter
 
@@ -16,7 +17,7 @@ from harness.run.backends import load
 RUNS = Counter()
 
 
-@settings(max_examples=300, derandomize=True, database=None, deadline=None,
+@settings(max_examples=500, derandomize=True, database=None, deadline=None,
           suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_programs_pass_the_guard_and_run_on_pytorch(data):
@@ -30,11 +31,13 @@ def test_programs_pass_the_guard_and_run_on_pytorch(data):
                        {leaf.name: leaf.requires_grad for leaf in fuzzed.leaves},
                        spec.program.statement_lines)
     assert len(trace.steps) == len(fuzzed) + 1  # every statement ran
+    refused = False  # once PyTorch refused a statement, later ones may miss its variable
     for step in trace.steps[1:]:
         statement = fuzzed.statement_at(step.line)
         RUNS.update({statement.op, *statement.features})
         if step.exception:
-            assert statement.may_raise, (fuzzed.text, step.line, step.exception)
+            assert statement.may_raise or refused, (fuzzed.text, step.line, step.exception)
+            refused = True
 
 
 def test_the_programs_above_used_every_op():
