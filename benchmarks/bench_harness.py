@@ -15,6 +15,8 @@ a newer checkout's new specs would otherwise weigh on its figure). The OpInfo co
 (`specs/opinfo.yaml`) is not part of "all": it has its own runner.
 `--ceiling` draws every item's inputs with its own strategy and a body that does nothing: the
 rate no harness can beat on this machine (the draw, Hypothesis's bookkeeping, nothing else).
+`--floor` adds the bare programs to that body: each run on PyTorch and on the engine with plain
+`exec`, nothing observed or compared: the rate no harness that runs both programs can beat.
 """
 
 from __future__ import annotations
@@ -97,6 +99,66 @@ def ceiling(paths: list[str], examples: int) -> tuple[int, float]:
     return drawn, busy
 
 
+def programs_floor(paths: list[str], examples: int) -> tuple[int, float]:
+    """(examples, CPU seconds): as `ceiling`, with a body that runs the program on PyTorch and
+    on the engine and nothing else (no observation, comparison, capture, limits or isolation):
+    no harness that runs both programs can beat this rate."""
+    import contextlib
+    import io
+    import warnings
+
+    from hypothesis import HealthCheck, given, seed, settings
+
+    from harness.run import strategies
+    from harness.run.backends import load
+    from harness.spec import SpecError, load_file
+    from harness.spec.program import namespace
+
+    backends = [load("torch"), load("engine")]
+    drawn, busy = 0, 0.0
+    options = {"deadline": None, "max_examples": examples, "derandomize": True,
+               "database": None, "suppress_health_check": list(HealthCheck)}
+
+    def body_for(spec, count):
+        requires_grad = {n: d.requires_grad for n, d in spec.model.inputs.items()}
+
+        def body(inputs):
+            count.append(1)
+            for backend in backends:
+                names = namespace(backend.module, backend.functional)
+                for name, value in inputs.items():
+                    names[name] = backend.make_input(value, requires_grad[name]) \
+                        if isinstance(value, np.ndarray) else value
+                for statement in spec.program.statements:
+                    try:
+                        exec(statement.code, names)
+                    except Exception:
+                        break
+                backend.reset()
+        return body
+
+    import numpy as np
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        for file in [ROOT / p for p in paths]:
+            for entry in load_file(file, root=ROOT).entries:
+                if isinstance(entry, SpecError):
+                    continue
+                for variant in entry.variants():
+                    count = []
+                    test = seed(0)(settings(**options)(
+                        given(strategies.inputs(entry, variant))(body_for(entry, count))))
+                    start = time.process_time()
+                    try:
+                        test()
+                    except Exception:  # noqa: S110 - a program error is part of its run
+                        pass
+                    busy += time.process_time() - start
+                    drawn += len(count)
+    return drawn, busy
+
+
 def _counter(count: list):
     def body(inputs):
         count.append(1)
@@ -120,6 +182,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="alternations of the roots")
     parser.add_argument("--workers", type=int, action="append", help="default: 1 and 2")
     parser.add_argument("--ceiling", action="store_true", help="also Hypothesis alone")
+    parser.add_argument("--floor", action="store_true",
+                        help="also Hypothesis with the bare programs on both backends")
     args = parser.parse_args()
     roots = [r.resolve() for r in args.root or [ROOT]]
     suites = {"tutorial": common_specs(roots, "specs/tutorial"),
@@ -140,6 +204,11 @@ def main() -> None:
         for name, paths in suites.items():
             drawn, busy = ceiling(paths, args.examples)
             print(f"{'Hypothesis alone':<16} {name:<10} {1:>7} {drawn:>9} {drawn / busy:>11.0f}",
+                  flush=True)
+    if args.floor:
+        for name, paths in suites.items():
+            drawn, busy = programs_floor(paths, args.examples)
+            print(f"{'+ bare programs':<16} {name:<10} {1:>7} {drawn:>9} {drawn / busy:>11.0f}",
                   flush=True)
 
 

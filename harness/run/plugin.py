@@ -67,6 +67,10 @@ def pytest_addoption(parser):
                     help="run spec items in the pytest process itself, not in a child it "
                          "supervises (for debuggers: a crash or a C call stuck past the time "
                          "limit then ends the run; no memory limit)")
+    group.addoption("--parity-target", action="store_true",
+                    help="steer each item's examples towards larger error / tolerance ratios "
+                         "(Hypothesis's target phase; off by default: it found no failure "
+                         "plain generation missed, docs/running.md)")
     group.addoption("--parity-shrink-limit", type=float, default=None, metavar="S",
                     help="seconds a failing item may spend minimising its example (default: "
                          f"{DEFAULT_SHRINK_LIMIT_S:g}; 0: report the first failing example)")
@@ -148,7 +152,8 @@ class SpecItem(pytest.Item):
         return check(self.spec, self.variant, self.nodeid, plugin.session_seed,
                      self.config.getoption("parity_max_examples"), plugin.backends(),
                      plugin.expectations.get(self.nodeid),
-                     self.config.getoption("parity_time_limit"), shrink_limit(self.config))
+                     self.config.getoption("parity_time_limit"), shrink_limit(self.config),
+                     self.config.getoption("parity_target"))
 
     def runtest(self):
         plugin: ParityPlugin = self.config.pluginmanager.get_plugin("parity-session")
@@ -477,6 +482,8 @@ def reproduce_options(config) -> list[str]:
     memory_limit = config.getoption("parity_memory_limit")
     if memory_limit != DEFAULT_MEMORY_LIMIT_GB:  # it decides whether a big program errs
         options.append(f"--parity-memory-limit={memory_limit:g}")
+    if config.getoption("parity_target"):  # it decides which examples run
+        options.append("--parity-target")
     expectations_file = config.getoption("parity_expectations")
     if expectations_file:  # it decides xfail and whether the shrink phase runs
         options.append(f"--parity-expectations={_from_root(config, expectations_file)}")

@@ -89,15 +89,16 @@ def check(spec: Spec, variant: dict[str, str], spec_id: str, session_seed: int |
           backends: tuple[Backend, Backend] | None = None,
           expectation: Expectation | None = None,
           time_limit_s: float | None = DEFAULT_LIMIT_S,
-          shrink_limit_s: float | None = None) -> SpecResult:
+          shrink_limit_s: float | None = None, targeting: bool = False) -> SpecResult:
     """Run the property; never raises for a failing engine or a broken spec.
 
     With an expectation (a known divergence), the shrink phase is skipped: the failure is known,
     so minimising it would only cost time. The outcome then becomes xfailed or xpassed.
     `shrink_limit_s` bounds the time spent minimising a failure (harness.run.shrink; None:
-    Hypothesis's own limit, 0: no shrinking).
+    Hypothesis's own limit, 0: no shrinking). `targeting` steers the search towards larger
+    errors with Hypothesis's target phase (off by default: docs/running.md says why).
     """
-    item = _Item(spec, *(backends or torch_and_engine()), time_limit_s)
+    item = _Item(spec, *(backends or torch_and_engine()), time_limit_s, targeting)
     for backend in (item.oracle, item.engine):
         backend.take_changed()  # what earlier runs left is not this item's doing
     seed_value = item_seed(session_seed, spec_id)
@@ -128,8 +129,10 @@ class _Item:
     """One item's property: the spec on its two backends, the comparator, and what the examples
     saw (how many ran, which checks PyTorch's traces exercised, the last failing inputs)."""
 
-    def __init__(self, spec: Spec, oracle: Backend, engine: Backend, time_limit_s: float | None):
+    def __init__(self, spec: Spec, oracle: Backend, engine: Backend, time_limit_s: float | None,
+                 targeting: bool = False):
         self.spec, self.oracle, self.engine, self.time_limit_s = spec, oracle, engine, time_limit_s
+        self.targeting = targeting
         self.requires_grad = {n: d.requires_grad for n, d in spec.model.inputs.items()}
         self.expected_lines = {r.line for r in spec.model.raises}
         self.comparator = Comparator(spec.tolerances(), spec.program)
@@ -200,7 +203,8 @@ class _Item:
             _check_memory(self, actual, "the engine")
             with time_limit(self.time_limit_s):  # bounded data, but nothing runs unlimited
                 found = self.comparator.compare(expected, actual)
-            target(min(self.comparator.worst_ratio, 1e12), label="error / tolerance")
+            if self.targeting:
+                target(min(self.comparator.worst_ratio, 1e12), label="error / tolerance")
             if found:
                 raise Mismatch(found, _raised_line(found[0], expected, actual))
         except BaseException:
