@@ -14,11 +14,10 @@ bench_engine.py.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
+from timing import print_table
 
 import engine
 from engine.ops import conv as C
@@ -148,19 +147,6 @@ FLOORS = {"conv2d LeNet 1x32x32 -> 6, b4": lenet_conv_numpy,
           "conv2d 64 -> 64 3x3 32x32, b64": wide_conv_numpy,
           "LeNet step, b4": lenet_step_numpy}
 REPEATS = {"conv2d 64 -> 64 3x3 32x32, b64": 5}
-ROUNDS = 3
-SETTLE_S = 0.3  # after the other library ran: its worker threads spin a while before parking
-
-
-def median_time(fn, lib, repeat: int) -> float:
-    time.sleep(SETTLE_S)
-    fn(lib)  # warm up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(lib)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _check_same_grads():
@@ -176,20 +162,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
     _check_same_grads()
-    print(f"{'workload':<32} {'engine':>10} {'torch':>10} {'numpy alone':>12} "
-          f"{'engine/torch':>13} {'numpy/torch':>12}")
-    for name, fn in WORKLOADS.items():
-        repeat = min(args.repeat, REPEATS.get(name, args.repeat))
-        floor = FLOORS[name]
-        rounds = [(median_time(fn, engine, repeat), median_time(fn, torch, repeat),
-                   median_time(lambda _lib, floor=floor: floor(), None, repeat))
-                  for _ in range(ROUNDS)]
-        e, t, n = (statistics.median(r[i] for r in rounds) for i in range(3))
-        print(f"{name:<32} {_ms(e):>10} {_ms(t):>10} {_ms(n):>12} {e / t:>13.2f} {n / t:>12.2f}")
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3f}ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f}µs"
+    print_table(WORKLOADS, FLOORS, REPEATS, args.repeat, engine, torch, width=32)
 
 
 if __name__ == "__main__":

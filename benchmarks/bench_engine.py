@@ -9,11 +9,11 @@ under the engine's time.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np
 import torch
+from timing import print_table
 
 import engine
 from engine.runtime import parallel as _parallel
@@ -147,48 +147,19 @@ FLOORS = {"tutorial graph": tutorial_graph_numpy,
           "tutorial while loop": tutorial_while_loop_numpy,
           "mlp 256-512-512-10": mlp_numpy, "1e6-element chain": big_chain_numpy}
 REPEATS = {"mlp 256-512-512-10": 30, "1e6-element chain": 30}
-ROUNDS = 3
-
-
-SETTLE_S = 0.3  # after the other library ran: its worker threads spin a while before parking
-
-
-def median_time(fn, lib, repeat: int) -> float:
-    time.sleep(SETTLE_S)  # both libraries keep thread pools; spinning ones would steal a core
-    fn(lib)  # warm up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(lib)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2000)
     args = parser.parse_args()
-    print(f"{'workload':<22} {'engine':>10} {'torch':>10} {'numpy alone':>12} "
-          f"{'engine/torch':>13} {'numpy/torch':>12}")
-    for name, fn in WORKLOADS.items():
-        repeat = min(args.repeat, REPEATS.get(name, args.repeat))
-        floor = FLOORS[name]
-        # alternate the libraries over a few rounds: the machine's speed drifts between runs
-        rounds = [(median_time(fn, engine, repeat), median_time(fn, torch, repeat),
-                   median_time(lambda _lib, floor=floor: floor(), None, repeat))
-                  for _ in range(ROUNDS)]
-        e, t, n = (statistics.median(r[i] for r in rounds) for i in range(3))
-        print(f"{name:<22} {_ms(e):>10} {_ms(t):>10} {_ms(n):>12} {e / t:>13.2f} {n / t:>12.2f}")
+    print_table(WORKLOADS, FLOORS, REPEATS, args.repeat, engine, torch, width=22)
     print("\nchain of n multiplications, backward (engine; linear means time/n stays flat):")
     for n in (10_000, 50_000, 100_000):
         start = time.perf_counter()
         long_chain(engine, n)
         took = time.perf_counter() - start
         print(f"  n={n:>7}: {took * 1e3:8.1f} ms, {took / n * 1e6:.2f} µs per op")
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3f}ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f}µs"
 
 
 if __name__ == "__main__":

@@ -15,11 +15,10 @@ under the engine's time.  Both libraries use one thread per core, as in bench_en
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import torch
+from timing import print_table
 
 import engine
 from engine.ops import conv as C
@@ -150,19 +149,6 @@ FLOORS = {"LeNet step, b4": lambda: _lenet_numpy(4),
           "LeNet step, b64": lambda: _lenet_numpy(64),
           "Adam step, 1M params": adam_numpy}
 REPEATS = {"LeNet step, b64": 40, "Adam step, 1M params": 50}
-ROUNDS = 3
-SETTLE_S = 0.3  # after the other library ran: its worker threads spin a while before parking
-
-
-def median_time(fn, lib, repeat: int) -> float:
-    time.sleep(SETTLE_S)
-    fn(lib)  # warm up
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(lib)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _check_same_results():
@@ -187,20 +173,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
         engine.set_num_threads(args.threads)
     _check_same_results()
-    print(f"{'workload':<24} {'engine':>10} {'torch':>10} {'numpy alone':>12} "
-          f"{'engine/torch':>13} {'numpy/torch':>12}")
-    for name, fn in WORKLOADS.items():
-        repeat = min(args.repeat, REPEATS.get(name, args.repeat))
-        floor = FLOORS[name]
-        rounds = [(median_time(fn, engine, repeat), median_time(fn, torch, repeat),
-                   median_time(lambda _lib, floor=floor: floor(), None, repeat))
-                  for _ in range(ROUNDS)]
-        e, t, n = (statistics.median(r[i] for r in rounds) for i in range(3))
-        print(f"{name:<24} {_ms(e):>10} {_ms(t):>10} {_ms(n):>12} {e / t:>13.2f} {n / t:>12.2f}")
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3f}ms" if seconds >= 1e-3 else f"{seconds * 1e6:.1f}µs"
+    print_table(WORKLOADS, FLOORS, REPEATS, args.repeat, engine, torch, width=24)
 
 
 if __name__ == "__main__":
