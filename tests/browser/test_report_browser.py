@@ -117,7 +117,8 @@ def page(browser):
 def visible(page) -> list[dict]:
     return page.eval_on_selector_all(
         "#spec-table tbody tr:not([hidden])",
-        "rows => rows.map(r => ({outcome: r.dataset.outcome, id: r.cells[1].textContent.trim(),"
+        "rows => rows.map(r => ({outcome: r.dataset.outcome,"
+        " id: r.cells[1].querySelector('code').textContent.trim(),"
         " duration: parseFloat(r.cells[5].dataset.sort), text: r.textContent}))")
 
 
