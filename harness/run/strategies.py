@@ -99,8 +99,8 @@ def elements(decl: InputDecl, dtype: str, bounds: tuple[int, int] | None = None)
                            allow_infinity=False, allow_subnormal=False)
         kind = np.dtype(dtype).type  # the distance as the dtype computes it: float32's 0.1
         margin = kind(decl.avoid_margin)  # is not past a margin of 0.1
-        for kink in decl.avoid:
-            values = values.filter(lambda v, k=kind(kink): abs(kind(v) - k) > margin)
+        for kink in map(kind, decl.avoid):
+            values = values.filter(lambda v, k=kink: abs(kind(v) - k) > margin)
         if decl.special:
             values = st.one_of(values, st.sampled_from(special_values(decl.special, dtype)))
     else:
