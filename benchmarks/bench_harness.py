@@ -75,55 +75,24 @@ def _children_cpu() -> float:
 def ceiling(paths: list[str], examples: int) -> tuple[int, float]:
     """(examples, CPU seconds): every item's inputs drawn by Hypothesis with a body doing
     nothing."""
-    from hypothesis import HealthCheck, given, seed, settings
-
-    from harness.run import strategies
-    from harness.spec import SpecError, load_file
-
-    drawn, busy = 0, 0.0
-    options = {"deadline": None, "max_examples": examples, "derandomize": True,
-               "database": None, "suppress_health_check": list(HealthCheck)}
-    files = [ROOT / p for p in paths]
-    for file in files:
-        for entry in load_file(file, root=ROOT).entries:
-            if isinstance(entry, SpecError):
-                continue
-            for variant in entry.variants():
-                count = []
-                test = seed(0)(settings(**options)(
-                    given(strategies.inputs(entry, variant))(_counter(count))))
-                start = time.process_time()
-                test()
-                busy += time.process_time() - start
-                drawn += len(count)
-    return drawn, busy
+    return _drawn_rate(paths, examples, lambda spec: lambda inputs: None)
 
 
 def programs_floor(paths: list[str], examples: int) -> tuple[int, float]:
     """(examples, CPU seconds): as `ceiling`, with a body that runs the program on PyTorch and
     on the engine and nothing else (no observation, comparison, capture, limits or isolation):
     no harness that runs both programs can beat this rate."""
-    import contextlib
-    import io
-    import warnings
+    import numpy as np
 
-    from hypothesis import HealthCheck, given, seed, settings
-
-    from harness.run import strategies
     from harness.run.backends import load
-    from harness.spec import SpecError, load_file
     from harness.spec.program import namespace
 
     backends = [load("torch"), load("engine")]
-    drawn, busy = 0, 0.0
-    options = {"deadline": None, "max_examples": examples, "derandomize": True,
-               "database": None, "suppress_health_check": list(HealthCheck)}
 
-    def body_for(spec, count):
+    def body_for(spec):
         requires_grad = {n: d.requires_grad for n, d in spec.model.inputs.items()}
 
         def body(inputs):
-            count.append(1)
             for backend in backends:
                 names = namespace(backend.module, backend.functional)
                 for name, value in inputs.items():
@@ -137,32 +106,49 @@ def programs_floor(paths: list[str], examples: int) -> tuple[int, float]:
                 backend.reset()
         return body
 
-    import numpy as np
+    return _drawn_rate(paths, examples, body_for)
 
+
+def _drawn_rate(paths: list[str], examples: int, body_for) -> tuple[int, float]:
+    """(examples, CPU seconds) of every item of `paths` run by Hypothesis, derandomized, with
+    `body_for(spec)` as the test body; the programs' output and warnings are dropped."""
+    import contextlib
+    import io
+    import warnings
+
+    from hypothesis import HealthCheck, given, seed, settings
+
+    from harness.run import strategies
+    from harness.spec import SpecError, load_file
+
+    drawn, busy = 0, 0.0
+    options = {"deadline": None, "max_examples": examples, "derandomize": True,
+               "database": None, "suppress_health_check": list(HealthCheck)}
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         for file in [ROOT / p for p in paths]:
             for entry in load_file(file, root=ROOT).entries:
                 if isinstance(entry, SpecError):
                     continue
+                body = body_for(entry)
                 for variant in entry.variants():
                     count = []
                     test = seed(0)(settings(**options)(
-                        given(strategies.inputs(entry, variant))(body_for(entry, count))))
+                        given(strategies.inputs(entry, variant))(_counted(body, count))))
                     start = time.process_time()
-                    try:
+                    with contextlib.suppress(Exception):  # a program error is part of its run
                         test()
-                    except Exception:  # noqa: S110 - a program error is part of its run
-                        pass
                     busy += time.process_time() - start
                     drawn += len(count)
     return drawn, busy
 
 
-def _counter(count: list):
-    def body(inputs):
+def _counted(body, count: list):
+    """`body`, counting its calls in `count` (a test body of one argument, for `given`)."""
+    def counted(inputs):
         count.append(1)
-    return body
+        body(inputs)
+    return counted
 
 
 def common_specs(roots: list[Path], folder: str) -> list[str]:
