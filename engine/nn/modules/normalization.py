@@ -22,6 +22,23 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNo
            "InstanceNorm2d", "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "RMSNorm"]
 
 
+def _affine_parameters(module: Module, enabled: bool, shape, dtype, bias: bool) -> None:
+    """A normalization's weight and bias of `shape` (registered as None when not `enabled`,
+    and the bias also without `bias`), in torch's order."""
+    module.register_parameter(
+        "weight", Parameter(engine.empty(shape, dtype=dtype)) if enabled else None)
+    module.register_parameter(
+        "bias", Parameter(engine.empty(shape, dtype=dtype)) if enabled and bias else None)
+
+
+def _reset_affine(module: Module, enabled: bool) -> None:
+    """Weight ones and bias zeros, as torch initialises every normalization."""
+    if enabled:
+        init.ones_(module.weight)
+        if module.bias is not None:
+            init.zeros_(module.bias)
+
+
 class _NormBase(Module):
     """What BatchNorm and InstanceNorm share: affine parameters and running statistics."""
 
@@ -37,15 +54,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(engine.empty(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(engine.empty(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, affine, num_features, dtype, bias)
         if track_running_stats:
             self.register_buffer("running_mean", engine.zeros(num_features, dtype=dtype))
             self.register_buffer("running_var", engine.ones(num_features, dtype=dtype))
@@ -64,10 +73,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def _check_input_dim(self, input):
         raise NotImplementedError
@@ -190,22 +196,11 @@ class LayerNorm(Module):
         self.normalized_shape = _shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(engine.empty(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(engine.empty(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, elementwise_affine, self.normalized_shape, dtype, bias)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.elementwise_affine)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -229,22 +224,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(engine.empty(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(engine.empty(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, affine, num_channels, dtype, bias)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
