@@ -98,7 +98,9 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}{inplace_str}"
 
 
-class Softmax(Module):
+class _AlongDim(Module):
+    """Softmax, LogSoftmax and Softmin: a function of the input along ``dim``."""
+
     __module__ = _MODULE
     __constants__ = ["dim"]
 
@@ -107,25 +109,21 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return F.softmax(input, self.dim, _stacklevel=5)
+        # _stacklevel=5: the implicit-dim warning names the caller of the module
+        return self._function(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Module):
+class Softmax(_AlongDim):
     __module__ = _MODULE
-    __constants__ = ["dim"]
+    _function = staticmethod(F.softmax)
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
 
-    def forward(self, input):
-        return F.log_softmax(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+class LogSoftmax(_AlongDim):
+    __module__ = _MODULE
+    _function = staticmethod(F.log_softmax)
 
 
 # ----------------------------------------------------------------- every other activation
@@ -332,19 +330,9 @@ class Softsign(Module):
         return F.softsign(input)
 
 
-class Softmin(Module):
+class Softmin(_AlongDim):
     __module__ = _MODULE
-    __constants__ = ["dim"]
-
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, input):
-        return F.softmin(input, self.dim, _stacklevel=5)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"
+    _function = staticmethod(F.softmin)
 
 
 class PReLU(Module):
