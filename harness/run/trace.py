@@ -331,13 +331,6 @@ class Observer:
         return state
 
 
-def observe_namespace(namespace: dict, backend: Backend) -> dict[str, object]:
-    """The state of every variable of a namespace, read once (no history to reuse)."""
-    with warnings.catch_warnings(record=True) as log:
-        warnings.simplefilter("always")
-        return Observer(backend, log).namespace(namespace)
-
-
 def observe(value, backend: Backend, log: list | None = None):
     """What the user can see of one value, in backend-neutral form."""
     if log is None:
