@@ -36,8 +36,11 @@ PROPERTY = "parity"
 
 # Hypothesis profiles: `ci` (built in: derandomized, no deadline, no database, prints the blob;
 # loaded automatically when the CI environment variable is set, and by tox) and `dev`, which
-# explores more examples and keeps a database. Registered at import, before profiles load.
-hypothesis_settings.register_profile("dev", max_examples=300, deadline=None)
+# explores more examples and keeps a database. Registered at import, before profiles load, on
+# Hypothesis's `default` profile: under CI (Hypothesis reads tox's copy of CI too) the default
+# settings at import are `ci`'s, whose `database=None` would otherwise be inherited.
+hypothesis_settings.register_profile(
+    "dev", parent=hypothesis_settings.get_profile("default"), max_examples=300, deadline=None)
 NOT_SPECS = {"expectations.yaml", "opinfo.yaml"}  # opinfo.yaml: the OpInfo corpus (harness.opinfo)
 
 

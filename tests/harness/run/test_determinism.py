@@ -70,7 +70,9 @@ def project(root: Path) -> Path:
 
 
 def run(root: Path, report: str, *args: str, hash_seed: str = "0", ci: bool = True):
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_XDIST_WORKER")}
+    # tox passes CI on as __TOX_ENVIRONMENT_VARIABLE_ORIGINAL_CI too, which Hypothesis also reads
+    ci_markers = ("CI", "__TOX_ENVIRONMENT_VARIABLE_ORIGINAL_CI", "PYTEST_XDIST_WORKER")
+    env = {k: v for k, v in os.environ.items() if k not in ci_markers}
     env.update(PYTHONPATH=str(root), PYTHONHASHSEED=hash_seed)
     if ci:
         env["CI"] = "true"

@@ -5,7 +5,10 @@ tests check is collection, outcomes, broken-spec handling and the report, not th
 """
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -372,3 +375,16 @@ def test_a_partial_run_keeps_the_full_report_and_lists_only_stale_expectations(p
         assert (project.path / "reports" / "index.html").read_text() == first
         data = json.loads((project.path / "reports" / "partial" / "results.json").read_text())
         assert [r["name"] for r in data["results"]] == ["double"]
+
+
+def test_the_dev_profile_keeps_its_database_under_ci():
+    """Under CI (or tox's copy of its variable) Hypothesis starts on its `ci` profile, which has
+    no database; the `dev` profile a user asks for there still keeps one."""
+    probe = ("import hypothesis, harness.run.plugin; "
+             "print(hypothesis.settings.default.database, "
+             "hypothesis.settings.get_profile('dev').database)")
+    for marker in ("CI", "__TOX_ENVIRONMENT_VARIABLE_ORIGINAL_CI"):
+        env = {**os.environ, marker: "true"}
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                             text=True, check=True).stdout.split()
+        assert out[0] == "None" and out[1] != "None", (marker, out)
