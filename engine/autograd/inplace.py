@@ -122,6 +122,9 @@ class CopySlices(Node):
             raise RuntimeError(SECOND_BACKWARD)
         if fn.saved:
             check_saved_versions(fn)
+        check_indices = getattr(fn, "check_indices", None)  # index tensors an index op keeps
+        if check_indices is not None:
+            check_indices()
         if _grad_mode.enabled:  # create_graph: the same computation with engine ops
             return self._apply_recorded(grad)
         region = self.region

@@ -55,6 +55,12 @@ class _IndexNode(Node):
     __slots__ = ("_index_versions",)
 
     def apply(self, grad):
+        self.check_indices()
+        return Node.apply(self, grad)
+
+    def check_indices(self):
+        """torch's error if an index tensor was modified in place since (CopySlices calls
+        it too, for an index_put_ on a view)."""
         pairs = getattr(self, "_index_versions", None)
         if pairs and not self._freed:
             for t, version in pairs:
@@ -65,7 +71,6 @@ class _IndexNode(Node):
                         error = RuntimeError(str(error).replace("[torch.BoolTensor ",
                                                                 "[CPUBoolType ", 1))
                     raise error
-        return Node.apply(self, grad)
 
     def release(self):
         for slot in self.saved:
@@ -434,8 +439,8 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 # ================================================================= x[index] = value
-IndexPutBackward0 = backward_node(  # t[advanced index] = values
-    "IndexPutBackward0", fields=("index",),
+IndexPutBackward0 = backward_node(  # t[advanced index] = values (torch saves the indices only)
+    "IndexPutBackward0", base=_IndexNode, fields=("index",),
     self=lambda n, g: _zero_at(g, n.index),
     values=lambda n, g: make(g._data[n.index]))  # summed to the values' shape by the engine
 
@@ -486,7 +491,12 @@ def setitem(self, index, value):
     if not isinstance(value, Tensor):
         value = make(np.asarray(value, dtype=self._data.dtype))
     if not np.shares_memory(region._data, self._data):
-        return _index_put(self, _numpy_index(index), value)
+        split = _split_advanced(index)
+        if split is not None:  # torch slices first, then index_put_ on the view: CopySlices
+            sliced = getitem(self, split[0])
+            if not _same_memory(sliced._data, self._data):
+                return _index_put(sliced, _numpy_index(split[1]), value, _index_tensors(index))
+        return _index_put(self, _numpy_index(index), value, _index_tensors(index))
     whole = _same_memory(region._data, self._data)
     if whole:
         region = self
@@ -523,7 +533,40 @@ def _check_region(self, index):
         raise RuntimeError(VIEW_OF_LEAF_ERROR)
 
 
-def _index_put(self, index, value):
+def _split_advanced(index):
+    """An index with tensors as torch's setitem applies it: the basic items (ints, slices,
+    None, ...; a full slice for each dim an index tensor covers) and the index left for
+    index_put_ on that view.  None when it mixes in something the split does not cover."""
+    basic, rest = [], []
+    for item in _normalize(index):
+        if isinstance(item, Tensor) and item._data.ndim:
+            basic.extend([slice(None)] * (item._data.ndim if item._data.dtype == np.bool_ else 1))
+            rest.append(item)
+        elif isinstance(item, list):
+            basic.append(slice(None))
+            rest.append(item)
+        elif isinstance(item, (slice, type(None))):
+            basic.append(item)
+            rest.append(slice(None))
+        elif item is Ellipsis:
+            basic.append(item)
+            rest.append(item)
+        elif isinstance(item, (int, np.integer, Tensor)) and not isinstance(item, bool):
+            basic.append(item)  # an int (or 0-d tensor) selects: no dim left
+        else:
+            return None
+    return tuple(basic), tuple(rest)
+
+
+def _index_tensors(index):
+    """The index tensors torch's index_put_ saves as they are (a uint8 mask is converted
+    first, so its copy is saved; a 0-d index is a select)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return [i for i in items if isinstance(i, Tensor) and i._data.ndim
+            and i._data.dtype != np.uint8]
+
+
+def _index_put(self, index, value, saved=()):
     check_inplace(self, value)
     if value._data.dtype != self._data.dtype:
         raise RuntimeError(
@@ -544,6 +587,7 @@ def _index_put(self, index, value):
     if _grad_mode.enabled and (self._requires_grad or value._requires_grad):
         node = IndexPutBackward0()
         node.index = index
+        remember_indices(node, *saved)
         result = attach(node, new, (self, value))
     else:
         result = make(new)
