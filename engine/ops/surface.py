@@ -47,6 +47,7 @@ from . import embedding as EM
 from . import factorizations as FA
 from . import fused as FU
 from . import indexing as I
+from . import inplace_views as IV
 from . import joins as J
 from . import linalg as L
 from . import losses as LO
@@ -510,11 +511,12 @@ OPS = (
     method("reshape_as", _reshape_as),
     unary("flatten", S.flatten),
     unary("unflatten", S.unflatten),
-    unary("squeeze", S.squeeze),
-    unary("unsqueeze", S.unsqueeze),
-    unary("t", S.t),
-    unary("transpose", S.transpose),
-    unary("swapaxes", _swap, aliases=("swapdims",)),
+    Op("squeeze", checked_unary(S.squeeze, "squeeze"), S.squeeze, IV.squeeze_),
+    Op("unsqueeze", checked_unary(S.unsqueeze, "unsqueeze"), S.unsqueeze, IV.unsqueeze_),
+    Op("t", checked_unary(S.t, "t"), S.t, IV.t_),
+    Op("transpose", checked_unary(S.transpose, "transpose"), S.transpose, IV.transpose_),
+    Op("swapaxes", checked_unary(_swap, "swapaxes"), _swap, IV.transpose_,
+       aliases=("swapdims",)),
     unary("permute", S.permute),
     method("T", property(S.T)),
     method("mT", property(S.mT)),
