@@ -8,6 +8,7 @@ can still round to different printed digits when they straddle a rounding bounda
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -325,6 +326,11 @@ def measure(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: float
     if expected.tobytes() == actual.tobytes():
         return None
     t64, e64 = expected.astype(np.float64), actual.astype(np.float64)
+    with np.errstate(all="ignore"):
+        err = np.abs(e64 - t64)
+        max_abs = float(err.max(initial=0.0))
+        if math.isfinite(max_abs) and atol > 0:
+            return _measure_finite(expected, actual, t64, err, max_abs, rtol, atol)
     both_nan = np.isnan(t64) & np.isnan(e64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         err = np.where(both_nan | (t64 == e64), 0.0, np.abs(e64 - t64))
@@ -337,6 +343,22 @@ def measure(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: float
     return Measurement(float(err.max(initial=0.0)), float(rel.max(initial=0.0)),
                        ulp_distance(expected, actual), float(ratio.max(initial=0.0)),
                        bad if bad.any() else None)
+
+
+def _measure_finite(expected, actual, t64, err, max_abs, rtol, atol) -> Measurement:
+    """`measure` when every difference is finite (no NaN, no infinity on either side) and the
+    tolerance has an absolute part: the same numbers with a third of the array operations (an
+    item measures its float results on every example, most of them a few ULPs apart).
+    Called under np.errstate(all="ignore")."""
+    magnitude = np.abs(t64)
+    # where err is 0 the quotient is 0 or (for 0/0) NaN, which fmax skips: measure's 0 there
+    max_rel = float(np.fmax.reduce(err / magnitude, axis=None, initial=0.0))
+    ratio = err / (atol + rtol * magnitude)  # positive denominator: 0 where err is 0
+    max_ratio = float(ratio.max(initial=0.0))
+    max_ulp = float(np.abs(_ordered(expected) - _ordered(actual.astype(expected.dtype, copy=False))
+                           ).max(initial=0.0))
+    return Measurement(max_abs, max_rel, max_ulp, max_ratio,
+                       ratio > 1 if max_ratio > 1 else None)
 
 
 def _nan_to_inf(x: np.ndarray) -> np.ndarray:

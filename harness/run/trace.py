@@ -283,6 +283,9 @@ class Observer:
         self.backend = backend
         self.tensor_type = backend.tensor_type
         self.log = log  # an active catch_warnings(record=True) list, always-filtered
+        #: PyTorch's tensor without requires_grad gives its numpy() without a detach() (a
+        #: microsecond per tensor); an engine's is always detached first, as a user would
+        self._plain_numpy = backend.name == "torch"
         self._last: dict[int, tuple[object, TensorState]] = {}  # id -> the tensor, its state
         self._now: dict[int, tuple[object, TensorState]] = {}
 
@@ -291,9 +294,11 @@ class Observer:
         taken out of the log."""
         mark = len(self.log)
         self._now = {}
+        tensor, value, tensor_type = self.tensor, self.value, self.tensor_type
         try:
-            return {name: self.value(value) for name, value in namespace.items()
-                    if name not in _NOT_STATE and not isinstance(value, types.ModuleType)}
+            return {name: tensor(v) if isinstance(v, tensor_type) else value(v)
+                    for name, v in namespace.items()
+                    if name not in _NOT_STATE and not isinstance(v, types.ModuleType)}
         finally:
             del self.log[mark:]
             # tensors no longer bound are forgotten (their entry held the last reference)
@@ -326,7 +331,7 @@ class Observer:
             return entry[1]
         entry = self._last.get(key)
         previous = entry[1] if entry is not None and entry[0] is t else None
-        state = _tensor_state(t, self.log, previous)
+        state = _tensor_state(t, self.log, previous, self._plain_numpy)
         self._now[key] = (t, state)
         return state
 
@@ -349,8 +354,10 @@ def observe_tensor(t, log: list | None = None) -> TensorState:
     return _tensor_state(t, log, None)
 
 
-def _tensor_state(t, log: list, previous: TensorState | None) -> TensorState:
-    """A tensor's observable state, `previous` itself (or its arrays) where nothing changed."""
+def _tensor_state(t, log: list, previous: TensorState | None,
+                  plain_numpy: bool = False) -> TensorState:
+    """A tensor's observable state, `previous` itself (or its arrays) where nothing changed.
+    `plain_numpy`: a tensor that does not require grad is read without detach() (PyTorch's)."""
     seen = len(log)
     grad = t.grad
     grad_warnings = tuple(_warning_text(w) for w in log[seen:]) if len(log) > seen else ()
@@ -365,13 +372,14 @@ def _tensor_state(t, log: list, previous: TensorState | None) -> TensorState:
     except RuntimeError as e:
         grad_fn = _raised(e)
     retains_grad = bool(t.retains_grad)
+    detach = not plain_numpy or requires_grad
     if previous is None:
-        data = _array_state(t, None)
-        grad_state = None if grad is None else _array_state(grad, None)
+        data = _array_state(t, None, detach)
+        grad_state = None if grad is None else _array_state(grad, None, not plain_numpy)
         return TensorState(data, requires_grad, is_leaf, grad_fn, retains_grad, grad_state,
                            grad_warnings)
-    data = _array_state(t, previous.data)
-    grad_state = None if grad is None else _array_state(grad, previous.grad)
+    data = _array_state(t, previous.data, detach)
+    grad_state = None if grad is None else _array_state(grad, previous.grad, not plain_numpy)
     if (data is previous.data and grad_state is previous.grad
             and requires_grad == previous.requires_grad and is_leaf == previous.is_leaf
             and grad_fn == previous.grad_fn and retains_grad == previous.retains_grad
@@ -384,17 +392,28 @@ def _tensor_state(t, log: list, previous: TensorState | None) -> TensorState:
 def _raised(e: RuntimeError) -> str:
     """A flag PyTorch refuses to give (the grad_fn and is_leaf of a view made in no_grad mode
     whose base was modified in place since): the error, as the flag's value."""
-    return f"raises RuntimeError: {normalise(str(e))}"
+    text = str(e)
+    done = _RAISED_TEXTS.get(text)
+    if done is None:  # the same few errors come back on every statement: normalised once
+        if len(_RAISED_TEXTS) >= 1024:
+            _RAISED_TEXTS.clear()
+        done = _RAISED_TEXTS[text] = f"raises RuntimeError: {normalise(text)}"
+    return done
 
 
-def _array_state(t, previous: ArrayState | None) -> ArrayState:
-    """A tensor's data as an ArrayState: `previous` when dtype, shape and bytes are the same."""
-    view = t.detach().numpy()
-    dtype, shape = _dtype_name(t.dtype), tuple(t.shape)
+_RAISED_TEXTS: dict[str, str] = {}
+
+
+def _array_state(t, previous: ArrayState | None, detach: bool = True) -> ArrayState:
+    """A tensor's data as an ArrayState: `previous` when dtype, shape and bytes are the same.
+    `detach` False: `t` is known not to require grad, and is read as it is."""
+    view = (t.detach() if detach else t).numpy()
+    dtype = _DTYPE_NAMES.get(t.dtype) or _dtype_name(t.dtype)
+    shape = t.shape
     if previous is not None and previous.dtype == dtype and previous.shape == shape \
             and same_bits(previous.values, view):
         return previous
-    return ArrayState(np.array(view, copy=True, order="C"), dtype, shape)
+    return ArrayState(np.array(view, copy=True, order="C"), dtype, tuple(shape))
 
 
 _BLOCK = 1 << 20  # bytes compared at once: no temporary as big as a big tensor
