@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .ops import decompositions as _dc
 from .ops import factorizations as _fa
+from .ops import linalg_householder as _lh
 from .ops import products as _pr
 from .ops import shape as _shape
 from .ops.linalg import matmul as _matmul
@@ -57,9 +58,12 @@ lu_factor = _checked_unary(_fa.lu_factor, "linalg_lu_factor")
 lu_factor_ex = _checked_unary(_fa.lu_factor_ex, "linalg_lu_factor_ex")
 lu_solve = _checked_unary(_fa.lu_solve, "linalg_lu_solve")
 matmul = _checked_unary(_matmul, "linalg_matmul")
+# --- Householder products (ops/linalg_householder.py)
+householder_product = _checked_unary(_lh.householder_product, "linalg_householder_product")
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-           "eigvalsh", "inv", "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+           "eigvalsh", "householder_product", "inv", "inv_ex", "lstsq", "lu", "lu_factor",
+           "lu_factor_ex", "lu_solve",
            "matmul", "matrix_exp", "matrix_norm", "matrix_power", "multi_dot", "norm", "pinv",
            "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd", "svdvals",
            "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]

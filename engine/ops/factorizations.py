@@ -143,8 +143,8 @@ def _outputs(inputs, arrays, classes, shown=None, **fields):
         results.append(attach(node, data, inputs))
         nodes.append(node)
     refs = tuple((data, weakref.ref(node) if node is not None and i in shown else
-                  (lambda node=node: node))
-                 for i, (data, node) in enumerate(zip(arrays, nodes, strict=True)))
+                  (lambda node=node: node), cls)
+                 for i, (data, node, cls) in enumerate(zip(arrays, nodes, classes, strict=True)))
     for node in nodes:
         if node is not None:
             node.outs = refs
@@ -152,10 +152,24 @@ def _outputs(inputs, arrays, classes, shown=None, **fields):
 
 
 def _out(n, i):
-    """Output ``i`` of ``n``'s op as a tensor of the graph (constant if its node is gone)."""
-    data, ref = n.outs[i]
+    """Output ``i`` of ``n``'s op as a tensor of the graph (constant if it has no node)."""
+    data, ref, cls = n.outs[i]
     node = ref()
+    if node is None and cls is not None:
+        node = _revive(n, cls)
     return make(data, node is not None, node)
+
+
+def _revive(n, cls):
+    """The node of an output the caller dropped (so its node is gone), made again from ``n``:
+    the same inputs and saved values.  torch's one node for all outputs keeps that path, so
+    double backward through a formula reading the dropped output still reaches the input."""
+    node = cls()
+    for klass in type(n).__mro__:
+        for slot in getattr(klass, "__slots__", ()):
+            if slot != "__weakref__" and hasattr(n, slot):
+                setattr(node, slot, getattr(n, slot))
+    return node
 
 
 def _mH(t):  # noqa: N802 - torch's name

@@ -50,6 +50,8 @@ from . import indexing as I
 from . import inplace_views as IV
 from . import joins as J
 from . import linalg as L
+from . import linalg_householder as LH
+from . import linalg_lowrank as LR
 from . import losses as LO
 from . import nn as N
 from . import normalization as NO
@@ -184,16 +186,18 @@ def checked_unary(op, name):
     return function
 
 
-def _binary_function(op, name, scalar_input: bool):
+def _binary_function(op, name, scalar_input: bool, method: bool = False):
     def function(input, other, *args, **kwargs):
         if not isinstance(input, Tensor):
+            if method:
+                raise descriptor_error(name, input)
             scalar = coerce(input) if scalar_input else NotImplemented
             if scalar is not NotImplemented and isinstance(other, Tensor):
                 return op(scalar, other, *args, **kwargs)  # a scalar input is no edge
             raise argument_error(name, 1, "input", "Tensor", input)
         result = op(input, other, *args, **kwargs)
-        if result is NotImplemented:
-            raise argument_error(name, 2, "other", "Tensor", other)
+        if result is NotImplemented:  # a method counts its arguments after self
+            raise argument_error(name, 1 if method else 2, "other", "Tensor", other)
         return result
 
     return function
@@ -204,6 +208,20 @@ def checked_binary(op, name):
     """``torch.add(input, other)`` and ``x.add(other)``: a scalar ``input`` with a tensor
     ``other`` is taken, anything else not a tensor is torch's TypeError."""
     return functools.wraps(op)(_binary_function(op, name, scalar_input=True))
+
+
+def descriptor_error(name, self):
+    """torch's TypeError for ``Tensor.X(self, ...)`` called unbound with a non-tensor
+    ``self`` (its C method descriptor refuses it)."""
+    return TypeError(f"descriptor '{name}' for 'torch._C.TensorBase' objects doesn't apply "
+                     f"to a '{type(self).__name__}' object")
+
+
+@_form
+def binary_method(op, name):
+    """``x.add(other)``: the function form's checks, and torch's descriptor TypeError for an
+    unbound call with a non-tensor ``self``."""
+    return functools.wraps(op)(_binary_function(op, name, scalar_input=False, method=True))
 
 
 @_form
@@ -358,17 +376,15 @@ def unary(name, op, *, inplace=False, operators=None, aliases=()):
 def binary(name, op, *, inplace=False, operators=None, aliases=()):
     """A binary op whose function and method raise torch's TypeError for operands it
     rejects."""
-    form = function_binary(op, name)
-    return Op(name, form, form, inplace_method(name) if inplace else None, operators or {},
-              aliases)
+    return Op(name, function_binary(op, name), binary_method(op, name),
+              inplace_method(name) if inplace else None, operators or {}, aliases)
 
 
 def arithmetic(name, op, *, inplace=False, operators=None, aliases=()):
     """add & co: one checked form (a scalar first operand is taken) for function and
     method; operators get the op itself."""
-    form = checked_binary(op, name)
-    return Op(name, form, form, inplace_method(name) if inplace else None, operators or {},
-              aliases)
+    return Op(name, checked_binary(op, name), binary_method(op, name),
+              inplace_method(name) if inplace else None, operators or {}, aliases)
 
 
 def structured_inplace(name):
@@ -411,7 +427,7 @@ OPS = (
     arithmetic("mul", E.mul, inplace=True, operators={
         "__mul__": E.mul, "__rmul__": E.mul, "__imul__": inplace_operator(E.mul)},
         aliases=("multiply",)),
-    Op("div", div_function, function_binary(E.divide, "div"), E.div_, {
+    Op("div", div_function, binary_method(E.divide, "div"), E.div_, {
         "__truediv__": E.div, "__rtruediv__": E.rdiv, "__itruediv__": inplace_operator(E.div)},
        aliases=("divide",)),
     binary("true_divide", E.div, inplace=True),
@@ -420,9 +436,10 @@ OPS = (
     function("rsub", rsub_function),
     binary("floor_divide", E.floor_divide, inplace=True,
            operators={"__floordiv__": E.floor_divide, "__rfloordiv__": E.rfloordiv}),
-    binary("remainder", E.remainder, inplace=True,
-           operators={"__mod__": E.remainder, "__rmod__": E.rremainder,
-                      "__imod__": inplace_operator(E.remainder)}),
+    Op("remainder", checked_binary(E.remainder, "remainder"),  # remainder(Number, Tensor)
+       binary_method(E.remainder, "remainder"), inplace_method("remainder"),
+       {"__mod__": E.remainder, "__rmod__": E.rremainder,
+        "__imod__": inplace_operator(E.remainder)}),
     unary("neg", E.neg, inplace=True, operators={"__neg__": E.neg}, aliases=("negative",)),
     Op("positive", checked_unary(P.positive, "positive"), P.positive,
        operators={"__pos__": _positive}),
@@ -838,6 +855,11 @@ OPS = (
     unary("lu", FA.torch_lu),
     function("lu_unpack", FA.lu_unpack),
     unary("lu_solve", FA.torch_lu_solve),
+    # --- Householder products and low-rank SVD (ops/linalg_householder.py, linalg_lowrank.py)
+    unary("orgqr", LH.orgqr),
+    unary("ormqr", LH.ormqr),
+    function("svd_lowrank", LR.svd_lowrank),
+    function("pca_lowrank", LR.pca_lowrank),
     method("mH", property(S.mT)),  # the adjoint of a real matrix is its transpose
     unary("quantile", QU.quantile),
     unary("nanquantile", QU.nanquantile),
