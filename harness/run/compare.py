@@ -88,12 +88,16 @@ class Comparator:
         #: stores an unchanged value as the same object (harness.run.trace.Observer), and a pair
         #: compared without a difference is not compared again
         self._compared: dict[tuple[str, str], tuple[ArrayState, ArrayState, str]] = {}
+        #: variable -> the TensorStates and ops compared last without a difference, in this
+        #: compare() call: the same pair under the same ops is not compared field by field again
+        self._same: dict[str, tuple[TensorState, TensorState, str, str | None]] = {}
 
     def compare(self, expected: Trace, actual: Trace) -> list[Discrepancy]:
         """Discrepancies of the first statement where the traces differ."""
         self.worst_ratio = 0.0
         self._value_ops = {}
         self._compared = {}
+        self._same = {}
         if expected.attributed:
             self._attributed = [step.autograd_ops for step in expected.steps]
         for index, (t_step, e_step) in enumerate(zip(expected.steps, actual.steps,
@@ -132,25 +136,31 @@ class Comparator:
         if list(t.state) != list(e.state):
             add(None, "variables", ", ".join(t.state), ", ".join(e.state))
         for name in [n for n in t.state if n in e.state]:  # program order, not a set's
-            for field, tv, ev, detail in self.compare_values(name, t.state[name], e.state[name]):
-                add(name, field, tv, ev, detail)
+            tv, ev = t.state[name], e.state[name]
+            if type(tv) is TensorState and type(ev) is TensorState:
+                value_op = self.value_op(name, tv.grad_fn)
+                grad_op = None if tv.grad is None else self.grad_op(name)
+                last = self._same.get(name)
+                if last is not None and last[0] is tv and last[1] is ev \
+                        and last[2] == value_op and last[3] == grad_op:
+                    continue
+                found = len(out)
+                for field, tf, ef, detail in self._compare_tensors(name, tv, ev, value_op,
+                                                                   grad_op):
+                    add(name, field, tf, ef, detail)
+                if len(out) == found:
+                    self._same[name] = (tv, ev, value_op, grad_op)
+                continue
+            for field, tf, ef, detail in self.compare_values(name, tv, ev):
+                add(name, field, tf, ef, detail)
         return out
 
     def compare_values(self, name: str, t, e):
         """Yield (field, torch text, engine text, detail) for every difference of one variable."""
         if isinstance(t, TensorState) and isinstance(e, TensorState):
-            yield from self._compare_arrays(name, "values", t.data, e.data,
-                                            self.value_op(name, t.grad_fn))
-            for flag in ("requires_grad", "is_leaf", "grad_fn", "retains_grad"):
-                if getattr(t, flag) != getattr(e, flag):
-                    yield flag, repr(getattr(t, flag)), repr(getattr(e, flag)), ""
-            if (t.grad is None) != (e.grad is None):
-                yield "grad", show(t.grad), show(e.grad), ONE_SIDE_NONE
-            elif t.grad is not None:
-                yield from self._compare_arrays(name, "grad", t.grad, e.grad, self.grad_op(name))
-            if t.grad_warnings != e.grad_warnings:
-                yield "grad_warnings", "\n".join(t.grad_warnings) or "(none)", \
-                    "\n".join(e.grad_warnings) or "(none)", ""
+            yield from self._compare_tensors(
+                name, t, e, self.value_op(name, t.grad_fn),
+                None if t.grad is None else self.grad_op(name))
         elif isinstance(t, tuple) and isinstance(e, tuple) and len(t) == len(e):
             for i, (ti, ei) in enumerate(zip(t, e, strict=True)):
                 for field, tv, ev, detail in self.compare_values(f"{name}[{i}]", ti, ei):
@@ -169,6 +179,21 @@ class Comparator:
                 yield "value", repr(t), repr(e), f"abs diff {abs(t - e):.3g}"
         elif type(t) is not type(e) or t != e:
             yield "value", show(t), show(e), ""
+
+    def _compare_tensors(self, name: str, t: TensorState, e: TensorState, value_op: str,
+                         grad_op: str | None):
+        """compare_values of two tensors, the ops of their values and grad given."""
+        yield from self._compare_arrays(name, "values", t.data, e.data, value_op)
+        for flag in ("requires_grad", "is_leaf", "grad_fn", "retains_grad"):
+            if getattr(t, flag) != getattr(e, flag):
+                yield flag, repr(getattr(t, flag)), repr(getattr(e, flag)), ""
+        if (t.grad is None) != (e.grad is None):
+            yield "grad", show(t.grad), show(e.grad), ONE_SIDE_NONE
+        elif t.grad is not None:
+            yield from self._compare_arrays(name, "grad", t.grad, e.grad, grad_op)
+        if t.grad_warnings != e.grad_warnings:
+            yield "grad_warnings", "\n".join(t.grad_warnings) or "(none)", \
+                "\n".join(e.grad_warnings) or "(none)", ""
 
     def _inside(self, name: str, element: str, index: str, field: str) -> str:
         """The field of a container element as seen from the container (`[0].grad` of `ws`).
