@@ -41,9 +41,9 @@ def test_a_long_program_loads_in_linear_time(tmp_path):
     path = tmp_path / "long.yaml"
     path.write_text(text)
     assert MAX_FILE_BYTES - 2_000 < path.stat().st_size <= MAX_FILE_BYTES
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine does not stretch it
     [spec] = load_file(path, root=tmp_path).entries
-    assert time.perf_counter() - start < 10
+    assert time.process_time() - start < 10
     assert isinstance(spec, Spec) and len(spec.program.statements) == count
 
 
