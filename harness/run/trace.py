@@ -375,11 +375,11 @@ def _tensor_state(t, log: list, previous: TensorState | None,
     detach = not plain_numpy or requires_grad
     if previous is None:
         data = _array_state(t, None, detach)
-        grad_state = None if grad is None else _array_state(grad, None, not plain_numpy)
+        grad_state = None if grad is None else _array_state(grad, None)
         return TensorState(data, requires_grad, is_leaf, grad_fn, retains_grad, grad_state,
                            grad_warnings)
     data = _array_state(t, previous.data, detach)
-    grad_state = None if grad is None else _array_state(grad, previous.grad, not plain_numpy)
+    grad_state = None if grad is None else _array_state(grad, previous.grad)
     if (data is previous.data and grad_state is previous.grad
             and requires_grad == previous.requires_grad and is_leaf == previous.is_leaf
             and grad_fn == previous.grad_fn and retains_grad == previous.retains_grad

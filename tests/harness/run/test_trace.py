@@ -128,3 +128,18 @@ def test_same_bits():
     assert traces.same_bits(big, other)
     other[-1] = 1
     assert not traces.same_bits(big, other)
+
+
+@pytest.mark.parametrize("backend", ["torch", "engine"])
+def test_tensors_and_grads_that_require_grad_are_observed(backend):
+    """PyTorch's tensors that need no grad are read without detach(): one that does, and a
+    `.grad` made with create_graph (which requires grad itself), are still read."""
+    program = ("y = (x * x).sum()\ny.backward(create_graph=True)\nz = x.grad * 2\n"
+               "w = x.detach()")
+    trace = run(program, backend, {"x": np.array([1.0, 2.0], dtype=np.float32)},
+                {"x": True})
+    assert [s.exception for s in trace.steps] == [None] * 5
+    last = trace.steps[-1].state
+    assert last["x"].grad.values.tolist() == [2.0, 4.0]
+    assert last["z"].requires_grad and last["z"].data.values.tolist() == [4.0, 8.0]
+    assert not last["w"].requires_grad and last["w"].data.values.tolist() == [1.0, 2.0]
