@@ -372,6 +372,7 @@ def _scan(trace: traces.Trace, exercised: set[str], grad_fns: set[str]) -> None:
     """Which check categories PyTorch's trace exercised, and the grad_fn classes it produced
     (those of its variables, and those its backward passes went through)."""
     grad_fns.update(trace.backward_nodes)
+    scanned: set[int] = set()  # a tensor unchanged since the step before is the same object
     for step in trace.steps:
         if step.stdout:
             exercised.add("prints")
@@ -381,6 +382,9 @@ def _scan(trace: traces.Trace, exercised: set[str], grad_fns: set[str]) -> None:
             exercised.add("none_grads")
         for value in step.state.values():
             if isinstance(value, traces.TensorState):
+                if id(value) in scanned:
+                    continue
+                scanned.add(id(value))
                 exercised.update(("values", "flags"))
                 if value.grad is not None:
                     exercised.add("grads")
