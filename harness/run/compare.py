@@ -356,6 +356,11 @@ def measure(expected: np.ndarray, actual: np.ndarray, rtol: float, atol: float
         max_abs = float(err.max(initial=0.0))
         if math.isfinite(max_abs) and atol > 0:
             return _measure_finite(expected, actual, t64, err, max_abs, rtol, atol)
+    return _measure_general(expected, actual, t64, e64, rtol, atol)
+
+
+def _measure_general(expected, actual, t64, e64, rtol, atol) -> Measurement:
+    """`measure` for any pair: NaN, infinities, a tolerance without an absolute part."""
     both_nan = np.isnan(t64) & np.isnan(e64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         err = np.where(both_nan | (t64 == e64), 0.0, np.abs(e64 - t64))

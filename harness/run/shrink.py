@@ -40,14 +40,14 @@ class ShrinkBudget:
 
     def wrap(self, run: Callable[[dict], None]) -> Callable[[dict], None]:
         def example(inputs: dict) -> None:
-            key = fingerprint(inputs)
-            if self.spent and key not in self.failing:
+            # the fingerprint only when it is needed (runs copy the inputs, never change them)
+            if self.spent and fingerprint(inputs) not in self.failing:
                 self.skipped += 1
                 return
             try:
                 run(inputs)
             except BaseException:
-                self.failing.add(key)
+                self.failing.add(fingerprint(inputs))
                 if self.first_failure is None:
                     self.first_failure = time.perf_counter()
                 raise

@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from harness.run.compare import array_difference, compare, compare_printed, compare_values
+from harness.run.compare import (
+    array_difference,
+    compare,
+    compare_printed,
+    compare_values,
+    measure,
+)
 from harness.run.trace import (
     ArrayState,
     ExceptionRecord,
@@ -168,3 +174,47 @@ def test_list_element_grad_mismatch_carries_a_measure():
     assert (d.variable, d.field) == ("ws", "[0].grad")
     assert d.measure is not None and d.measure["max_abs"] == 2.0
     assert d.measure["dtype"] == "float32"  # what the report shows elements in
+
+
+def _same_measurement(a, b) -> bool:
+    numbers = ("max_abs", "max_rel", "max_ulp", "ratio")
+    return all(getattr(a, n) == getattr(b, n) for n in numbers) and (
+        (a.bad is None and b.bad is None)
+        or (a.bad is not None and b.bad is not None and np.array_equal(a.bad, b.bad)))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_the_fast_measure_gives_the_general_numbers(dtype):
+    """measure's fast path (finite differences, atol > 0) is taken on every example of an item:
+    it must give exactly the numbers of the general path, also for zeros of both signs, a
+    difference against an exact zero, differences past the tolerance, and 0-d arrays."""
+    from harness.run.compare import _measure_general
+
+    rng = np.random.default_rng(0)
+    fast = 0
+    for trial in range(600):
+        shape = [(), (1,), (4,), (2, 3)][trial % 4]
+        a = (rng.standard_normal(shape) * 10.0 ** int(rng.integers(-6, 6))).astype(dtype)
+        b = a.copy()
+        flat_a, flat_b = a.reshape(-1), b.reshape(-1)
+        i = int(rng.integers(0, flat_b.size))
+        kind = trial % 5
+        if kind == 0:
+            flat_b[i] = np.nextafter(flat_b[i], dtype(np.inf))
+        elif kind == 1:
+            flat_a[i], flat_b[i] = dtype(-0.0), dtype(0.0)
+        elif kind == 2:
+            flat_a[i], flat_b[i] = dtype(0.0), dtype(1e-3)
+        elif kind == 3:
+            flat_b[:] = flat_b * dtype(1.01)
+        else:
+            flat_b[i] = flat_b[i] + dtype(1)
+        for rtol, atol in ((1.3e-6, 1e-5), (1e-7, 1e-7), (1e-3, 1e-5)):
+            m = measure(a, b, rtol, atol)
+            if m is None:
+                continue
+            fast += 1
+            general = _measure_general(a, b, a.astype(np.float64), b.astype(np.float64),
+                                       rtol, atol)
+            assert _same_measurement(m, general), (a, b, rtol, atol, m, general)
+    assert fast > 1000
