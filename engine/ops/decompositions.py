@@ -15,6 +15,7 @@ import numpy as np
 import scipy.linalg
 
 from .._tensor import make
+from ..autograd.inplace import inplace_method
 from ..autograd.node import attach, backward_node
 from ..runtime.quiet import silent
 from .linalg import matmul, mv
@@ -194,9 +195,16 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
             x.ndim and x.shape[-1] not in (1, m.shape[0])) or x.ndim > 1:
         raise RuntimeError(f"size mismatch, got input ({', '.join(map(str, x.shape))}), "
                            f"mat ({m.shape[0]}x{m.shape[1]}), vec ({v.shape[0]})")
-    prod = m @ v
-    out = prod * alpha + (0 if beta == 0 else x * beta)
-    out = np.asarray(np.broadcast_to(out, prod.shape), dtype=m.dtype).copy()
+    if m.dtype.kind in "iu":  # ATen casts the scalars to the integer type (truncating)
+        alpha, beta = int(alpha), int(beta)
+    if m.dtype == np.float16:  # ATen's half gemv: beta * input rounded to half, then the
+        f32 = np.float32       # float sums scaled by alpha added to it, rounded once
+        bias = 0 if beta == 0 else (x.astype(f32) * f32(beta)).astype(np.float16).astype(f32)
+        prod = (m.astype(f32) @ v.astype(f32)) * f32(alpha)
+    else:
+        bias = 0 if beta == 0 else x * beta
+        prod = (m @ v) * alpha
+    out = np.asarray(np.broadcast_to(prod + bias, prod.shape), dtype=mat._data.dtype).copy()
     if needs_grad(input, mat, vec):
         node = AddmvBackward0()
         node.mat, node.vec, node.alpha, node.beta = mat, vec, alpha, beta
@@ -218,11 +226,32 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {a.ndim}-D"
                            if a.ndim != 1 else
                            f"addr: Expected 1-D argument vec2, but got {b.ndim}-D")
-    prod = np.outer(a, b)
-    out = prod * alpha + (0 if beta == 0 else x * beta)
+    if a.dtype == np.float16:  # ATen's kernel on c10::Half: beta * self + alpha * vec1 *
+        half = np.float16        # vec2, in that order, each step rounded to half
+        prod = (a * half(alpha))[:, None] * b
+        out = prod if beta == 0 else x * half(beta) + prod
+    else:
+        prod = np.outer(a, b)
+        out = prod * alpha + (0 if beta == 0 else x * beta)
     out = np.asarray(np.broadcast_to(out, prod.shape), dtype=prod.dtype).copy()
     if needs_grad(input, vec1, vec2):
         node = AddrBackward0()
         node.vec1, node.vec2, node.alpha, node.beta = vec1, vec2, alpha, beta
         return attach(node, out, (input, vec1, vec2))
     return make(out)
+
+
+_addr_committed = inplace_method("addr")
+
+
+def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+    """``Tensor.addr_``: once the vectors pass addr's checks, self must already be the
+    outer product's matrix (torch's messages, not a broadcast error)."""
+    a, b, x = vec1._data, vec2._data, self._data
+    if a.ndim == 1 and b.ndim == 1:
+        if x.ndim != 2:
+            raise RuntimeError(f"2D tensor expected, got {x.ndim}D tensor for input")
+        if x.shape != (a.shape[0], b.shape[0]):
+            raise RuntimeError(f"size mismatch, input: {list(x.shape)}, v1: [{a.shape[0]}], "
+                               f"v2: [{b.shape[0]}]")
+    return _addr_committed(self, vec1, vec2, beta=beta, alpha=alpha)

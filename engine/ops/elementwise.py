@@ -331,9 +331,22 @@ def rpow(input, base):
     return make(out)
 
 
+def _integer_power(a, b):
+    """np.power, except that an integer to a negative integer power is ATen's powi: 1 for a
+    base of 1, -1 or 1 (the exponent's parity) for -1, else 0 (numpy refuses it)."""
+    if (np.result_type(a).kind not in "iu" or np.result_type(b).kind != "i"
+            or not np.any(b < 0)):
+        return np.power(a, b)
+    negative = b < 0
+    out = np.power(a, np.where(negative, 0, b).astype(b.dtype))
+    odd = (b % 2) != 0
+    special = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, special, out).astype(out.dtype)
+
+
 def _power(base, exponent, dtype):
     try:
-        return binary_ufunc(np.power, base, exponent, dtype)
+        return binary_ufunc(_integer_power, base, exponent, dtype)
     except ValueError as e:  # numpy: integers to negative integer powers
         raise RuntimeError(str(e)) from None
 

@@ -178,6 +178,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
             f"{b.shape[0]}x{b.shape[1]})"
         )
+    if a.dtype.kind in "iu":  # ATen casts the scalars to the integer type (truncating)
+        alpha, beta = int(alpha), int(beta)
     product = a @ b
     if alpha != 1:
         product = product * alpha

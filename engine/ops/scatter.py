@@ -17,7 +17,7 @@ from ..autograd.inplace import inplace_method
 from ..autograd.node import attach, backward_node
 from ..runtime.quiet import silent
 from .indexing import _gather_index, _IndexNode, gather, index_select, remember_indices
-from .operands import needs_grad
+from .operands import broadcast_error, needs_grad
 from .shape import cat, expand, reshape
 
 _SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int64": "Long",
@@ -53,7 +53,10 @@ def masked_fill(input, mask, value):
         fill = value._data.astype(data.dtype)
     else:
         fill = np.asarray(value).astype(data.dtype)
-    shape = np.broadcast_shapes(data.shape, m.shape)
+    try:
+        shape = np.broadcast_shapes(data.shape, m.shape)
+    except ValueError:
+        raise broadcast_error(input, mask) from None
     out = np.where(m, fill, data)
     if out.shape != shape:
         out = np.broadcast_to(out, shape).copy()
@@ -71,8 +74,8 @@ _LEGACY = {"int64": "long int", "int32": "int", "uint8": "unsigned char", "float
 
 
 def _inplace_mask(name):
-    """``Tensor.<name>_``: the mask expands to self (torch's expand error when it has more
-    dims), then the out-of-place op is committed."""
+    """``Tensor.<name>_`` (masked_scatter_): the mask expands to self (torch's expand error
+    when it has more dims), then the out-of-place op is committed."""
     committed = inplace_method(name)
 
     def method(self, mask, *args):
@@ -88,7 +91,7 @@ def _inplace_mask(name):
     return method
 
 
-masked_fill_ = _inplace_mask("masked_fill")
+masked_fill_ = inplace_method("masked_fill")  # TensorIterator's broadcast error, no expand
 masked_scatter_ = _inplace_mask("masked_scatter")
 
 

@@ -828,7 +828,7 @@ OPS = (
     unary("det", DC.det),
     unary("vdot", DC.vdot),
     Op("addmv", checked_unary(DC.addmv, "addmv"), DC.addmv, structured_inplace("addmv")),
-    unary("addr", DC.addr, inplace=True),
+    Op("addr", checked_unary(DC.addr, "addr"), DC.addr, DC.addr_),
     # --- products and distances (ops/products.py; linalg.X in linalg.py)
     unary("kron", PR.kron),
     unary("inner", PR.inner),
