@@ -163,7 +163,10 @@ def gather_backward(g, sizes, dim, index, where):
     rounds once."""
     data = g._data
     out = np.zeros(sizes, np.float32 if data.dtype == np.float16 else data.dtype)
-    np.add.at(out, where, data)
+    if not out.ndim:  # a 0-d self: every index read its one element
+        out[...] = data.sum(dtype=out.dtype)
+    elif data.size:
+        np.add.at(out, where, data)
     out = out.astype(data.dtype, copy=False)
     if g._requires_grad and _grad_mode.enabled:
         node = ScatterAddBackward0()
@@ -412,6 +415,8 @@ def gather(input, dim, index, *, sparse_grad=False):
     data = input._data
     d = wrap_dim(dim, data.ndim)
     idx = index._data
+    if not idx.size:  # torch checks nothing of an empty index: an empty result of its shape
+        return _gather_result(input, d, idx, np.empty(idx.shape, data.dtype), (), index)
     if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     if idx.ndim != data.ndim and not (idx.ndim <= 1 and data.ndim <= 1):
@@ -428,8 +433,14 @@ def gather(input, dim, index, *, sparse_grad=False):
         if bad.any():
             value = int(idx[bad].flat[0])
             raise RuntimeError(f"index {value} is out of bounds for dimension {d} with size {size}")
+    if not data.ndim:  # a 0-d self read at 0 (or -1) by every index
+        return _gather_result(input, d, idx, np.broadcast_to(data, idx.shape).copy(), (), index)
     where = _gather_index(idx, d)
     out = np.asarray(data[where]) if idx.ndim else data.copy()
+    return _gather_result(input, d, idx, out, where, index)
+
+
+def _gather_result(input, d, idx, out, where, index):
     if input._requires_grad and _grad_mode.enabled:
         node = GatherBackward0()
         node.self_, node.dim, node.index, node.where = input, d, idx, where
