@@ -69,7 +69,8 @@ DETACH_VIEW_ERROR = (
 class Tensor:
     __slots__ = ("_data", "_requires_grad", "_grad_fn", "_grad", "_retains_grad",
                  "_accumulator", "_vc", "_view_of", "_hooks", "_view_version",
-                 "_no_grad_view", "_multi_output", "_own_requires_grad", "__weakref__")
+                 "_no_grad_view", "_multi_output", "_own_requires_grad", "_output_nr",
+                 "__weakref__")
     __module__ = "torch"  # `type(x)` prints as <class 'torch.Tensor'>
     __array_ufunc__ = None  # numpy operands defer to our reflected operators
     __array_priority__ = 1000

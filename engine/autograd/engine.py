@@ -31,7 +31,7 @@ from ..runtime.quiet import silent
 from .grad_mode import state as _grad_mode
 from .hooks import run_tensor_hooks
 from .inplace import CopyBackwards
-from .node import AccumulateGrad, accumulator, as_view, attach, validate_grad
+from .node import AccumulateGrad, accumulator, as_view, attach, output_nr, validate_grad
 
 CREATE_GRAPH_WARNING = (
     "Using backward() with create_graph=True will create a reference cycle between the "
@@ -229,6 +229,8 @@ def autograd_grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_
     result = []
     for i, (t, node) in enumerate(zip(inputs, nodes, strict=True)):
         g = captured.get(node) if node is not None else None
+        if g is not None and node.multi:  # the grads of all its outputs: this one's
+            g = g[output_nr(t)]
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
@@ -259,6 +261,9 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
         buffers = {}
         for node, tensor, grad in roots:
             grad = validate_grad(grad, (tensor._data.shape, tensor._data.dtype))
+            if node.multi:
+                _add_output_grad(buffers, node, output_nr(tensor), grad)
+                continue
             pending = buffers.get(node)
             buffers[node] = grad if pending is None else pending + grad
         ready = [(-node._seq, node) for node in buffers if dependencies[node] == 0]
@@ -284,7 +289,10 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                     _accumulate(node.variable, grad, create_graph, steal)
                 continue
             if node._retained is not None and grad is not None:
-                grad = node._retained.run(grad, create_graph)
+                if node.multi:
+                    grad = _run_output_hooks(node, grad, create_graph)
+                else:
+                    grad = node._retained.run(grad, create_graph)
             if not plain:
                 if capture and node in targets and grad is not None:
                     captured[node] = grad
@@ -295,7 +303,7 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
             if type(grads) is not list:  # nodes with an apply of their own may give tuples
                 grads = list(grads)
             metas = node._meta
-            for i, (nxt, _) in enumerate(node.next_functions):
+            for i, (nxt, number) in enumerate(node.next_functions):
                 if nxt is None:
                     continue
                 g = grads[i]
@@ -305,8 +313,10 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
                     data = g._data
                     if data.shape != meta[0] or data.dtype != meta[1]:
                         g = validate_grad(g, meta)
-                    pending = buffers.pop(nxt, None)
-                    if pending is None:
+                    pending = None if nxt.multi else buffers.pop(nxt, None)
+                    if nxt.multi:
+                        _add_output_grad(buffers, nxt, number, g)
+                    elif pending is None:
                         buffers[nxt] = g
                     elif not create_graph and _owned(pending):
                         # torch's InputBuffer adds into a buffer no one else holds, in place
@@ -325,6 +335,23 @@ def run_backward(roots, retain_graph: bool, create_graph: bool, targets=None,
     finally:
         _grad_mode.enabled = previous_mode
     return captured
+
+
+def _add_output_grad(buffers, node, number, grad):
+    """A multi-output node's buffer: one grad per output (torch's InputBuffer)."""
+    grads = buffers.get(node)
+    if grads is None:
+        grads = buffers[node] = [None] * node.n_outputs
+    pending = grads[number]
+    grads[number] = grad if pending is None else pending + grad
+
+
+def _run_output_hooks(node, grads, create_graph):
+    """Each output's tensor hooks and retain_grad, on that output's grad."""
+    for number, hooks in enumerate(node._retained):
+        if hooks is not None and grads[number] is not None:
+            grads[number] = hooks.run(grads[number], create_graph)
+    return grads
 
 
 def _count_dependencies(roots) -> dict:

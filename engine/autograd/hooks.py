@@ -76,11 +76,24 @@ class NodeHooks:
         return grad
 
 
-def node_hooks(node) -> NodeHooks:
+def node_hooks(node, number: int = 0) -> NodeHooks:
+    """The hooks of output ``number`` of ``node`` (a multi-output node keeps one per output)."""
+    if node.multi:
+        per_output = node._retained
+        if per_output is None:
+            per_output = node._retained = [None] * node.n_outputs
+        hooks = per_output[number]
+        if hooks is None:
+            hooks = per_output[number] = NodeHooks()
+        return hooks
     hooks = node._retained
     if hooks is None:
         hooks = node._retained = NodeHooks()
     return hooks
+
+
+def _number(tensor, fn) -> int:
+    return tensor._output_nr if fn.multi else 0
 
 
 def _hook_name(hook) -> str:
@@ -117,7 +130,7 @@ def register_hook(tensor, hook) -> RemovableHandle:
         hooks = tensor._hooks = _HookDict()
         fn = tensor.grad_fn  # a stale view's is regenerated (or refused) here
         if fn is not None:
-            owner = node_hooks(fn)
+            owner = node_hooks(fn, _number(tensor, fn))
             if owner.hooks is None:
                 owner.hooks = hooks
             else:
@@ -143,7 +156,7 @@ def retain_grad(tensor):
         return
     fn = tensor.grad_fn  # a stale view's is regenerated (or refused) first, as in torch
     tensor._retains_grad = True
-    node_hooks(fn).retain = weakref.ref(tensor)
+    node_hooks(fn, _number(tensor, fn)).retain = weakref.ref(tensor)
 
 
 def move_retain(tensor, old_fn, new_fn):
@@ -152,6 +165,6 @@ def move_retain(tensor, old_fn, new_fn):
     AccumulateGrad runs them no more."""
     tensor._hooks = None
     if tensor._retains_grad and old_fn is not None and old_fn._retained is not None:
-        old_fn._retained.retain = None
+        node_hooks(old_fn, _number(tensor, old_fn)).retain = None
     if tensor._retains_grad:
         node_hooks(new_fn).retain = weakref.ref(tensor)

@@ -48,6 +48,7 @@ class Node:
     # (alphabetical by derivatives.yaml's input names: `other` before `self`).  With
     # create_graph the order decides which graph nodes come first.
     grad_order: tuple[int, ...] | None = None
+    multi = False  # one node for several outputs (MultiOutputNode)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -274,7 +275,11 @@ def attach(node: Node, data, inputs) -> Tensor:
             if t._requires_grad:
                 if t._view_of is not None and vc.value != t._view_version:
                     t.grad_fn  # noqa: B018 - its base was modified in place since: regenerated
-                edges.append((t._grad_fn or accumulator(t), 0))
+                fn = t._grad_fn
+                if fn is None:
+                    edges.append((accumulator(t), 0))
+                else:
+                    edges.append((fn, t._output_nr if fn.multi else 0))
                 meta.append((t._data.shape, t._data.dtype))
                 continue
         edges.append(_NO_EDGE)
@@ -290,6 +295,38 @@ def attach(node: Node, data, inputs) -> Tensor:
     if data.base is not None:  # numpy made a view: of an input? then so is the tensor
         link_view(out, inputs)
     return out
+
+
+class MultiOutputNode(Node):
+    """One node for all outputs of an op (split, unbind ...), as torch's: each output's
+    grad_fn is the node and its edges in consumers carry the output's number.  The engine
+    gathers the grads of all outputs into one list (None for outputs no grad reached) and
+    calls each formula with that list."""
+
+    __slots__ = ("n_outputs",)
+    multi = True
+
+
+def attach_outputs(node: MultiOutputNode, arrays, inputs) -> list:
+    """Wire ``node`` to ``inputs`` once and hang every array from it as one output."""
+    node.n_outputs = len(arrays)
+    outs = []
+    for number, data in enumerate(arrays):
+        if number == 0:
+            out = attach(node, data, inputs)
+        else:
+            out = make(data, True, node)
+            if data.base is not None:
+                link_view(out, inputs)
+        out._output_nr = number
+        outs.append(out)
+    return outs
+
+
+def output_nr(t: Tensor) -> int:
+    """The number of ``t`` among its grad_fn's outputs (0 unless a multi-output node)."""
+    fn = t._grad_fn
+    return t._output_nr if fn is not None and fn.multi else 0
 
 
 def link_view(out: Tensor, inputs) -> Tensor:

@@ -20,7 +20,7 @@ import numpy as np
 from .._dtype import result_type
 from .._tensor import Tensor, make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
-from ..autograd.node import Node, attach, backward_node
+from ..autograd.node import MultiOutputNode, Node, attach, backward_node
 from . import shape as S
 from .indexing import index_select
 from .operands import as_array, needs_grad
@@ -333,30 +333,21 @@ def split_with_sizes(input, split_sizes, dim=0):
 
 
 UnsafeSplitBackward0 = backward_node(
-    "UnsafeSplitBackward0", fields=("self_sizes", "dim", "start"), self=S._narrow_grad)
+    "UnsafeSplitBackward0", base=MultiOutputNode, fields=("self_sizes", "dim", "lengths"),
+    self=S.split_backward)
 UnsafeSplitWithSizesBackward0 = backward_node(
-    "UnsafeSplitWithSizesBackward0", fields=("self_sizes", "dim", "start"), self=S._narrow_grad)
+    "UnsafeSplitWithSizesBackward0", base=MultiOutputNode,
+    fields=("self_sizes", "dim", "lengths"), self=S.split_backward)
 
 
 def _unsafe_pieces(input, dim, lengths, node_cls):
     """Pieces as split makes them, but with no view tracking (torch's unsafe_ forms)."""
-    pieces = S.split(input.detach(), lengths, dim)
-    d = wrap_dim(dim, input._data.ndim)
-    out = []
-    start = 0
-    grad = input._requires_grad and _grad_mode.enabled
-    for p in pieces:
-        data = p._data
-        if grad:
-            node = node_cls()
-            node.self_sizes, node.dim, node.start = input._data.shape, d, start
-            t = attach(node, data, (input,))
-            t._view_of = None
-            t._vc = None  # a counter of its own: torch gives each piece a fresh one
-            out.append(t)
-        else:
-            out.append(make(data))
-        start += data.shape[d]
+    if not (input._requires_grad and _grad_mode.enabled):
+        return tuple(make(p._data) for p in S.split(input.detach(), lengths, dim))
+    out = S.pieces(input, dim, lengths, node_cls)
+    for t in out:
+        t._view_of = None
+        t._vc = None  # a counter of its own: torch gives each piece a fresh one
     return tuple(out)
 
 

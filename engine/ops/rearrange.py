@@ -20,7 +20,7 @@ from .._memory_format import contiguous_format
 from .._tensor import Tensor, make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.inplace import check_inplace, check_overlap, commit
-from ..autograd.node import as_view, attach, backward_node, sum_to
+from ..autograd.node import as_view, attach, attach_outputs, backward_node, sum_to
 from . import shape as S
 from .indexing import index_select
 from .operands import needs_grad
@@ -538,18 +538,31 @@ def _as_copy(view, input):
     node = view._grad_fn
     if node is None or not needs_grad(input):
         return make(data)
+    return attach(_twin(node), data, (input,))
+
+
+def _as_copies(views, input):
+    """The outputs of split or unbind as copies: one ``_copy`` twin of their one node."""
+    arrays = [np.array(v._data, copy=True, order="C") for v in views]
+    node = views[0]._grad_fn if views else None
+    if node is None or not needs_grad(input):
+        return tuple(make(data) for data in arrays)
+    return tuple(attach_outputs(_twin(node), arrays, (input,)))
+
+
+def _twin(node):
     twin = copy_class(type(node))()
     for slot in type(node).saved + tuple(getattr(type(node), "__slots__", ())):
         if hasattr(node, slot):
             setattr(twin, slot, getattr(node, slot))
-    return attach(twin, data, (input,))
+    return twin
 
 
 def copy_of(view_op, name):
     def op(input, *args, **kwargs):
         result = view_op(input, *args, **kwargs)
         if isinstance(result, tuple):
-            return tuple(_as_copy(r, input) for r in result)
+            return _as_copies(result, input)
         return _as_copy(result, input)
 
     op.__name__ = name

@@ -6,8 +6,8 @@ Views are numpy views, so they share memory with their base as torch's do; numpy
 C-contiguity flag is torch's ``is_contiguous`` (both ignore the strides of size-1 dims).
 ``reshape`` records what torch records: ViewBackward0 on a contiguous input,
 ReshapeAliasBackward0 on a non-contiguous one that can still be viewed, and a clone
-followed by UnsafeViewBackward0 otherwise.  Ops that torch implements with one
-multi-output node (split, chunk, unbind) get one node per output here, named as torch's.
+followed by UnsafeViewBackward0 otherwise.  split, chunk and unbind have one node for all
+their outputs, as torch's (SplitBackward0 ..., a MultiOutputNode).
 """
 
 from __future__ import annotations
@@ -25,9 +25,11 @@ from .._memory_format import contiguous_format
 from .._tensor import make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.node import (
+    MultiOutputNode,
     Node,
     as_view,
     attach,
+    attach_outputs,
     backward_node,
     link_view,
     mark_multi_output,
@@ -682,49 +684,46 @@ def stack(tensors, dim=0):
     return make(out)
 
 
-def _narrow_grad(n, g):
-    return _pad_into(g, n.self_sizes, n.dim, n.start)
-
-
-def _pad_into(g, sizes, dim, start):
-    """A zero tensor of ``sizes`` with ``g`` at ``start`` along ``dim``: split's backward,
-    which torch writes as a cat of the grads and zeros (CatBackward0 under create_graph)."""
-    length = g._data.shape[dim]
-    before = list(sizes)
-    before[dim] = start
-    after = list(sizes)
-    after[dim] = sizes[dim] - start - length
+def split_backward(n, grads):
+    """torch's split_with_sizes_backward: the grads of all outputs concatenated along
+    ``dim``, an output no grad reached as zeros (CatBackward0 under create_graph)."""
+    dtype = next(g for g in grads if g is not None)._data.dtype
+    sizes, dim = list(n.self_sizes), n.dim
     parts = []
-    if start:
-        parts.append(make(np.zeros(before, g._data.dtype)))
-    parts.append(g)
-    if after[dim]:
-        parts.append(make(np.zeros(after, g._data.dtype)))
-    return parts[0] if len(parts) == 1 else cat(parts, dim)
+    for g, length in zip(grads, n.lengths, strict=True):
+        if g is None:
+            sizes[dim] = length
+            g = make(np.zeros(sizes, dtype))
+        parts.append(g)
+    return cat(parts, dim)
 
 
-SplitBackward0 = backward_node("SplitBackward0", fields=("self_sizes", "dim", "start"),
-                               self=_narrow_grad)
+SplitBackward0 = backward_node("SplitBackward0", base=MultiOutputNode,
+                               fields=("self_sizes", "dim", "lengths"), self=split_backward)
 SplitWithSizesBackward0 = backward_node(
-    "SplitWithSizesBackward0", fields=("self_sizes", "dim", "start"), self=_narrow_grad)
+    "SplitWithSizesBackward0", base=MultiOutputNode, fields=("self_sizes", "dim", "lengths"),
+    self=split_backward)
+
+
+def pieces(input, dim, lengths, node_cls):
+    """``input`` cut along ``dim`` into numpy views of ``lengths``, the outputs of one
+    ``node_cls`` when they need a grad."""
+    data = input._data
+    d = wrap_dim(dim, data.ndim)
+    arrays = []
+    start = 0
+    for length in lengths:
+        arrays.append(data[(slice(None),) * d + (slice(start, start + length),)])
+        start += length
+    if input._requires_grad and _grad_mode.enabled:
+        node = node_cls()
+        node.self_sizes, node.dim, node.lengths = data.shape, d, tuple(lengths)
+        return attach_outputs(node, arrays, (input,))
+    return [link_view(make(piece), (input,)) for piece in arrays]
 
 
 def _pieces(input, dim, lengths, node_cls):
-    data = input._data
-    d = wrap_dim(dim, data.ndim)
-    out = []
-    start = 0
-    grad = input._requires_grad and _grad_mode.enabled
-    for length in lengths:
-        piece = data[(slice(None),) * d + (slice(start, start + length),)]
-        if grad:
-            node = node_cls()
-            node.self_sizes, node.dim, node.start = data.shape, d, start
-            out.append(attach(node, piece, (input,)))
-        else:
-            out.append(link_view(make(piece), (input,)))
-        start += length
-    return mark_multi_output(out)
+    return mark_multi_output(pieces(input, dim, lengths, node_cls))
 
 
 def split(input, split_size_or_sections, dim=0):
@@ -760,22 +759,24 @@ def chunk(input, chunks, dim=0):
     return split(input, step, d)
 
 
-def _unbind_grad(n, g):
-    """torch's unbind_backward: the grads stacked along ``dim``, an undefined one (every
-    output but this node's) as zeros expanded to the grad's shape (no edge)."""
-    sizes, dim, index = n.self_sizes, n.dim, n.start
-    if g._requires_grad and _grad_mode.enabled:
-        zeros = expand(make(np.zeros((), g._data.dtype)), g._data.shape)
-        grads = [zeros] * sizes[dim]
-        grads[index] = g
-        return stack(grads, dim)
-    out = np.zeros(sizes, g._data.dtype)
-    out[(slice(None),) * dim + (index, Ellipsis)] = g._data
+def _unbind_grad(n, grads):
+    """torch's unbind_backward: the grads stacked along ``dim``, an output no grad reached
+    as zeros (no edge)."""
+    sizes, dim = n.self_sizes, n.dim
+    defined = [g for g in grads if g is not None]
+    dtype, shape = defined[0]._data.dtype, defined[0]._data.shape
+    if _grad_mode.enabled and builtins.any(g._requires_grad for g in defined):
+        zeros = expand(make(np.zeros((), dtype)), shape)
+        return stack([zeros if g is None else g for g in grads], dim)
+    out = np.zeros(sizes, dtype)
+    for i, g in enumerate(grads):
+        if g is not None:
+            out[(slice(None),) * dim + (i, Ellipsis)] = g._data
     return make(out)
 
 
-UnbindBackward0 = backward_node(  # one output of unbind (torch has one node for all of them)
-    "UnbindBackward0", fields=("self_sizes", "dim", "start"), self=_unbind_grad)
+UnbindBackward0 = backward_node(
+    "UnbindBackward0", base=MultiOutputNode, fields=("self_sizes", "dim"), self=_unbind_grad)
 
 
 def unbind(input, dim=0):
@@ -783,14 +784,12 @@ def unbind(input, dim=0):
     if data.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, data.ndim)
-    out = []
-    grad = input._requires_grad and _grad_mode.enabled
-    for i in range(data.shape[d]):
-        piece = data[(slice(None),) * d + (i, Ellipsis)]  # a 0-d view, not a numpy scalar
-        if grad:
-            node = UnbindBackward0()
-            node.self_sizes, node.dim, node.start = data.shape, d, i
-            out.append(attach(node, piece, (input,)))
-        else:
-            out.append(link_view(make(piece), (input,)))
+    # each a 0-d view, not a numpy scalar
+    arrays = [data[(slice(None),) * d + (i, Ellipsis)] for i in range(data.shape[d])]
+    if input._requires_grad and _grad_mode.enabled:
+        node = UnbindBackward0()
+        node.self_sizes, node.dim = data.shape, d
+        out = attach_outputs(node, arrays, (input,))
+    else:
+        out = [link_view(make(piece), (input,)) for piece in arrays]
     return mark_multi_output(out)
