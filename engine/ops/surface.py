@@ -54,6 +54,7 @@ from . import linalg_householder as LH
 from . import linalg_lowrank as LR
 from . import losses as LO
 from . import nn as N
+from . import nn_native as NN
 from . import normalization as NO
 from . import numeric as NU
 from . import pointwise as P
@@ -591,6 +592,7 @@ OPS = (
     function("instance_norm", NO.torch_instance_norm),
     function("rms_norm", NO.rms_norm),
     function("native_layer_norm", NO.native_layer_norm),
+    function("native_group_norm", NN.native_group_norm),
     function("native_batch_norm", NO.native_batch_norm),
     function("embedding", EM.torch_embedding),
     function("embedding_renorm_", EM.embedding_renorm_),
