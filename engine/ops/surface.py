@@ -246,6 +246,66 @@ def tensor_other_method(op, name):
     return method
 
 
+def _overloaded(param, rest=", *, Tensor out = None"):
+    """A call form for a binary op whose Python signature has a Tensor and a Number
+    overload: anything but a tensor ``input`` is torch's 'invalid combination' TypeError,
+    with the overloads listed."""
+
+    @_form
+    def build(op, name):
+        def refuse(values):
+            got = ", ".join(type(v).__name__ for v in values)
+            return TypeError(
+                f"{name}() received an invalid combination of arguments - got ({got}), but "
+                f"expected one of:\n * (Tensor input, Tensor {param}{rest})\n"
+                f" * (Tensor input, Number {param}{rest})\n")
+
+        @functools.wraps(op)
+        def function(input, *args, **kwargs):
+            if not isinstance(input, Tensor):
+                raise refuse((input, *args))
+            result = op(input, *args, **kwargs)
+            if result is NotImplemented:
+                raise refuse((input, *args))
+            return result
+
+        return function
+
+    return build
+
+
+compared = _overloaded("other")  # eq(input, other) & co
+
+
+@_form
+def number_self(op, name):
+    """``torch.remainder`` and the bitwise ops: overloads (Tensor, Tensor), (Number self,
+    Tensor other) and (Tensor, Number); torch's parser refuses anything else with the list,
+    noting the arguments that fail the one overload without keywords."""
+
+    def refuse(values):
+        got = ", ".join(type(v).__name__ for v in values)
+        marked = ", ".join(f"!{type(v).__name__}!" for v in values)
+        return TypeError(
+            f"{name}() received an invalid combination of arguments - got ({got}), but "
+            "expected one of:\n * (Tensor input, Tensor other, *, Tensor out = None)\n"
+            " * (Number self, Tensor other)\n      didn't match because some of the "
+            f"arguments have invalid types: ({marked})\n"
+            " * (Tensor input, Number other, *, Tensor out = None)\n")
+
+    @functools.wraps(op)
+    def function(input, other):
+        if not isinstance(input, Tensor) and (
+                not isinstance(other, Tensor) or coerce(input) is NotImplemented):
+            raise refuse((input, other))
+        result = op(input, other)
+        if result is NotImplemented:
+            raise refuse((input, other))
+        return result
+
+    return function
+
+
 @_form
 def extremum_function(op, name):
     """``torch.max(input, dim=..., keepdim=...)``: as the method, with torch's ``out``."""
@@ -277,6 +337,12 @@ _rsub = checked_binary(E.rsub, "rsub")
 def rsub_function(input, other, *args, **kwargs):
     """torch.rsub: its scalar overload ``rsub(Tensor input, Number other, Number alpha)``
     takes alpha by position too; with a tensor ``other`` alpha is keyword-only."""
+    if not isinstance(input, Tensor):  # no overload takes a Number input
+        got = ", ".join(type(v).__name__ for v in (input, other, *args))
+        raise TypeError(
+            f"rsub() received an invalid combination of arguments - got ({got}), but expected "
+            "one of:\n * (Tensor input, Tensor other, *, Number alpha = 1)\n"
+            " * (Tensor input, Number other, Number alpha = 1)\n")
     if len(args) == 1 and not isinstance(other, Tensor) and "alpha" not in kwargs:
         kwargs["alpha"] = args[0]
         args = ()
@@ -437,7 +503,7 @@ OPS = (
     function("rsub", rsub_function),
     binary("floor_divide", E.floor_divide, inplace=True,
            operators={"__floordiv__": E.floor_divide, "__rfloordiv__": E.rfloordiv}),
-    Op("remainder", checked_binary(E.remainder, "remainder"),  # remainder(Number, Tensor)
+    Op("remainder", number_self(E.remainder, "remainder"),
        binary_method(E.remainder, "remainder"), inplace_method("remainder"),
        {"__mod__": E.remainder, "__rmod__": E.rremainder,
         "__imod__": inplace_operator(E.remainder)}),
@@ -467,18 +533,25 @@ OPS = (
     unary("round", P.round, inplace=True),
     unary("trunc", E.trunc, inplace=True, aliases=("fix",)),
     unary("clamp", E.clamp, inplace=True, aliases=("clip",)),
-    binary("clamp_min", E.clamp_min, inplace=True),
-    binary("clamp_max", E.clamp_max, inplace=True),
+    Op("clamp_min", _overloaded("min")(E.clamp_min, "clamp_min"),
+       binary_method(E.clamp_min, "clamp_min"), inplace_method("clamp_min")),
+    Op("clamp_max", _overloaded("max")(E.clamp_max, "clamp_max"),
+       binary_method(E.clamp_max, "clamp_max"), inplace_method("clamp_max")),
     binary("maximum", E.maximum),
     binary("minimum", E.minimum),
     # comparisons, logical, bitwise
-    arithmetic("eq", E.eq, inplace=True, operators={"__eq__": E.eq}),
-    arithmetic("ne", E.ne, inplace=True, operators={"__ne__": E.ne}, aliases=("not_equal",)),
-    arithmetic("lt", E.lt, inplace=True, operators={"__lt__": E.lt}, aliases=("less",)),
-    arithmetic("le", E.le, inplace=True, operators={"__le__": E.le}, aliases=("less_equal",)),
-    arithmetic("gt", E.gt, inplace=True, operators={"__gt__": E.gt}, aliases=("greater",)),
-    arithmetic("ge", E.ge, inplace=True, operators={"__ge__": E.ge},
-               aliases=("greater_equal",)),
+    Op("eq", compared(E.eq, "eq"), binary_method(E.eq, "eq"), inplace_method("eq"),
+       {"__eq__": E.eq}),
+    Op("ne", compared(E.ne, "ne"), binary_method(E.ne, "ne"), inplace_method("ne"),
+       {"__ne__": E.ne}, ("not_equal",)),
+    Op("lt", compared(E.lt, "lt"), binary_method(E.lt, "lt"), inplace_method("lt"),
+       {"__lt__": E.lt}, ("less",)),
+    Op("le", compared(E.le, "le"), binary_method(E.le, "le"), inplace_method("le"),
+       {"__le__": E.le}, ("less_equal",)),
+    Op("gt", compared(E.gt, "gt"), binary_method(E.gt, "gt"), inplace_method("gt"),
+       {"__gt__": E.gt}, ("greater",)),
+    Op("ge", compared(E.ge, "ge"), binary_method(E.ge, "ge"), inplace_method("ge"),
+       {"__ge__": E.ge}, ("greater_equal",)),
     Op("logical_and", function_binary(E.logical_and, "logical_and"),
        tensor_other_method(E.logical_and, "logical_and"), inplace_method("logical_and")),
     Op("logical_or", function_binary(E.logical_or, "logical_or"),
@@ -486,15 +559,18 @@ OPS = (
     Op("logical_xor", function_binary(E.logical_xor, "logical_xor"),
        tensor_other_method(E.logical_xor, "logical_xor"), inplace_method("logical_xor")),
     unary("logical_not", E.logical_not, inplace=True),
-    binary("bitwise_and", E.bitwise_and, inplace=True,
-           operators={"__and__": E.bitwise_and, "__rand__": E.bitwise_and,
-                      "__iand__": inplace_operator(E.bitwise_and)}),
-    binary("bitwise_or", E.bitwise_or, inplace=True,
-           operators={"__or__": E.bitwise_or, "__ror__": E.bitwise_or,
-                      "__ior__": inplace_operator(E.bitwise_or)}),
-    binary("bitwise_xor", E.bitwise_xor, inplace=True,
-           operators={"__xor__": E.bitwise_xor, "__rxor__": E.bitwise_xor,
-                      "__ixor__": inplace_operator(E.bitwise_xor)}),
+    Op("bitwise_and", number_self(E.bitwise_and, "bitwise_and"),
+       binary_method(E.bitwise_and, "bitwise_and"), inplace_method("bitwise_and"),
+       {"__and__": E.bitwise_and, "__rand__": E.bitwise_and,
+        "__iand__": inplace_operator(E.bitwise_and)}),
+    Op("bitwise_or", number_self(E.bitwise_or, "bitwise_or"),
+       binary_method(E.bitwise_or, "bitwise_or"), inplace_method("bitwise_or"),
+       {"__or__": E.bitwise_or, "__ror__": E.bitwise_or,
+        "__ior__": inplace_operator(E.bitwise_or)}),
+    Op("bitwise_xor", number_self(E.bitwise_xor, "bitwise_xor"),
+       binary_method(E.bitwise_xor, "bitwise_xor"), inplace_method("bitwise_xor"),
+       {"__xor__": E.bitwise_xor, "__rxor__": E.bitwise_xor,
+        "__ixor__": inplace_operator(E.bitwise_xor)}),
     unary("bitwise_not", E.bitwise_not, inplace=True, operators={"__invert__": E.bitwise_not}),
     unary("isnan", E.isnan),
     unary("isinf", E.isinf),
