@@ -2,7 +2,9 @@
 
     python mutation/sample.py SESSION.sqlite N [--seed S]
 
-The sample is stratified by module (each module keeps its share of N) and reproducible (seed).
+The sample is stratified by module (each module keeps its share of N, rounded by largest
+remainder so that the shares add up to N: with the whole engine's ~100 modules a minimum of one
+per module would overshoot) and reproducible (seed).
 Skipped mutants get a SKIPPED result, so `cosmic-ray exec` leaves them alone and `cr-report`
 does not count them. N <= 0 keeps everything (the full run).
 """
@@ -29,10 +31,15 @@ def main():
         for item in items:
             by_module[str(item.mutations[0].module_path)].append(item)
         rng = random.Random(args.seed)
+        modules = sorted(by_module)
+        share = {m: min(args.n, len(items)) * len(by_module[m]) / len(items) for m in modules}
+        quota = {m: int(share[m]) for m in modules}
+        by_remainder = sorted(modules, key=lambda m: (quota[m] - share[m], m))
+        for m in by_remainder[:min(args.n, len(items)) - sum(quota.values())]:
+            quota[m] += 1
         keep = set()
-        for _module, group in sorted(by_module.items()):
-            k = max(1, round(args.n * len(group) / len(items)))
-            keep.update(w.job_id for w in rng.sample(group, min(k, len(group))))
+        for m in modules:
+            keep.update(w.job_id for w in rng.sample(by_module[m], quota[m]))
         skip = [w.job_id for w in items if w.job_id not in keep]
         db.set_multiple_results(skip, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
         print(f"sampled {len(keep)} of {len(items)} mutants (seed {args.seed}); "
