@@ -555,8 +555,9 @@ def torch_poisson_nll_loss(input, target, log_input, full, eps, reduction):
     else:
         loss = input - target * E.log(_plus(input, eps))
     if full:
-        stirling = target * E.log(target) - target + mul_scalar(
-            E.log(mul_scalar(target, 2 * math.pi)), 0.5)
+        two_pi_target = (mul_scalar(target, 2 * math.pi) if target._data.dtype.kind == "f"
+                         else E.mul(target, 2 * math.pi))  # an integer target: default float
+        stirling = target * E.log(target) - target + mul_scalar(E.log(two_pi_target), 0.5)
         loss = loss + masked_fill(stirling, target._data <= 1, 0)
     return _apply(loss, reduction)
 
