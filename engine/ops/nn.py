@@ -226,8 +226,30 @@ def softmax_backward_data(grad, output, dim):
     create_graph grad hangs from SoftmaxBackwardDataBackward0."""
     return backward_op(
         SoftmaxBackwardDataBackward0,
-        lambda: (grad - R.sum(grad * output, (dim,), keepdim=True)) * output,
+        lambda: _half_in_float(grad, output, dim, _softmax_grad) if _halves(grad, output)
+        else (grad - R.sum(grad * output, (dim,), keepdim=True)) * output,
         (grad, output), grad_output=grad, output=output, dim=dim)
+
+
+def _softmax_grad(g, y, axis):
+    return (g - np.sum(g * y, axis=axis, keepdims=True)) * y
+
+
+def _log_softmax_grad(g, y, axis):
+    return g - np.exp(y) * np.sum(g, axis=axis, keepdims=True)
+
+
+def _halves(grad, output):
+    return grad._data.dtype == np.float16 and output._data.dtype == np.float16
+
+
+def _half_in_float(grad, output, dim, formula):
+    """ATen's softmax/log_softmax backward kernels on half: float math, rounded once (other
+    dtypes run the formula on engine ops)."""
+    g, y = grad._data, output._data
+    axis = wrap_dim(dim, g.ndim) if g.ndim else None
+    return make(np.asarray(formula(g.astype(np.float32), y.astype(np.float32), axis)
+                           ).astype(np.float16))
 
 
 def _softmax_double_backward(grad, grad_output, dim, output):
@@ -256,7 +278,8 @@ def log_softmax_backward_data(grad, output, dim):
     """log_softmax's grad from its output: an op of torch's own, like softmax's."""
     return backward_op(
         LogSoftmaxBackwardDataBackward0,
-        lambda: grad - E.exp(output) * R.sum(grad, (dim,), keepdim=True),
+        lambda: _half_in_float(grad, output, dim, _log_softmax_grad) if _halves(grad, output)
+        else grad - E.exp(output) * R.sum(grad, (dim,), keepdim=True),
         (grad, output), grad_output=grad, output=output, dim=dim)
 
 
@@ -296,7 +319,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     input, data = _softmax_input(input, dtype, "softmax_lastdim_kernel_impl")
     d = wrap_dim(dim, data.ndim)
     axis = d if data.ndim else None
-    e = np.exp(data - _max(data, axis))
+    x = _up(data)  # half in float, rounded once (ATen's kernels)
+    e = np.exp(x - _max(x, axis))
     out = np.asarray(e / np.sum(e, axis=axis, keepdims=True), data.dtype)
     if needs_grad(input):
         node = SoftmaxBackward0()
@@ -311,7 +335,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     input, data = _softmax_input(input, dtype, "log_softmax_lastdim_kernel_impl")
     d = wrap_dim(dim, data.ndim)
     axis = d if data.ndim else None
-    shifted = data - _max(data, axis)
+    x = _up(data)  # half in float, rounded once (ATen's kernels)
+    shifted = x - _max(x, axis)
     out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)),
                      data.dtype)
     if needs_grad(input):
