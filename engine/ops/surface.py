@@ -30,6 +30,7 @@ from .._dtype import legacy_type_name
 from .._tensor import Tensor
 from ..autograd import engine as _engine
 from ..autograd import hooks as _hooks
+from ..autograd import node as _node
 from ..autograd.inplace import (
     check_inplace,
     check_overlap,
@@ -939,6 +940,7 @@ OPS = (
     function("svd_lowrank", LR.svd_lowrank),
     function("pca_lowrank", LR.pca_lowrank),
     method("mH", property(S.mT)),  # the adjoint of a real matrix is its transpose
+    method("output_nr", property(_node.output_nr)),  # its number among its grad_fn's outputs
     unary("quantile", QU.quantile),
     unary("nanquantile", QU.nanquantile),
     # --- reducing scatters (ops/reduce_scatter.py)
