@@ -169,6 +169,7 @@ def _revive(n, cls):
         for slot in getattr(klass, "__slots__", ()):
             if slot != "__weakref__" and hasattr(n, slot):
                 setattr(node, slot, getattr(n, slot))
+    node._retained = None  # the hooks of n's own output are not this output's
     return node
 
 
