@@ -143,3 +143,18 @@ def test_ranges_that_are_not_exact_in_the_dtype_are_rounded_inwards(tmp_path):
             assert ((0.1 <= values) & (values <= 0.3)).all()
 
         in_range()
+
+
+def test_literals_of_loaded_local_modules_are_never_drawn(tmp_path, monkeypatch):
+    """Hypothesis mixes the literals of the project's loaded modules into its draws, which made
+    an item's inputs depend on what ran before it; the harness turns that pool off."""
+    import importlib
+
+    (tmp_path / "local_literals.py").write_text("MARKER = 1234.5625\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("local_literals")
+    spec = spec_from(tmp_path, {"x": {"shape": [8], "range": [-5000, 5000]}}, program="y = x")
+    values = np.concatenate([inputs["x"].ravel() for inputs in draws(spec, n=300)])
+    assert 1234.5625 not in values
+    from hypothesis.internal.conjecture import providers
+    assert len(providers._get_local_constants().floats) == 0
