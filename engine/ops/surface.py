@@ -196,6 +196,9 @@ def _binary_function(op, name, scalar_input: bool, method: bool = False):
             scalar = coerce(input) if scalar_input else NotImplemented
             if scalar is not NotImplemented and isinstance(other, Tensor):
                 return op(scalar, other, *args, **kwargs)  # a scalar input is no edge
+            if scalar is not NotImplemented and coerce(other) is not NotImplemented:
+                # two numbers: torch's parser makes the first a 0-d tensor
+                return op(C.tensor(input), other, *args, **kwargs)
             raise argument_error(name, 1, "input", "Tensor", input)
         result = op(input, other, *args, **kwargs)
         if result is NotImplemented:  # a method counts its arguments after self
