@@ -34,7 +34,6 @@ from harness.run import trace as traces
 from harness.run.backends import Backend, load
 from harness.run.compare import Comparator, Discrepancy
 from harness.run.isolation import ChildDied, Supervisor, can_fork
-from harness.run.shrink import fingerprint
 from harness.run.timeout import DEFAULT_LIMIT_S, ProgramTimeout, time_limit
 
 CHUNK = 50
@@ -154,18 +153,19 @@ def run_chunk(config: Config, chunk_seed: int, count: int, seen: frozenset,
                                                  config.min_statements)
     programs_strategy = _STRATEGIES[key]
     stats = Stats()
-    state: dict = {"target": None, "best": None, "first": None, "failing": set()}
+    state: dict = {"target": None, "best": None, "first": None}
 
     def body(data) -> None:
         if stop_at is not None and state["target"] is None and time.time() >= stop_at:
             return  # the campaign's time is up: the rest of the chunk costs only its draws
+        shrinking = state["target"] is not None
+        if shrinking and time.perf_counter() - state["first"] > config.shrink_limit_s:
+            # shrink budget spent: pass at once, before paying for a draw, so that Hypothesis's
+            # shrinker stops within a few cheap calls; the smallest failing example seen is
+            # kept in state["best"] (Hypothesis's own replay of it then passes: ignored below)
+            return
         program = data.draw(programs_strategy)
         inputs = data.draw(render.inputs(program))
-        shrinking = state["target"] is not None
-        key = fingerprint({"program": program.text, **inputs})
-        if shrinking and key not in state["failing"] and \
-                time.perf_counter() - state["first"] > config.shrink_limit_s:
-            return  # shrink budget spent: only examples seen failing fail again
         try:
             outcome = run_program(program, inputs, oracle, engine, config.time_limit_s)
         except Exception as exc:  # the harness failed on this program: count it, go on
@@ -180,13 +180,13 @@ def run_chunk(config: Config, chunk_seed: int, count: int, seen: frozenset,
         if state["target"] is None and sig not in seen:
             state["target"], state["first"] = sig, time.perf_counter()
         if sig == state["target"]:
-            state["failing"].add(key)
             state["best"] = (program, inputs, outcome)
             raise _Diverged()
 
     test = given(st.data())(body)
     test = settings(max_examples=count, database=None, deadline=None,
-                    phases=[Phase.generate, Phase.shrink], report_multiple_bugs=False,
+                    phases=[Phase.generate, Phase.shrink] if config.shrink_limit_s > 0
+                    else [Phase.generate], report_multiple_bugs=False,
                     suppress_health_check=list(HealthCheck), print_blob=False)(test)
     test = seed(chunk_seed)(test)
     start, cpu = time.perf_counter(), time.process_time()
