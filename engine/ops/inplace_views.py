@@ -17,7 +17,7 @@ from ..autograd.hooks import move_retain
 from ..autograd.inplace import check_inplace
 from ..autograd.node import backward_node
 from . import shape as S
-from .shape import _reshape_grad, _unary_node
+from .shape import _reshape_grad, _unary_node, squeezed_shape
 
 SqueezeBackward3 = backward_node("SqueezeBackward3", fields=("self_sizes",), self=_reshape_grad)
 SqueezeBackward4 = S.SqueezeBackward4
@@ -50,19 +50,17 @@ def _become(self, node, out):
 
 def squeeze_(self, dim=None):
     data = self._data
+    dims = None
     if dim is None:
         node = SqueezeBackward3()
-        shape = tuple(s for s in data.shape if s != 1)
+    elif isinstance(dim, (tuple, list)):
+        node = SqueezeBackward5()
+        dims = {wrap_dim(d, data.ndim) for d in dim}
     else:
-        if isinstance(dim, (tuple, list)):
-            node = SqueezeBackward5()
-            dims = {wrap_dim(d, data.ndim) for d in dim}
-        else:
-            node = SqueezeBackward4()
-            dims = {wrap_dim(dim, data.ndim)}
-        shape = tuple(s for i, s in enumerate(data.shape) if not (i in dims and s == 1))
+        node = SqueezeBackward4()
+        dims = {wrap_dim(dim, data.ndim)}
     node.self_sizes = data.shape
-    return _become(self, node, data.reshape(shape))
+    return _become(self, node, data.reshape(squeezed_shape(data.shape, dims)))
 
 
 def unsqueeze_(self, dim):

@@ -196,22 +196,25 @@ UnsqueezeBackward0 = backward_node("UnsqueezeBackward0", fields=("dim",),
                                    self=lambda n, g: squeeze(g, n.dim))
 
 
+def squeezed_shape(shape: tuple, dims: set | None) -> tuple:
+    """The shape squeeze gives: the size-1 dims dropped (all of them, or those in ``dims``)."""
+    return tuple(s for i, s in enumerate(shape) if s != 1 or (dims is not None and i not in dims))
+
+
 def squeeze(input, dim=None):
     data = input._data
+    dims = None
     if dim is None:
         node = SqueezeBackward0()
-        shape = tuple(s for s in data.shape if s != 1)
+    elif isinstance(dim, (tuple, list)):
+        node = SqueezeBackward2()
+        dims = {wrap_dim(d, data.ndim) for d in dim}
     else:
-        if isinstance(dim, (tuple, list)):
-            node = SqueezeBackward2()
-            dims = {wrap_dim(d, data.ndim) for d in dim}
-        else:
-            node = SqueezeBackward1()
-            node.dim = wrap_dim(dim, data.ndim)
-            dims = {node.dim}
-        shape = tuple(s for i, s in enumerate(data.shape) if not (i in dims and s == 1))
+        node = SqueezeBackward1()
+        node.dim = wrap_dim(dim, data.ndim)
+        dims = {node.dim}
     node.self_sizes = data.shape
-    return _unary_node(node, data.reshape(shape), input)
+    return _unary_node(node, data.reshape(squeezed_shape(data.shape, dims)), input)
 
 
 def unsqueeze(input, dim):
