@@ -38,6 +38,16 @@ def grad_fn_name(t):
     return None if t.grad_fn is None else type(t.grad_fn).__name__
 
 
+def graph_names(t, depth):
+    """The class names of the backward graph under ``t``, level by level, ``depth`` levels."""
+    levels, frontier = [], [t.grad_fn]
+    for _ in range(depth):
+        levels.append(tuple(type(f).__name__ for f in frontier if f is not None))
+        frontier = [n for f in frontier if f is not None for n, _ in f.next_functions
+                    if n is not None]
+    return levels
+
+
 def assert_same_tensor(e, t, what="value", rtol=None, atol=None):
     """An engine tensor equals a torch tensor: dtype, shape and values."""
     assert isinstance(e, engine.Tensor), f"{what}: engine gave {type(e).__name__}"

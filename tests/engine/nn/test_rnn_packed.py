@@ -12,17 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from engine_oracle import graph_names as oracle_graph_names
 
 import engine
 
 
 def graph_names(t, depth=5):
-    levels, frontier = [], [t.grad_fn]
-    for _ in range(depth):
-        levels.append(tuple(type(f).__name__ for f in frontier if f is not None))
-        frontier = [n for f in frontier if f is not None for n, _ in f.next_functions
-                    if n is not None]
-    return levels
+    return oracle_graph_names(t, depth)
 
 
 def run(lib, cls, kwargs, lengths, enforce_sorted, dtype, with_h0, batch_first):
