@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     merge.add_argument("--out", type=Path, default=Path("reports"))
 
     spec = sub.add_parser("opinfo-spec", help="write a sample of an OpInfo item as a YAML spec "
-                                               "(its first failing sample unless --sample)")
+                                               "(its smallest kept failing sample unless --sample)")
     spec.add_argument("item", help="as pytest names it: add[float32], "
                                    "'specs/opinfo.yaml::div[floor_rounding-float64]'")
     spec.add_argument("--sample", metavar="LABEL",

@@ -1,10 +1,11 @@
 """`parity opinfo-spec ITEM [--sample s3]`: a failing OpInfo sample written as a YAML spec.
 
 The item is named as pytest names it (`add[float32]`, `div[floor_rounding-float64]`, with or
-without the `specs/opinfo.yaml::` prefix). Without `--sample`, the item's first failing sample
-(among the samples a run takes) is written, for its first failing check. The spec runs the
-sample from literal values through the ordinary spec harness, so it can be committed as a
-regression (`specs/found/`) once the engine is fixed, or listed in the expectations file before.
+without the `specs/opinfo.yaml::` prefix). Without `--sample`, the item's smallest kept failing
+sample (among the first failing samples a run keeps) is written, for its first failing check.
+The spec runs the sample from literal values through the ordinary spec harness, so it can be
+committed as a regression (`specs/found/`) once the engine is fixed, or listed in the
+expectations file before.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def export(item: str, torch, engine, sample: str | None = None, limit: int | Non
 def _written(entry: corpus.Entry, dtype: str, result: ItemResult, label: str | None) -> Exported:
     ctx = result.context
     if result.failures:
-        failure = result.failures[0]
+        failure = result.smallest_failure
         finding = failure.result.findings[0]
         sample = failure.sample
         form = next((f for f in result.resolution.forms

@@ -115,12 +115,25 @@ def _snippet(entry: corpus.Entry, result: ItemResult) -> str | None:
         return f"# the snippet could not be made: {type(exc).__name__}: {exc}\n"
 
 
+#: Input elements past which a snippet names the sample instead of writing it out: OpInfo's
+#: reference samples reach a million elements, and their literals made 1 GB reports.
+SNIPPET_ELEMENTS = 20_000
+
+
 def first_snippet(entry: corpus.Entry, result: ItemResult) -> str | None:
-    """The standalone snippet of the first failing sample, for its first failing check."""
+    """The standalone snippet of the smallest kept failing sample, for its first failing check
+    (the smallest reads best; the first may hold a million elements)."""
     ctx = result.context
     if not result.failures or ctx is None:
         return None
-    failure = result.failures[0]
+    failure = result.smallest_failure
+    if failure.elements > SNIPPET_ELEMENTS:
+        item = entry.item_name(result.dtype)
+        return (f"# OpInfo {item}, sample {failure.sample.label}: its inputs hold "
+                f"{failure.elements:,} elements, too many to write out here.\n"
+                f"# Run it: pytest 'specs/opinfo.yaml::{item}' --parity-opinfo-samples all\n"
+                f"# Or write it as a spec: parity opinfo-spec '{item}' "
+                f"--sample {failure.sample.label}\n")
     finding = failure.result.findings[0]
     form = next((f for f in result.resolution.forms if f.spelling == finding.form),
                 result.resolution.primary)

@@ -29,6 +29,11 @@ class Failure:
     sample: literals.Sample
     result: SampleResult
 
+    @property
+    def elements(self) -> int:
+        """The elements of the sample's tensors: how large a snippet of it would be."""
+        return sum(t.values.size for t in self.sample.tensors)
+
 
 @dataclass
 class ItemResult:
@@ -50,6 +55,12 @@ class ItemResult:
     @property
     def failed(self) -> bool:
         return self.samples_passed < self.samples_run
+
+    @property
+    def smallest_failure(self) -> Failure | None:
+        """The kept failing sample that reads best: the smallest (the first may hold a million
+        elements)."""
+        return min(self.failures, key=lambda f: f.elements, default=None)
 
     @property
     def checks(self) -> dict[str, str]:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import engine
-from harness.opinfo import checks, corpus, repro, runner
+from harness.opinfo import checks, corpus, records, repro, runner
 from harness.validate import validate
 
 
@@ -115,3 +115,22 @@ def test_call_forms_as_a_user_writes_them(key, kind, expected):
     drawn = corpus.samples(entry, "float32", limit=2)[1]
     lines, complete = repro._call(form, literals.describe(drawn))
     assert complete and re.search(expected, "\n".join(lines)), lines
+
+
+def test_snippet_is_of_the_smallest_failing_sample_and_never_huge(monkeypatch):
+    _double_exp_grad(monkeypatch)
+    entry = corpus.find("exp")
+    result = runner.run_item(entry, "float64", torch, engine, limit=6)
+    sizes = [f.elements for f in result.failures]
+    assert len(set(sizes)) > 1  # the samples differ in size, so the choice shows
+    smallest = min(result.failures, key=lambda f: f.elements)
+    assert result.smallest_failure is smallest
+    text = records.first_snippet(entry, result)
+    assert f"sample {smallest.sample.label}:" in text.splitlines()[0]
+    assert "torch.tensor(" in text
+
+    monkeypatch.setattr(records, "SNIPPET_ELEMENTS", min(sizes) - 1)
+    text = records.first_snippet(entry, result)
+    assert "torch.tensor(" not in text  # too large to write out: named, with its commands
+    assert f"--sample {smallest.sample.label}" in text
+    assert "pytest 'specs/opinfo.yaml::exp[float64]' --parity-opinfo-samples all" in text
