@@ -21,7 +21,15 @@ import numpy as np
 from .._dtype import FROM_NUMPY, float32
 from .._tensor import make
 from ..autograd.grad_mode import state as _grad_mode
-from ..autograd.node import SECOND_BACKWARD, Node, attach, backward_node, check_saved_versions
+from ..autograd.node import (
+    SECOND_BACKWARD,
+    MultiOutputNode,
+    Node,
+    attach,
+    attach_outputs,
+    backward_node,
+    check_saved_versions,
+)
 from ..runtime.quiet import silent
 from . import conv as CV
 from . import elementwise as E
@@ -130,6 +138,146 @@ def _grads(n, g, need):
     return out
 
 
+def _group_kernel_grads(n, g, need):
+    """group_norm's grads as torch's CPU kernel computes them (in float for half), from the
+    statistics it saved in the input's dtype: per (sample, channel) ``ds = sum(dy * x)`` and
+    ``db = sum(dy)``; ``dx = c1 * dy + c2 * x + c3`` with per-group constants; ``dgamma =
+    sum_n (ds - db * mean) * rstd``; ``dbeta = sum_n db``."""
+    x = n.self_
+    shape = x._data.shape
+    count, groups, size = n.grouped
+    c = shape[1]
+    per = c // groups
+    flat = (count, c, math.prod(shape[2:]))
+    xw = _wide(x._data).reshape(flat)
+    dy = _wide(g._data).reshape(flat)
+    ds = (dy * xw).sum(2)
+    db = dy.sum(2)
+    mean = _wide(n.mean).reshape(count, groups)
+    rstd = _wide(n.invstd).reshape(count, groups)
+    w = None if n.weight is None else _wide(n.weight._data)
+    out = [None, None, None]
+    if need[0]:
+        dsw, dbw = (ds, db) if w is None else (ds * w, db * w)
+        dsg = dsw.reshape(count, groups, per).sum(2)
+        dbg = dbw.reshape(count, groups, per).sum(2)
+        s = xw.dtype.type(1.0 / max(per * xw.shape[2], 1))
+        c2 = (dbg * mean - dsg) * rstd * rstd * rstd * s
+        c3 = -c2 * mean - dbg * rstd * s
+        c1 = np.repeat(rstd, per, axis=1)
+        if w is not None:
+            c1 = c1 * w
+        gi = (c1[..., None] * dy + np.repeat(c2, per, axis=1)[..., None] * xw
+              + np.repeat(c3, per, axis=1)[..., None])
+        out[0] = make(np.ascontiguousarray(gi.reshape(shape).astype(x._data.dtype)))
+    if need[1]:
+        mean_c = np.repeat(mean, per, axis=1)
+        rstd_c = np.repeat(rstd, per, axis=1)
+        gw = ((ds - db * mean_c) * rstd_c).sum(0)
+        out[1] = make(gw.reshape(n.weight._data.shape).astype(n.weight._data.dtype))
+    if need[2]:
+        out[2] = make(db.sum(0).reshape(n.bshape).astype(n.bdtype))
+    return out
+
+
+def _group_composite(n, dy, dmean, drstd, need):
+    """group_norm's grads as torch's infinitely differentiable formula builds them from
+    tensor ops in the input's dtype, on the saved mean and rstd outputs (so a double
+    backward reaches the input through them too): used under create_graph and whenever a
+    grad reaches the mean or rstd output."""
+    x = n.self_
+    count, groups, size = n.grouped
+    shape = x._data.shape
+    per = shape[1] // groups if groups else 0
+    hw = math.prod(shape[2:])
+    four = (count, groups, per, hw)
+    stat = (count, groups, 1, 1)
+    xt = x.reshape(four)
+    mean_t = n.output(1).reshape(stat)
+    rstd_t = n.output(2).reshape(stat)
+    gamma = n.weight
+    s = 1.0 / max(per * hw, 1)
+    ds = db = None
+    if dy is not None:
+        dyt = dy.reshape(four)
+        ds = (dyt * xt).sum(3).unsqueeze(-1)
+        db = dyt.sum(3).unsqueeze(-1)
+    out = [None, None, None]
+    if need[0]:
+        gamma_t = None if gamma is None else gamma.reshape(1, groups, per, 1)
+        rstd_cube = rstd_t * rstd_t * rstd_t
+        dvar = None if drstd is None else -0.5 * rstd_cube * drstd.view(stat)
+        both = dmean is not None and drstd is not None
+        dx = None
+        if dy is not None:
+            a = rstd_t if gamma_t is None else rstd_t * gamma_t
+            b = (ds if gamma_t is None else ds * gamma_t).sum(2).unsqueeze(-2)
+            c = (db if gamma_t is None else db * gamma_t).sum(2).unsqueeze(-2)
+            b = (c * mean_t - b) * rstd_cube * s
+            c = -b * mean_t - c * rstd_t * s
+            dx = a * dyt + b * xt + c
+        if both:  # var_mean's backward over dims (2, 3), correction 0
+            extra = (2.0 / max(per * hw, 1)) * dvar * (xt - xt.mean((2, 3), keepdim=True))
+            extra = extra + dmean.view(stat).expand(four) / max(per * hw, 1)
+            dx = extra if dx is None else dx + extra
+        out[0] = None if dx is None else dx.reshape(shape)
+    if need[1] and dy is not None:
+        out[1] = ((ds - db * mean_t) * rstd_t).sum(0).reshape(gamma._data.shape)
+    if need[2] and dy is not None:
+        out[2] = db.sum(0).reshape(n.bshape)
+    return out
+
+
+class _GroupNormNode(MultiOutputNode):
+    """torch's NativeGroupNormBackward0: one node for native_group_norm's output, mean and
+    rstd (group_norm returns the first).  A plain backward of the output alone runs the CPU
+    kernel's formula; otherwise torch's composite of tensor ops."""
+
+    __slots__ = ()
+
+    def output(self, number):
+        """A saved statistic as a tensor hung from this node (torch's saved output)."""
+        t = make(self.mean if number == 1 else self.invstd, True, self)
+        t._output_nr = number
+        return t
+
+    def apply(self, grads):
+        if self._freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        check_saved_versions(self)
+        dy, dmean, drstd = (list(grads) + [None, None])[:3]
+        need = [e[0] is not None for e in self.next_functions]
+        if dmean is None and drstd is None:
+            if dy is None:
+                return [None, None, None]
+            if not _grad_mode.enabled:
+                return _group_kernel_grads(self, dy, need)
+        return _group_composite(self, dy, dmean, drstd, need)
+
+
+NativeGroupNormBackward0 = backward_node(
+    "NativeGroupNormBackward0", saved=("self_", "weight", "mean", "invstd"),
+    fields=("grouped", "bshape", "bdtype", "eps"), base=_GroupNormNode,
+    input=None, weight=None, bias=None)
+
+
+def group_norm_outputs(input, weight, bias, out, mean, invstd, grouped, eps):
+    """native_group_norm's three outputs, hung from one NativeGroupNormBackward0 when a grad
+    is needed; the statistics are saved (and returned) in the input's dtype, as torch's."""
+    dtype = input._data.dtype
+    count, groups = grouped[0], grouped[1]
+    arrays = [out, np.ascontiguousarray(mean.reshape(count, groups).astype(dtype)),
+              np.ascontiguousarray(invstd.reshape(count, groups).astype(dtype))]
+    if not needs_grad(input, weight, bias):
+        return [make(a) for a in arrays]
+    node = NativeGroupNormBackward0()
+    node.self_, node.weight, node.mean, node.invstd = input, weight, arrays[1], arrays[2]
+    node.grouped, node.eps = grouped, eps
+    node.bshape = None if bias is None else bias._data.shape
+    node.bdtype = None if bias is None else bias._data.dtype
+    return attach_outputs(node, arrays, (input, weight, bias))
+
+
 _AGAIN = {}  # node class -> the node torch's create_graph grads hang from
 
 
@@ -169,7 +317,6 @@ def _node(name):
 
 NativeBatchNormBackward0 = _node("NativeBatchNormBackward0")
 NativeLayerNormBackward0 = _node("NativeLayerNormBackward0")
-NativeGroupNormBackward0 = _node("NativeGroupNormBackward0")
 for _cls in (NativeBatchNormBackward0, NativeLayerNormBackward0):
     _AGAIN[_cls] = backward_node(_cls.__name__.replace("Backward0", "BackwardBackward0"),
                                  grad=lambda n, g: g)
@@ -354,9 +501,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_
                    wshape, eps, True)
 
 
-@silent
-def torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-5,
-                     cudnn_enabled=True):
+def native_group_norm_op(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """(output, mean, rstd) of group_norm, all three outputs of one node."""
     x = input._data
     n, c = x.shape[0], x.shape[1]
     if c % num_groups:
@@ -385,9 +531,15 @@ def torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-5,
         shift = shift + _wide(bias._data)
     spatial = (1,) * (x.ndim - 2)
     y = _fma(xw, scale.reshape((n, c) + spatial), shift.reshape((n, c) + spatial))
-    wshape = (1, c) + spatial
-    return _finish(NativeGroupNormBackward0, input, weight, bias, y, mean, invstd, (2,),
-                   grouped, wshape, eps, True, affine=False)
+    out = np.ascontiguousarray(y.astype(x.dtype, copy=False))
+    return group_norm_outputs(input, weight, bias, out, mean, invstd, grouped, eps)
+
+
+@silent
+def torch_group_norm(input, num_groups, weight=None, bias=None, eps=1e-5,
+                     cudnn_enabled=True):
+    """torch.group_norm: native_group_norm's output."""
+    return native_group_norm_op(input, num_groups, weight, bias, eps)[0]
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
