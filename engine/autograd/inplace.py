@@ -438,17 +438,22 @@ def grad_fn(t: Tensor):
 
 
 # ----------------------------------------------------------------- in-place forms
-def inplace_method(name):
+def inplace_method(name, shown=None):
     """``Tensor.<name>_``: the method ``name`` (looked up at call time), checked and
-    committed."""
+    committed; ``shown``: the name torch's messages give it (an alias's own)."""
+    shown = shown or name + "_"
 
     def method(self, *args, **kwargs):
+        if not isinstance(self, Tensor):  # called unbound: torch's C descriptor refuses it
+            from ..ops.operands import descriptor_error
+            raise descriptor_error(shown, self)
         operands = args + tuple(kwargs.values()) if kwargs else args
         check_inplace(self, *operands)
         check_overlap(self, *operands)
         return commit(self, getattr(Tensor, name)(self, *args, **kwargs))
 
-    method.__name__ = name + "_"
+    method.__name__ = shown
+    method.remake = lambda alias: inplace_method(name, alias)
     return method
 
 

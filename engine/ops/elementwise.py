@@ -125,10 +125,12 @@ RsubBackward1 = backward_node("RsubBackward1", fields=("alpha",),
 
 @silent
 def rsub(input, other, *, alpha=1):
-    """``other - alpha * input``; with a scalar ``other`` this is ``2 - x`` (RsubBackward1)."""
+    """``other - alpha * input``; with a scalar ``other`` this is ``2 - x`` (RsubBackward1).
+    A non-tensor ``input`` (``Tensor.__rsub__`` called unbound) is NotImplemented: torch's
+    ``__rsub__`` turns rsub's TypeError into it."""
     other = coerce(other)
-    if other is NotImplemented:
-        return other
+    if other is NotImplemented or not isinstance(input, Tensor):
+        return NotImplemented
     dtype = result_type(input, other)
     _check_sub(input, other)
     out = _plus_scaled(other, input, -alpha, dtype)
@@ -545,7 +547,9 @@ def tanh_backward(grad, output):
     """tanh's grad from its output: ``grad * (1 - output**2)``."""
     r = output._data
     g = grad._data
-    if r.ndim and r.shape == g.shape and r.dtype == g.dtype:
+    if r.dtype == np.float16 and g.dtype == np.float16:  # torch's kernel: in float, one rounding
+        out = (g.astype(np.float32) * (1 - np.square(r.astype(np.float32)))).astype(np.float16)
+    elif r.ndim and r.shape == g.shape and r.dtype == g.dtype:
         out = np.multiply(r, r)  # the same three steps in one buffer: less memory traffic
         np.subtract(1, out, out=out)
         np.multiply(g, out, out=out)
@@ -853,7 +857,7 @@ def _floor_divide(a, b):
     each step (fmod, subtract, divide, the floor's correction) to half, and numpy's float16
     floor_divide, which rounds once, differs from it in the last place on about 1 % of
     quotients."""
-    if a.dtype != np.float16:
+    if getattr(a, "dtype", None) != np.float16:  # a is a Python number for 2.5 // t
         return np.floor_divide(a, b)
     one, half, zero = np.float16(1), np.float16(0.5), np.float16(0)
     mod = np.fmod(a, b)
@@ -868,8 +872,12 @@ def _floor_divide(a, b):
 @silent
 def floor_divide(input, other):
     other = coerce(other)
-    if other is NotImplemented or not isinstance(input, Tensor):
+    if other is NotImplemented:
         return NotImplemented
+    if not isinstance(input, Tensor):  # torch.floor_divide(2.5, t): a scalar dividend
+        input = coerce(input) if isinstance(other, Tensor) else NotImplemented
+        if input is NotImplemented:
+            return NotImplemented
     dtype = result_type(input, other)
     _integer_zero_check(dtype, other)
     out = binary_ufunc(_floor_divide, input, other, dtype)
@@ -935,9 +943,10 @@ def rremainder(input, other):
     return _reflected(np.remainder, "remainder", input, other)
 
 
-# div with a rounding mode: zero grads (``grad * 0``); DivBackward3 for a scalar divisor
+# div with a rounding mode: zero grads (``grad * 0``); torch's parser wraps a scalar divisor
+# in a tensor, so it is DivBackward2 for a scalar too (div.Scalar_mode's DivBackward3 is
+# never reached from Python)
 DivBackward2 = backward_node("DivBackward2", self=lambda n, g: g * 0, other=lambda n, g: g * 0)
-DivBackward3 = backward_node("DivBackward3", self=lambda n, g: g * 0)
 
 
 @silent
@@ -964,11 +973,8 @@ def divide(input, other, *, rounding_mode=None):
         q = np.floor_divide(a, b)
         out = np.asarray(q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0))))
         out = out.astype(dtype.np, copy=False)
-    if isinstance(other, Tensor):
-        if needs_grad(input, other):
-            return attach(DivBackward2(), out, (input, other))
-    elif needs_grad(input):
-        return attach(DivBackward3(), out, (input,))
+    if needs_grad(input, other):
+        return attach(DivBackward2(), out, (input, other))
     return make(out)
 
 

@@ -43,7 +43,7 @@ def as_array(value, np_dtype):
     treats them as weak and computes in the array's dtype."""
     if isinstance(value, Tensor):
         data = value._data
-        return data if data.dtype == np_dtype else data.astype(np_dtype)
+        return data if data.dtype == np_dtype else cast(data, np_dtype)
     return value
 
 
@@ -72,6 +72,13 @@ def argument_error(name, position, param, expected, value):
         f"{name}(): argument '{param}' (position {position}) must be {expected}, "
         f"not {type(value).__name__}"
     )
+
+
+def descriptor_error(name, self):
+    """torch's TypeError for ``Tensor.X(self, ...)`` called unbound with a non-tensor
+    ``self`` (its C method descriptor refuses it)."""
+    return TypeError(f"descriptor '{name}' for 'torch._C.TensorBase' objects doesn't apply "
+                     f"to a '{type(self).__name__}' object")
 
 
 def as_ndarray(out):
@@ -209,6 +216,52 @@ def strided(*values) -> bool:
         if type(v) is np.ndarray and v.ndim > 1 and not v.flags.c_contiguous:
             return True
     return False
+
+
+# ----------------------------------------------------------------- layouts
+def dense(a: np.ndarray) -> bool:
+    """torch's is_non_overlapping_and_dense: the elements fill their memory exactly once,
+    in some dim order (size-1 dims do not count)."""
+    if a.flags.c_contiguous:
+        return True
+    require = a.itemsize
+    for stride, size in sorted((st, n) for n, st in zip(a.shape, a.strides, strict=True)
+                               if n != 1):
+        if stride != require:
+            return False
+        require *= size
+    return True
+
+
+def suggested_format(a: np.ndarray) -> str:
+    """torch's suggest_memory_format: channels-last for a 4-d/5-d array whose strides are
+    channels-last-like, else contiguous."""
+    from .conv import channels_last  # conv builds on this module
+
+    if channels_last(a):
+        return "channels_last" if a.ndim == 4 else "channels_last_3d"
+    return "contiguous_format"
+
+
+def in_format(a: np.ndarray, layout: str) -> np.ndarray:
+    """``a``'s values in a fresh array of a memory format: contiguous_format or
+    channels_last(_3d) (dims 1 innermost, then the last dims)."""
+    if layout == "contiguous_format":
+        return np.array(a, order="C")
+    nhwc = np.ascontiguousarray(np.moveaxis(a, 1, -1))
+    return np.moveaxis(nhwc, -1, 1)
+
+
+def cast(a: np.ndarray, np_dtype) -> np.ndarray:
+    """``a`` in ``np_dtype`` laid out as torch's ``a.to(dtype)`` (preserve_format): an array
+    that fills its memory keeps its strides, any other takes its suggested format (an
+    expanded or gappy array comes back contiguous).  What torch's TensorIterator does to an
+    operand it promotes, so the result's layout follows from it."""
+    if a.dtype == np_dtype:
+        return a
+    if a.flags.c_contiguous or dense(a):
+        return a.astype(np_dtype, order="K")
+    return in_format(a, suggested_format(a)).astype(np_dtype, order="K")
 
 
 def float_dtype(dtype):

@@ -71,7 +71,7 @@ from . import scatter as SC
 from . import shape as S
 from . import sorting as SO
 from . import special as SP
-from .operands import argument_error, coerce
+from .operands import argument_error, coerce, descriptor_error
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Op:
         methods = {} if self.method is None else {
             name: keyword_forms(renamed(self.method, name), name) for name in names}
         if self.inplace is not None:  # torch's aliases have the in-place form too
-            methods.update({name + "_": self.inplace for name in names})
+            methods.update({name + "_": renamed(self.inplace, name + "_") for name in names})
         methods.update(self.operators)
         object.__setattr__(self, "_functions", functions)
         object.__setattr__(self, "_methods", methods)
@@ -215,11 +215,18 @@ def checked_binary(op, name):
     return functools.wraps(op)(_binary_function(op, name, scalar_input=True))
 
 
-def descriptor_error(name, self):
-    """torch's TypeError for ``Tensor.X(self, ...)`` called unbound with a non-tensor
-    ``self`` (its C method descriptor refuses it)."""
-    return TypeError(f"descriptor '{name}' for 'torch._C.TensorBase' objects doesn't apply "
-                     f"to a '{type(self).__name__}' object")
+@_form
+def tensor_self(op, name):
+    """``Tensor.X`` of an op that takes a non-tensor first argument as a function: torch's
+    descriptor TypeError for an unbound call with a non-tensor ``self``."""
+
+    @functools.wraps(op)
+    def method(self, *args, **kwargs):
+        if not isinstance(self, Tensor):
+            raise descriptor_error(name, self)
+        return op(self, *args, **kwargs)
+
+    return method
 
 
 @_form
@@ -327,8 +334,10 @@ def pow_function(input, exponent):  # noqa: A001 - torch's name
     if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
         raise TypeError(
             "pow() received an invalid combination of arguments - got "
-            f"({type(input).__name__}, {type(exponent).__name__})"
-        )
+            f"({type(input).__name__}, {type(exponent).__name__}), but expected one of:\n"
+            " * (Tensor input, Tensor exponent, *, Tensor out = None)\n"
+            " * (Number self, Tensor exponent, *, Tensor out = None)\n"
+            " * (Tensor input, Number exponent, *, Tensor out = None)\n")
     result = E.pow(input, exponent)
     if result is NotImplemented:
         raise argument_error("pow", 2, "exponent", "Tensor", exponent)
@@ -354,11 +363,11 @@ def rsub_function(input, other, *args, **kwargs):
 
 
 _true_div = checked_binary(E.div, "div")
-_rounding_div = function_binary(E.divide, "div")
+_rounding_div = checked_binary(E.divide, "div")
 
 
 def div_function(input, other, *, rounding_mode=None):
-    """``torch.div``: true division accepts a scalar ``input``, as torch's does."""
+    """``torch.div``: a scalar ``input`` is taken, as torch's parser wraps it."""
     if rounding_mode is None:
         return _true_div(input, other)
     return _rounding_div(input, other, rounding_mode=rounding_mode)
@@ -491,21 +500,23 @@ def method(name, fn):
 OPS = (
     # arithmetic
     arithmetic("add", E.add, inplace=True, operators={
-        "__add__": E.add, "__radd__": E.add, "__iadd__": inplace_operator(E.add)}),
+        "__add__": E.add, "__radd__": tensor_self(E.add, "__radd__"),
+        "__iadd__": inplace_operator(E.add)}),
     arithmetic("sub", E.sub, inplace=True, operators={
         "__sub__": E.sub, "__rsub__": E.rsub, "__isub__": inplace_operator(E.sub)},
         aliases=("subtract",)),
     arithmetic("mul", E.mul, inplace=True, operators={
-        "__mul__": E.mul, "__rmul__": E.mul, "__imul__": inplace_operator(E.mul)},
+        "__mul__": E.mul, "__rmul__": tensor_self(E.mul, "__rmul__"),
+        "__imul__": inplace_operator(E.mul)},
         aliases=("multiply",)),
-    Op("div", div_function, binary_method(E.divide, "div"), E.div_, {
+    Op("div", div_function, binary_method(E.divide, "div"), tensor_self(E.div_, "div_"), {
         "__truediv__": E.div, "__rtruediv__": E.rdiv, "__itruediv__": inplace_operator(E.div)},
        aliases=("divide",)),
-    binary("true_divide", E.div, inplace=True),
-    Op("pow", pow_function, pow_function, inplace_method("pow"),
+    arithmetic("true_divide", E.div, inplace=True),
+    Op("pow", pow_function, tensor_self(pow_function, "pow"), inplace_method("pow"),
        {"__pow__": E.pow, "__rpow__": E.rpow, "__ipow__": inplace_operator(E.pow)}),
     function("rsub", rsub_function),
-    binary("floor_divide", E.floor_divide, inplace=True,
+    arithmetic("floor_divide", E.floor_divide, inplace=True,
            operators={"__floordiv__": E.floor_divide, "__rfloordiv__": E.rfloordiv}),
     Op("remainder", number_self(E.remainder, "remainder"),
        binary_method(E.remainder, "remainder"), inplace_method("remainder"),
@@ -565,15 +576,15 @@ OPS = (
     unary("logical_not", E.logical_not, inplace=True),
     Op("bitwise_and", number_self(E.bitwise_and, "bitwise_and"),
        binary_method(E.bitwise_and, "bitwise_and"), inplace_method("bitwise_and"),
-       {"__and__": E.bitwise_and, "__rand__": E.bitwise_and,
+       {"__and__": E.bitwise_and, "__rand__": tensor_self(E.bitwise_and, "__rand__"),
         "__iand__": inplace_operator(E.bitwise_and)}),
     Op("bitwise_or", number_self(E.bitwise_or, "bitwise_or"),
        binary_method(E.bitwise_or, "bitwise_or"), inplace_method("bitwise_or"),
-       {"__or__": E.bitwise_or, "__ror__": E.bitwise_or,
+       {"__or__": E.bitwise_or, "__ror__": tensor_self(E.bitwise_or, "__ror__"),
         "__ior__": inplace_operator(E.bitwise_or)}),
     Op("bitwise_xor", number_self(E.bitwise_xor, "bitwise_xor"),
        binary_method(E.bitwise_xor, "bitwise_xor"), inplace_method("bitwise_xor"),
-       {"__xor__": E.bitwise_xor, "__rxor__": E.bitwise_xor,
+       {"__xor__": E.bitwise_xor, "__rxor__": tensor_self(E.bitwise_xor, "__rxor__"),
         "__ixor__": inplace_operator(E.bitwise_xor)}),
     unary("bitwise_not", E.bitwise_not, inplace=True, operators={"__invert__": E.bitwise_not}),
     unary("isnan", E.isnan),
@@ -705,7 +716,8 @@ OPS = (
     unary("nextafter", P.nextafter, inplace=True),
     Op("ldexp", checked_unary(P.ldexp, "ldexp"), P.ldexp, P.ldexp_),
     unary("frexp", P.frexp),
-    Op("float_power", P.float_power, P.float_power, P.float_power_),
+    Op("float_power", P.float_power, tensor_self(P.float_power, "float_power"),
+       tensor_self(P.float_power_, "float_power_")),
     unary("fmax", P.fmax),
     unary("fmin", P.fmin),
     unary("erf", SP.erf, inplace=True),
@@ -718,7 +730,7 @@ OPS = (
     unary("i0", SP.i0, inplace=True),
     unary("sinc", SP.sinc, inplace=True),
     unary("logit", SP.logit, inplace=True),
-    Op("xlogy", SP.xlogy, SP.xlogy, inplace_method("xlogy")),
+    Op("xlogy", SP.xlogy, tensor_self(SP.xlogy, "xlogy"), inplace_method("xlogy")),
     # --- joins, splits, rearrangements, calculus (ops/joins.py, rearrange.py, numeric.py)
     function("hstack", J.hstack),
     function("vstack", J.vstack, aliases=("row_stack",)),
