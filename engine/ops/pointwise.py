@@ -31,7 +31,15 @@ from .formulas import (
     sub_scalar,
     zeros_like,
 )
-from .operands import as_array, binary_ufunc, broadcast_error, coerce, float_dtype, needs_grad
+from .operands import (
+    as_array,
+    binary_ufunc,
+    broadcast_error,
+    cast,
+    coerce,
+    float_dtype,
+    needs_grad,
+)
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -46,7 +54,7 @@ def float_array(data: np.ndarray):
         if data.dtype == np.float16:
             return data.astype(np.float32), np.dtype(np.float16)
         return data, data.dtype
-    return data.astype(np.float32), np.dtype(np.float32)
+    return cast(data, np.float32), np.dtype(np.float32)  # torch's promotion: its layout too
 
 
 def unary_float(fn, node_cls, save, name):
@@ -355,10 +363,10 @@ def copysign(input, other):
     return record(CopysignBackward1, out, (input,), self_=input, _result=out)
 
 
-NextafterBackward0 = backward_node(  # torch passes the grad to self, zeros to other
-    "NextafterBackward0", fields=("other_shape",),
-    self=lambda n, g: g,
-    other=lambda n, g: make(np.zeros(n.other_shape, g._data.dtype)))
+NextafterBackward0 = backward_node(  # torch: the grad where self != other, zeros to other
+    "NextafterBackward0", saved=("self_", "other"),
+    self=lambda n, g: E.where(n.self_._data != n.other._data, g, 0),
+    other=lambda n, g: make(np.zeros(n.other._data.shape, g._data.dtype)))
 
 
 @silent
@@ -370,7 +378,7 @@ def nextafter(input, other):
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{dtype.scalar_name}'")
     a, b = as_array(input, dtype.np), as_array(other, dtype.np)
     out = apply_binary(np.nextafter, input, other, dtype, a, b)
-    return record(NextafterBackward0, out, (input, other), other_shape=other._data.shape)
+    return record(NextafterBackward0, out, (input, other), self_=input, other=other)
 
 
 LdexpBackward0 = backward_node(
@@ -381,11 +389,13 @@ LdexpBackward0 = backward_node(
 
 @silent
 def ldexp(input, other):
-    """``input * 2 ** other``, in the float dtype of both."""
+    """``input * 2 ** other``, in the float dtype of both: torch's two ops (``pow(2, other)``
+    then ``mul``), each rounded to the dtype (half rounds twice)."""
     check_tensor("ldexp", 1, "input", input)
     check_tensor("ldexp", 2, "other", other)
     dtype, a, b = operands(input, other)
-    out = apply_binary(lambda x, y: x * np.exp2(y), input, other, dtype, a, b)
+    out = apply_binary(lambda x, y: x * np.exp2(y).astype(dtype.np, copy=False), input, other,
+                       dtype, a, b)
     return record(LdexpBackward0, out, (input, other), other=other, _result=out)
 
 

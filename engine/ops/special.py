@@ -306,9 +306,17 @@ def logit(input, eps=None):
 
 
 # ================================================================= xlogy, xlog1py
-def _xlogy(x, y, log):
+def _xlogy(x, y, log, dtype, compute):
+    """``x * log(y)`` in ``compute``; torch's half kernel rounds ``log(y)`` to half before
+    the product."""
     with np.errstate(all="ignore"):
-        out = x * log(y)
+        if dtype != compute:  # a Number operand is rounded to half too
+            x = np.asarray(x, dtype).astype(compute)
+            y = np.asarray(y, dtype)
+        logs = log(np.asarray(y, dtype=compute))
+        if dtype != compute:
+            logs = logs.astype(dtype).astype(compute)
+        out = x * logs
     out = np.where((x == 0) & ~np.isnan(y), 0, out)
     return np.where(np.isnan(y), y, out)
 
@@ -366,7 +374,8 @@ def _xlogy_op(name, log, nodes):
         dtype = float_dtype(result_type(input, other))
         compute = np.float32 if dtype.np == np.float16 else dtype.np
         a, b = as_array(input, compute), as_array(other, compute)
-        out = apply_binary(lambda x, y: _xlogy(x, y, log), input, other, dtype, a, b)
+        out = apply_binary(lambda x, y: _xlogy(x, y, log, dtype.np, compute), input, other,
+                           dtype, a, b)
         if isinstance(input, Tensor) and isinstance(other, Tensor):
             return record(tensor_tensor, out, (input, other), self_=input, other=other)
         if isinstance(other, Tensor):
