@@ -306,7 +306,9 @@ def pow(input, exponent):  # noqa: A001 - torch's name
         return make(out)
     if not dtype.is_floating_point and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    out = _power(input, exponent, dtype)
+    # torch's half kernel casts a scalar exponent to half (std::pow then runs in float)
+    computed = float(np.float16(exponent)) if dtype.np == np.float16 else exponent
+    out = _power(input, computed, dtype)
     if needs_grad(input):
         node = PowBackward0()
         node.self_ = input

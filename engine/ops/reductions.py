@@ -288,6 +288,8 @@ def _check_norm_identity(data, ord, dim, dims):
 
 
 def _vector_norm(data, ord, dims, keepdim):
+    if data.dtype == np.float16:  # torch's kernel: half in float, rounded once at the end
+        return _vector_norm(data.astype(np.float32), ord, dims, keepdim).astype(np.float16)
     a = np.abs(data)
     if ord != 0.0 and data.size and math.prod(data.shape[d] for d in dims) == 1:
         return a if keepdim else a.reshape([s for i, s in enumerate(a.shape) if i not in dims])
