@@ -233,8 +233,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
 
 def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     data = input._data
-    if (ord == 2 and dim is None and dtype is None and data.dtype.kind == "f" and data.size > 1
-            and not keepdim and errors is not None):
+    if (ord == 2 and dim is None and dtype is None and data.dtype.kind == "f"
+            and data.itemsize > 2 and data.size > 1 and not keepdim and errors is not None):
         # `x.norm()`: what _vector_norm computes, minus its argument handling (x * x is
         # |x| * |x|; one element takes the general path, which returns |x| unsquared)
         token = errors.set(QUIET)
