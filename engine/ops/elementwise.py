@@ -25,6 +25,7 @@ from ..autograd.inplace import CopyBackwards, check_inplace, check_overlap, comm
 from ..autograd.node import Node, attach, backward_node
 from ..runtime import parallel as _parallel
 from ..runtime.quiet import silent
+from ..runtime.simd import LOOP_BYTES_AVX2, vectorized_lanes
 from .conv import channels_last, to_channels_last
 from .formulas import add_scalar, div_scalar, masked_fill, mul_scalar, sub_scalar, zeros_like
 from .fused import fma
@@ -33,6 +34,7 @@ from .operands import (
     as_ndarray,
     binary_ufunc,
     broadcast_error,
+    cast,
     coerce,
     fast_binary_ufunc,
     float_dtype,
@@ -428,7 +430,7 @@ def _unary_float(np_fn, node_cls, save, *, half_in_float=True):
     def op(input):
         data = input._data
         if data.dtype.kind != "f":
-            out = np_fn(data.astype(np.float32))
+            out = np_fn(cast(data, np.float32))  # torch's promotion: its layout too
         elif half_in_float and data.dtype == np.float16:
             out = np_fn(data.astype(np.float32)).astype(np.float16)
         elif isinstance(np_fn, np.ufunc):
@@ -451,7 +453,17 @@ def _unary_float(np_fn, node_cls, save, *, half_in_float=True):
 
 
 def _rsqrt(a):
-    return np.reciprocal(np.sqrt(a))
+    """``1 / sqrt(a)``; in half, torch's vectorized loop computes in float and rounds once,
+    its scalar tail (``vectorized_lanes``) rounds the square root to half first."""
+    if a.dtype != np.float16:
+        return np.reciprocal(np.sqrt(a))
+    root = np.sqrt(a.astype(np.float32))
+    out = np.asarray(np.reciprocal(root).astype(np.float16))
+    lanes = vectorized_lanes(a, LOOP_BYTES_AVX2)
+    if lanes is not None:
+        tail = np.reciprocal(root.astype(np.float16).astype(np.float32)).astype(np.float16)
+        np.copyto(out, tail, where=~lanes)
+    return out
 
 
 def _sigmoid(a):
@@ -462,7 +474,7 @@ exp = _unary_float(np.exp, ExpBackward0, "result", half_in_float=False)
 log = _unary_float(np.log, LogBackward0, "self", half_in_float=False)
 reciprocal = _unary_float(np.reciprocal, ReciprocalBackward0, "result", half_in_float=False)
 sqrt = _unary_float(np.sqrt, SqrtBackward0, "result")
-rsqrt = _unary_float(_rsqrt, RsqrtBackward0, "result")
+rsqrt = _unary_float(_rsqrt, RsqrtBackward0, "result", half_in_float=False)
 log2 = _unary_float(np.log2, Log2Backward0, "self")
 log1p = _unary_float(np.log1p, Log1PBackward0, "self")
 expm1 = _unary_float(np.expm1, Expm1Backward0, "result")
