@@ -314,10 +314,14 @@ def _cubic_weights(t, a=-0.75):
     return (w0, w1, w2, w3)
 
 
-def _matrix(mode, in_size, out_size, align_corners, scale, dtype):
+def _matrix(mode, in_size, out_size, align_corners, scale, dtype, stored=None):
     """The ``(out, in)`` interpolation matrix of one dim, from torch's CPU kernels' index
-    and weight formulas (in float for float and half inputs, in double for double)."""
+    and weight formulas (in float for float and half inputs, in double for double); each
+    weight rounded to ``stored`` first when given (the half forward kernel's weight tensors)."""
     acc = np.float64 if dtype == np.float64 else np.float32
+
+    def kept(w):
+        return w if stored is None else w.astype(stored).astype(acc)
     m = np.zeros((out_size, in_size), acc)
     dst = np.arange(out_size)
     if mode in ("nearest", "nearest-exact"):
@@ -339,13 +343,13 @@ def _matrix(mode, in_size, out_size, align_corners, scale, dtype):
         base = base.astype(np.int64)
         for k, w in enumerate(_cubic_weights(t)):
             idx = np.clip(base - 1 + k, 0, in_size - 1)
-            np.add.at(m, (dst, idx), w.astype(acc))
+            np.add.at(m, (dst, idx), kept(w.astype(acc)))
         return m
     real = np.maximum(real, acc(0))
     i0 = real.astype(np.int64)
     offset = (i0 < in_size - 1).astype(np.int64)
-    l1 = np.minimum(np.maximum(real - i0.astype(acc), acc(0)), acc(1))
-    l0 = acc(1) - l1
+    l1 = kept(np.minimum(np.maximum(real - i0.astype(acc), acc(0)), acc(1)))
+    l0 = kept(acc(1) - l1)  # torch: lambda0 = 1 - lambda1, both already in the stored dtype
     np.add.at(m, (dst, i0), l0)
     np.add.at(m, (dst, i0 + offset), l1)
     return m
@@ -383,7 +387,7 @@ def _upsample_nodes(mode, d):
         return _upsample_op(g, n.mats, forward_cls, backward_cls)
 
     def grad(n, g):
-        data = _apply(g._data, n.mats, transpose=True)
+        data = _apply(g._data, n.mats[1], transpose=True)
         if not _grad_mode.enabled:
             return make(data)
         return backward_op(backward_cls, lambda: make(data), (g,), mats=n.mats)
@@ -395,7 +399,9 @@ def _upsample_nodes(mode, d):
 
 
 def _upsample_op(input, mats, node_cls, back_cls):
-    out = _apply(input._data, mats)
+    """``mats``: the forward's matrices and the backward's (torch's half forward kernel reads
+    its weights rounded to half, its backward computes them in float)."""
+    out = _apply(input._data, mats[0])
     if needs_grad(input):
         node = node_cls()
         node.mats = mats
@@ -456,6 +462,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                        for i in range(dim)]
         scale_factors = None
     if antialias:
+        if x.dtype == np.float16 and mode in ("bilinear", "bicubic"):
+            raise NotImplementedError('"compute_index_ranges_weights" not implemented for '
+                                      "'Half'")
         raise NotImplementedError("engine: interpolate(antialias=True) is not supported")
     if mode not in _MODES or dim not in (1, 2, 3):
         raise NotImplementedError(
@@ -481,6 +490,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     mats = tuple(_matrix(mode, x.shape[i + 2], output_size[i], align_corners,
                          None if scale_factors is None else scale_factors[i], dtype)
                  for i in range(dim))
+    forward = mats
+    # torch's generic kernel (linear, bicubic, trilinear) stores its weights in the input's
+    # dtype; its bilinear kernel for half keeps them in float
+    if dtype == np.float16 and mode in ("linear", "bicubic", "trilinear"):
+        forward = tuple(_matrix(mode, x.shape[i + 2], output_size[i], align_corners,
+                                None if scale_factors is None else scale_factors[i], dtype,
+                                np.float16) for i in range(dim))
+    mats = (forward, mats)
     fwd, back = _UPSAMPLE[(mode, dim)]
     return _upsample_op(input, mats, fwd, back)
 
