@@ -355,6 +355,105 @@ def _matrix(mode, in_size, out_size, align_corners, scale, dtype, stored=None):
     return m
 
 
+def _int16_weights(mode, in_size, out_size, align_corners, scale, antialias=False):
+    """torch's uint8 weights along one dim: per output the first source index, the number of
+    sources, and their weights (computed in double, sources past an edge folded into the
+    edge one) as integers scaled by ``2**precision``, the largest precision keeping the
+    largest weight below 2**15."""
+    taps = 4 if mode == "bicubic" else 2
+    support = taps // 2
+    s = _source_scale(in_size, out_size, align_corners, scale, np.float64)
+    if antialias:
+        first, count, weights = _antialias_weights(mode, in_size, out_size, float(s))
+        return (first, *_as_int16(weights, count, float(weights.max(initial=0.0))))
+    i = np.arange(out_size, dtype=np.float64)
+    real = s * i if align_corners else s * (i + 0.5) - 0.5
+    if mode != "bicubic" and not align_corners:
+        real = np.maximum(real, 0.0)
+    index = np.minimum(np.floor(real).astype(np.int64), in_size - 1)
+    lam = np.minimum(np.maximum(real - index, 0.0), 1.0)
+    low = index - support + 1
+    first = np.maximum(low, 0)
+    count = np.clip(np.minimum(index + support + 1, in_size) - first, 0, taps)
+    weights = np.zeros((out_size, taps))
+    rows = np.arange(out_size)
+    slot = np.zeros(out_size, np.int64)
+    top = 0.0  # torch's largest weight: the running maximum of the partial sums
+    for j in range(taps):
+        x = np.abs((j + 1 - support) - lam)
+        if mode == "bicubic":
+            a = -0.75
+            w = np.where(x < 1.0, ((a + 2) * x - (a + 3)) * x * x + 1,
+                         np.where(x < 2.0, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0))
+        else:
+            w = np.where(x < 1.0, 1.0 - x, 0.0)
+        slot = np.where(low + j <= 0, 0, np.where(low + j >= in_size - 1, count - 1, slot))
+        weights[rows, slot] += w
+        top = max(top, float(weights[rows, slot].max()))
+        slot = slot + 1
+    ints, precision = _as_int16(weights, count, top)
+    return first, ints, precision
+
+
+def _antialias_weights(mode, in_size, out_size, scale):
+    """torch's antialiasing (PIL's) weights: the filter widened by the downscale factor,
+    normalised to sum 1 (bicubic with a = -0.5)."""
+    taps = 4 if mode == "bicubic" else 2
+    support = taps * 0.5 * scale if scale >= 1.0 else taps * 0.5
+    width = math.ceil(support) * 2 + 1
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    center = scale * (np.arange(out_size) + 0.5)
+    first = np.maximum(np.trunc(center - support + 0.5).astype(np.int64), 0)
+    count = np.clip(np.minimum(np.trunc(center + support + 0.5).astype(np.int64), in_size)
+                    - first, 0, width)
+    x = np.abs((np.arange(width)[None, :] + first[:, None] - center[:, None] + 0.5) * invscale)
+    if mode == "bicubic":
+        a = -0.5
+        w = np.where(x < 1.0, ((a + 2) * x - (a + 3)) * x * x + 1,
+                     np.where(x < 2.0, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0))
+    else:
+        w = np.where(x < 1.0, 1.0 - x, 0.0)
+    w = np.where(np.arange(width)[None, :] < count[:, None], w, 0.0)
+    total = w.sum(1, keepdims=True)
+    w = np.where(total != 0, w / np.where(total != 0, total, 1.0), w)
+    return first, count, w
+
+
+def _as_int16(weights, count, top):
+    """Weights as torch's uint8 kernels use them: times ``2**precision``, rounded half away
+    from zero, the precision the largest that keeps the largest weight below 2**15."""
+    precision = 0
+    while precision < 22 and int(0.5 + top * (1 << (precision + 1))) < (1 << 15):
+        precision += 1
+    scaled = weights * (1 << precision)
+    ints = np.where(scaled < 0, np.trunc(-0.5 + scaled), np.trunc(0.5 + scaled))
+    ints[np.arange(weights.shape[1])[None, :] >= count[:, None]] = 0
+    return ints.astype(np.int64), precision
+
+
+def _resample_uint8(x, mode, output_size, align_corners, scales, antialias=False):
+    """torch's uint8 bilinear/bicubic: one pass per resized dim, the last dim first, each in
+    integers (source * int16 weight, + half, >> precision, clamped) and stored as uint8."""
+    y = x
+    dims = len(output_size)
+    for k in [dims - 1] + list(range(dims - 2, -1, -1)):
+        axis = 2 + k
+        in_size, out_size = y.shape[axis], output_size[k]
+        if in_size == out_size:
+            continue
+        first, ints, precision = _int16_weights(mode, in_size, out_size, align_corners,
+                                                None if scales is None else scales[k],
+                                                antialias)
+        src = np.moveaxis(y, axis, -1).astype(np.int64)
+        total = np.full(src.shape[:-1] + (out_size,), 1 << (precision - 1), np.int64)
+        for j in range(ints.shape[1]):
+            total += src[..., np.minimum(first + j, in_size - 1)] * ints[:, j]
+        y = np.moveaxis(np.clip(total >> precision, 0, 255).astype(np.uint8), -1, axis)
+    if _channels_last(x):
+        return np.moveaxis(np.ascontiguousarray(np.moveaxis(y, 1, -1)), -1, 1)
+    return np.ascontiguousarray(y)
+
+
 def _channels_last(x) -> bool:
     """torch's suggest_memory_format: a 4-d or 5-d input whose channels are innermost."""
     if x.ndim not in (4, 5) or x.flags.c_contiguous or x.shape[1] == 1:
@@ -461,6 +560,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         output_size = [math.floor(float(x.shape[i + 2]) * scale_factors[i])
                        for i in range(dim)]
         scale_factors = None
+    if antialias and x.dtype == np.uint8 and mode in ("bilinear", "bicubic") and dim == 2:
+        if output_size is None:
+            output_size = [math.floor(x.shape[i + 2] * scale_factors[i]) for i in range(dim)]
+        return make(_resample_uint8(x, mode, output_size, align_corners, scale_factors, True))
     if antialias:
         if x.dtype == np.float16 and mode in ("bilinear", "bicubic"):
             raise NotImplementedError('"compute_index_ranges_weights" not implemented for '
@@ -487,6 +590,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 f"({', '.join('D: ' + str(s) for s in x.shape[2:])}) output "
                 f"({', '.join(map(str, output_size))})")
     dtype = x.dtype
+    if dtype == np.uint8 and mode in ("bilinear", "bicubic"):
+        return make(_resample_uint8(x, mode, output_size, align_corners, scale_factors))
     mats = tuple(_matrix(mode, x.shape[i + 2], output_size[i], align_corners,
                          None if scale_factors is None else scale_factors[i], dtype)
                  for i in range(dim))
