@@ -54,12 +54,12 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
                     f"input except along the differencing dimension; input.size({k}) = "
                     f"{data.shape[k]}, but got tensor.size({k}) = {extra._data.shape[k]}")
         parts.append((name, extra))
+    if n == 0:  # torch copies the input alone, prepend and append ignored (CopyBackwards)
+        return make(np.empty_like(input._data)).copy_(input)
     if parts:
         before = [t for name, t in parts if name == "prepend"]
         after = [t for name, t in parts if name == "append"]
         input = S.cat(before + [input] + after, d)
-    if n == 0:  # torch copies into a new tensor (CopyBackwards)
-        return make(np.empty_like(input._data)).copy_(input)
     for _ in range(n):
         length = input._data.shape[d]
         if length == 0:

@@ -138,7 +138,14 @@ DigammaBackward0 = backward_node("DigammaBackward0", saved=("self_",),
 PolygammaBackward0 = backward_node("PolygammaBackward0", saved=("self_",), fields=("n",),
                                    self=lambda n, g: g * polygamma(n.n + 1, n.self_))
 
-lgamma = unary_float(sc.gammaln, LgammaBackward0, ("self",), "lgamma")
+def _gammaln(x):
+    """scipy's gammaln, except at -inf: std::lgamma (torch's kernel) gives +inf there."""
+    out = sc.gammaln(x)
+    neg_inf = np.isneginf(x)
+    return np.where(neg_inf, np.inf, out).astype(out.dtype, copy=False) if neg_inf.any() else out
+
+
+lgamma = unary_float(_gammaln, LgammaBackward0, ("self",), "lgamma")
 digamma = unary_float(_digamma, DigammaBackward0, ("self",), "digamma")
 
 
@@ -193,12 +200,19 @@ def mvlgamma(input, p):
     check_tensor("mvlgamma", 1, "input", input)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    data, dtype = float_array(input._data)
-    if data.size and not np.all(data > (p - 1) / 2):
-        raise RuntimeError("All elements must be greater than (p-1)/2")
-    args = np.arange(-p / 2.0 + 0.5, 0.5, 0.5, dtype=data.dtype)
-    out = sc.gammaln(args + data[..., None]).sum(-1) + data.dtype.type(p * (p - 1) / 4 * _LOG_PI)
-    return record(MvlgammaBackward0, np.asarray(out, dtype), (input,), self_=input, p=p)
+    data, dtype = float_array(input._data)  # torch no longer checks the domain (x > (p-1)/2)
+    constant = p * (p - 1) / 4 * _LOG_PI
+    if dtype == np.float16:  # torch's steps in half: x + args, lgamma, sum, + constant
+        args = np.arange(-p / 2.0 + 0.5, 0.5, 0.5, dtype=np.float16)
+        terms = _gammaln((args + input._data[..., None]).astype(np.float32)).astype(dtype)
+        out = terms.sum(-1, dtype=np.float32).astype(dtype) + np.float16(constant)
+    else:
+        args = np.arange(-p / 2.0 + 0.5, 0.5, 0.5, dtype=data.dtype)
+        out = _gammaln(args + data[..., None]).sum(-1) + data.dtype.type(constant)
+    out = np.asarray(out, dtype)
+    if not out.flags.c_contiguous:  # torch's sum over the args: a new contiguous tensor
+        out = np.ascontiguousarray(out)
+    return record(MvlgammaBackward0, out, (input,), self_=input, p=p)
 
 
 def mvlgamma_(self, p):
