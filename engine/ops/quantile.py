@@ -11,6 +11,8 @@ from . import fused as FU
 from . import shape as S
 from .indexing import gather
 from .linalg import _squeeze_inplace
+from .operands import needs_grad
+from .scatter import masked_fill
 from .sorting import sort
 
 _MODES = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -69,13 +71,30 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     below = ranks.astype(np.int64)
     values = gather(sorted_, -1, make(below))
     if interpolation in ("linear", "midpoint"):
-        weights = np.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
+        if interpolation == "linear" and not scalar_q and needs_grad(q):
+            weights = _ranks(q, sorted_, nan, ignore_nan) - make(below)  # q's grad flows here
+        else:
+            weights = np.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
+            weights = make(weights.astype(data.dtype))
         above = gather(sorted_, -1, make(np.ceil(ranks).astype(np.int64)))
-        values = FU.lerp(values, above, make(weights.astype(data.dtype)))
+        values = FU.lerp(values, above, weights)
     if q_data.ndim == 0:
         return _squeeze_inplace(values, values._data.ndim - 1)
     moved = S.transpose(S.unsqueeze(values, 0), 0, -1)
     return _squeeze_inplace(moved, moved._data.ndim - 1)
+
+
+def _ranks(q, sorted_, nan, ignore_nan):
+    """The ranks as engine ops on a ``q`` that requires grad, as ATen computes them: ``q``
+    times the last index (or the count of non-NaN values less one), NaN rows masked."""
+    if ignore_nan:
+        ranks = q * make(np.logical_not(nan).sum(-1, keepdims=True) - 1)
+        return masked_fill(ranks, make(ranks._data < 0), 0)
+    last = sorted_._data.shape[-1] - 1
+    ranks = q * last
+    mask = nan.any(-1, keepdims=True)
+    shape = np.broadcast_shapes(ranks._data.shape, mask.shape)
+    return masked_fill(S.expand(ranks, shape), make(np.broadcast_to(mask, shape)), last)
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
