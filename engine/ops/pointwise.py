@@ -525,6 +525,10 @@ def round(input, *, decimals=None):  # noqa: A001 - torch's name
     RoundBackward1."""
     if decimals is None:
         return E.round(input)
+    if input._data.dtype.kind != "f":  # round.decimals has no integer kernel (round() has)
+        kernel = "round_vml_cpu" if decimals == 0 else "round_cpu"
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{input.dtype.scalar_name}'")
     data = E.round(input.detach(), decimals=decimals)._data
     return record(RoundBackward1, data, (input,))
 
