@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .._dtype import FROM_NUMPY, bool_, result_type
+from .._dtype import FROM_NUMPY, bool_, get_default_dtype, result_type
 from .._dtype import dtype as _dtype_class
 from .._tensor import Tensor, make
 from ..autograd.grad_mode import state as _grad_mode
@@ -1088,12 +1088,17 @@ WhereBackward0 = backward_node(  # condition is not an input
 @silent
 def where(condition, input, other):
     dtype = result_type(input, other)
+    if dtype.is_floating_point and not isinstance(input, Tensor) \
+            and not isinstance(other, Tensor):  # two numbers: torch's default dtype
+        dtype = get_default_dtype()
     cond = condition._data if isinstance(condition, Tensor) else condition
     operands = (cond, as_array(input, dtype.np), as_array(other, dtype.np))
     try:
         out = as_ndarray(np.where(*operands))
     except ValueError:
         raise broadcast_error(input, other) from None
+    if out.dtype != dtype.np:  # two numbers: numpy's float64
+        out = out.astype(dtype.np)
     if strided(*operands):
         out = torch_layout(out, operands)
     if needs_grad2(input, other):

@@ -590,7 +590,7 @@ OPS = (
     unary("isnan", E.isnan),
     unary("isinf", E.isinf),
     unary("isfinite", E.isfinite),
-    Op("where", E.where, _where),
+    Op("where", E.where, tensor_self(_where, "where")),
     # fills and copies
     method("zero_", E.zero_),
     method("fill_", E.fill_),
