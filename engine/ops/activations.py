@@ -31,7 +31,7 @@ from . import elementwise as E
 from . import nn as N
 from . import shape as S
 from .formulas import backward_op, mul_scalar, zeros_like
-from .operands import argument_error, needs_grad, torch_layout
+from .operands import argument_error, cast, needs_grad, torch_layout
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -70,8 +70,7 @@ def _up(a: np.ndarray) -> np.ndarray:
     end by ``_down``."""
     if a.dtype != np.float16:
         return a
-    # an expanded (stride 0) input computes into a contiguous result, as TensorIterator's
-    return a.astype(np.float32, order="C" if 0 in a.strides else "K")
+    return cast(a, np.float32)  # in the layout TensorIterator's result has
 
 
 def _down(values, like: np.ndarray) -> np.ndarray:
@@ -342,7 +341,7 @@ def _hardtanh(input, min_val, max_val):
         t = x.dtype.type
         out = np.minimum(np.maximum(x, t(min_val)), t(max_val))
     else:  # torch clamps in the bounds' type, then casts back
-        out = np.clip(x.astype(np.float64), min_val, max_val).astype(x.dtype)
+        out = np.clip(cast(x, np.float64), min_val, max_val).astype(x.dtype)
     return _result(HardtanhBackward0, np.asarray(out, x.dtype), input, self_=input,
                    min_val=min_val, max_val=max_val)
 

@@ -34,7 +34,7 @@ from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.node import SECOND_BACKWARD, Node, attach, backward_node, check_saved_versions
 from ..runtime.blas import get_num_threads
 from . import shape as S
-from .operands import needs_grad
+from .operands import needs_grad, to_channels_last
 
 _COMPUTE = {np.dtype(np.float16): np.dtype(np.float32)}  # half products accumulate in float
 
@@ -78,11 +78,6 @@ def channels_last(a) -> bool:
             return False
         low = strides[d] * (sizes[d] if sizes[d] > 1 else 1)
     return True
-
-
-def to_channels_last(a):
-    """``a`` in channels-last memory order (a permuted view of an NHWC array)."""
-    return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
 
 
 def im2col_array(x, kernel, out_size, stride, padding, dilation, groups=1):

@@ -27,6 +27,7 @@ from .._dtype import (
 from .._size import Size
 from .._tensor import Tensor, make
 from .elementwise import to
+from .operands import preserved_empty
 
 _COPY_CONSTRUCT_WARNING = (
     "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
@@ -229,7 +230,7 @@ def _fill_dtype(value):
     )
 
 
-def _like(name, input, dtype, requires_grad, fill):
+def _like(name, input, dtype, requires_grad, fill, memory_format=None):
     if not isinstance(input, Tensor):
         raise TypeError(
             f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
@@ -237,19 +238,33 @@ def _like(name, input, dtype, requires_grad, fill):
     np_dtype = input._data.dtype if dtype is None else dtype.np
     if isinstance(fill, int) and -256 < fill < 0 and np.dtype(np_dtype).kind == "u":
         fill = np.asarray(fill).astype(np_dtype)  # torch lets a negative wrap (c10::overflows)
-    return _finish(np.full(input._data.shape, fill, np_dtype), requires_grad)
+    return _finish(_filled_like(input, np_dtype, fill, memory_format), requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
-    return _like("ones_like", input, dtype, requires_grad, 1)
+def _filled_like(input, np_dtype, fill, memory_format):
+    """``fill`` in torch's ``empty_like(input)`` layout (preserve_format: the input's)."""
+    data = input._data
+    if data.flags.c_contiguous or getattr(memory_format, "_name", "preserve_format") \
+            != "preserve_format":
+        return np.full(data.shape, fill, np_dtype)
+    out = preserved_empty(data, np_dtype)
+    out.fill(fill)
+    return out
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
-    return _like("zeros_like", input, dtype, requires_grad, 0)
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+              **kwargs):
+    return _like("ones_like", input, dtype, requires_grad, 1, memory_format)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False, **kwargs):
-    return _like("full_like", input, dtype, requires_grad, fill_value)
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+               **kwargs):
+    return _like("zeros_like", input, dtype, requires_grad, 0, memory_format)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None, **kwargs):
+    return _like("full_like", input, dtype, requires_grad, fill_value, memory_format)
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -307,8 +322,11 @@ def _like_dtype(input, dtype):
     return FROM_NUMPY[input._data.dtype] if dtype is None else dtype
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False, **kwargs):
-    return empty(input._data.shape, dtype=_like_dtype(input, dtype), requires_grad=requires_grad)
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+               **kwargs):
+    """Zeros (as ``empty``) in torch's ``empty_like`` layout."""
+    np_dtype = _like_dtype(input, dtype).np
+    return _finish(_filled_like(input, np_dtype, 0, memory_format), requires_grad)
 
 
 def from_numpy(array):

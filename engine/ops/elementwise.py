@@ -40,6 +40,7 @@ from .operands import (
     float_dtype,
     needs_grad,
     needs_grad2,
+    preserved,
     strided,
     torch_layout,
 )
@@ -432,7 +433,7 @@ def _unary_float(np_fn, node_cls, save, *, half_in_float=True):
         if data.dtype.kind != "f":
             out = np_fn(cast(data, np.float32))  # torch's promotion: its layout too
         elif half_in_float and data.dtype == np.float16:
-            out = np_fn(data.astype(np.float32)).astype(np.float16)
+            out = np_fn(cast(data, np.float32)).astype(np.float16)
         elif isinstance(np_fn, np.ufunc):
             out = _parallel.unary(np_fn, data)
         else:
@@ -624,7 +625,7 @@ def _rounding(np_fn, node_cls, kernel):
         if data.dtype == np.bool_:
             raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
         if data.dtype.kind != "f":
-            out = data.copy()
+            out = preserved(data)
         elif decimals:
             scale = 10.0 ** decimals
             out = np.asarray(np.round(data * data.dtype.type(scale)) / data.dtype.type(scale))
@@ -646,7 +647,7 @@ trunc = _rounding(np.trunc, TruncBackward0, "trunc_vml_cpu")
 @silent
 def sign(input):
     data = input._data
-    out = data.copy() if data.dtype == np.bool_ else np.asarray(np.sign(data))
+    out = preserved(data) if data.dtype == np.bool_ else np.asarray(np.sign(data))
     if input._requires_grad and _grad_mode.enabled:
         return attach(SignBackward0(), out, (input,))
     return make(out)
@@ -768,6 +769,8 @@ def _clamp_one(input, bound, is_min):
         raise broadcast_error(input, bound) from None
     if out.dtype != dtype.np:
         out = out.astype(dtype.np)
+    if strided(a, b):
+        out = torch_layout(out, (a, b))
     if isinstance(bound, Tensor):
         if needs_grad(input, bound):
             node = ClampMinBackward1() if is_min else ClampMaxBackward1()
@@ -987,6 +990,8 @@ def divide(input, other, *, rounding_mode=None):
         q = np.floor_divide(a, b)
         out = np.asarray(q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0))))
         out = out.astype(dtype.np, copy=False)
+        if strided(a, b):
+            out = torch_layout(out, (a, b))
     if needs_grad(input, other):
         return attach(DivBackward2(), out, (input, other))
     return make(out)
@@ -1019,11 +1024,12 @@ def _logical(np_fn):
     def op(input, other):
         if not isinstance(other, Tensor):  # torch's logical ops take no number: TypeError
             return NotImplemented
+        a, b = input._data, other._data
         try:
-            out = np_fn(input._data, other._data if isinstance(other, Tensor) else other)
+            out = np.asarray(np_fn(a, b))
         except ValueError:
             raise broadcast_error(input, other) from None
-        return make(np.asarray(out))
+        return make(torch_layout(out, (a, b)) if strided(a, b) else out)
 
     return op
 
@@ -1137,8 +1143,11 @@ def to(input, *args, dtype=None, non_blocking=False, copy=False, memory_format=N
             and input._data.ndim != (4 if layout == "channels_last" else 5):
         raise RuntimeError(f"required rank {4 if layout == 'channels_last' else 5} tensor "
                            f"to use {layout} format")
-    out = input._data.astype(dtype.np, order="C" if layout == "contiguous_format" else "K",
-                             copy=True)
+    data = input._data
+    if layout == "contiguous_format":
+        out = data.astype(dtype.np, order="C", copy=True)
+    else:  # torch's empty_like layout (preserve_format)
+        out = preserved(data) if data.dtype == dtype.np else cast(data, dtype.np)
     if layout.startswith("channels_last"):
         out = to_channels_last(out)
     if dtype.is_floating_point and needs_grad(input):

@@ -142,10 +142,10 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
         raise RuntimeError(_INTEGER_ADDCDIV)
     value = _number(value)
     dtype = result_type(input, tensor1, tensor2)
-    a, b, c = _arrays("addcdiv", dtype, input, tensor1, tensor2)
+    arrays = _arrays("addcdiv", dtype, input, tensor1, tensor2)
     op = np.float32 if dtype.np == np.float16 else dtype.np  # half computes in float
-    a, b, c = (v.astype(op, copy=False) for v in (a, b, c))
-    result = _finish((a + (np.asarray(value, op) * b) / c).astype(dtype.np), (a, b, c))
+    a, b, c = (v.astype(op, copy=False) for v in arrays)
+    result = _finish((a + (np.asarray(value, op) * b) / c).astype(dtype.np), arrays)
     if needs_grad(input, tensor1, tensor2):
         node = AddcdivBackward0()
         node.tensor1, node.tensor2, node.value = tensor1, tensor2, value

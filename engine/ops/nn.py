@@ -40,7 +40,7 @@ from .formulas import (
     sub_scalar,
     zeros_like,
 )
-from .operands import argument_error, as_array, broadcast_error, needs_grad
+from .operands import argument_error, as_array, broadcast_error, cast, needs_grad
 
 _erf = np.frompyfunc(math.erf, 1, 1)
 _SQRT1_2 = math.sqrt(0.5)
@@ -53,8 +53,7 @@ def _up(a):
     """Half computes in float (torch's opmath), rounded once at the end."""
     if a.dtype != np.float16:
         return a
-    # an expanded (stride 0) input computes into a contiguous result, as TensorIterator's
-    return a.astype(np.float32, order="C" if 0 in a.strides else "K")
+    return cast(a, np.float32)  # in the layout TensorIterator's result has
 
 
 def _fused_times(grad, slope):

@@ -233,35 +233,39 @@ def dense(a: np.ndarray) -> bool:
     return True
 
 
-def suggested_format(a: np.ndarray) -> str:
-    """torch's suggest_memory_format: channels-last for a 4-d/5-d array whose strides are
-    channels-last-like, else contiguous."""
-    from .conv import channels_last  # conv builds on this module
+def _preserving(out: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``out``, a copy of ``a`` numpy made in order "K", laid out as torch's empty_like
+    (preserve_format) lays out a copy of ``a``: an array that fills its memory keeps its
+    strides (numpy's "K" copy already has them), any other (expanded, gappy) gets dense
+    strides in its dims' order (infer_dense_strides, the TensorIterator order)."""
+    if a.flags.c_contiguous or a.ndim < 2 or dense(a):
+        return out
+    return torch_layout(out, (a,))
 
-    if channels_last(a):
-        return "channels_last" if a.ndim == 4 else "channels_last_3d"
-    return "contiguous_format"
+
+def to_channels_last(a: np.ndarray) -> np.ndarray:
+    """``a`` in channels-last memory order (a permuted view of an NHWC array)."""
+    return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 1, -1)), -1, 1)
 
 
-def in_format(a: np.ndarray, layout: str) -> np.ndarray:
-    """``a``'s values in a fresh array of a memory format: contiguous_format or
-    channels_last(_3d) (dims 1 innermost, then the last dims)."""
-    if layout == "contiguous_format":
-        return np.array(a, order="C")
-    nhwc = np.ascontiguousarray(np.moveaxis(a, 1, -1))
-    return np.moveaxis(nhwc, -1, 1)
+def preserved(a: np.ndarray) -> np.ndarray:
+    """A copy of ``a`` as torch's ``clone()`` lays it out (and an integer ``ceil``, which
+    copies)."""
+    return _preserving(a.copy(order="K"), a)
+
+
+def preserved_empty(a: np.ndarray, np_dtype) -> np.ndarray:
+    """An array shaped as ``a`` in ``np_dtype``, laid out as torch's ``empty_like(a)`` (and
+    zeros_like, rand_like...); its values are unspecified."""
+    return _preserving(np.empty_like(a, np_dtype), a)
 
 
 def cast(a: np.ndarray, np_dtype) -> np.ndarray:
-    """``a`` in ``np_dtype`` laid out as torch's ``a.to(dtype)`` (preserve_format): an array
-    that fills its memory keeps its strides, any other takes its suggested format (an
-    expanded or gappy array comes back contiguous).  What torch's TensorIterator does to an
-    operand it promotes, so the result's layout follows from it."""
+    """``a`` in ``np_dtype`` laid out as torch's ``a.to(dtype)``: torch's iterator casts a
+    promoted operand so, and the result's layout follows from it."""
     if a.dtype == np_dtype:
         return a
-    if a.flags.c_contiguous or dense(a):
-        return a.astype(np_dtype, order="K")
-    return in_format(a, suggested_format(a)).astype(np_dtype, order="K")
+    return _preserving(a.astype(np_dtype, order="K"), a)
 
 
 def float_dtype(dtype):

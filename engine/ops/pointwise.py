@@ -39,6 +39,9 @@ from .operands import (
     coerce,
     float_dtype,
     needs_grad,
+    preserved,
+    strided,
+    torch_layout,
 )
 
 _LN2 = math.log(2.0)
@@ -52,7 +55,7 @@ def float_array(data: np.ndarray):
     kind = data.dtype.kind
     if kind == "f":
         if data.dtype == np.float16:
-            return data.astype(np.float32), np.dtype(np.float16)
+            return cast(data, np.float32), np.dtype(np.float16)
         return data, data.dtype
     return cast(data, np.float32), np.dtype(np.float32)  # torch's promotion: its layout too
 
@@ -113,7 +116,9 @@ def apply_binary(fn, input, other, dtype, a, b):
         out = np.asarray(fn(a, b))
     except ValueError:
         raise broadcast_error(input, other) from None
-    return out if out.dtype == dtype.np else out.astype(dtype.np)
+    if out.dtype != dtype.np:
+        out = out.astype(dtype.np)
+    return torch_layout(out, (a, b)) if strided(a, b) else out
 
 
 def record(node_cls, out, inputs, **slots):
@@ -240,7 +245,7 @@ NanToNumBackward0 = backward_node(
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     data = input._data
     if data.dtype.kind != "f":
-        return record(NanToNumBackward0, data.copy(), (input,), self_=input)
+        return record(NanToNumBackward0, preserved(data), (input,), self_=input)
     info = np.finfo(data.dtype)
     out = np.where(np.isnan(data), data.dtype.type(0.0 if nan is None else nan), data)
     out = np.where(out == np.inf, info.max if posinf is None else data.dtype.type(posinf), out)
@@ -537,7 +542,7 @@ def round(input, *, decimals=None):  # noqa: A001 - torch's name
 def sgn(input):
     """The sign (a bool tensor is its own sign)."""
     if input._data.dtype == np.bool_:
-        return record(E.SgnBackward0, input._data.copy(), (input,))
+        return record(E.SgnBackward0, preserved(input._data), (input,))
     return E.sgn(input)
 
 

@@ -117,8 +117,11 @@ def _kernel_last(win, d):
 
 def _like(out, x, ndim=4):
     """``out`` in ``x``'s memory format: torch's 2-d pooling (and 3-d max pooling) outputs
-    and grads are channels-last when the input is."""
-    return to_channels_last(out) if x.ndim == ndim and channels_last(x) else out
+    and grads are channels-last when the input is, contiguous otherwise (numpy's window
+    reductions keep the order of a permuted input's strides)."""
+    if x.ndim == ndim and channels_last(x):
+        return to_channels_last(out)
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
 
 
 def _lowest(dtype):

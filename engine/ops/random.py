@@ -26,7 +26,7 @@ from ..random import Generator, default_generator
 from .creation import _RANDOM_SIGNATURES, _finish, _size
 from .elementwise import NotImplemented_
 from .formulas import zeros_like
-from .operands import argument_error, broadcast_error, needs_grad
+from .operands import argument_error, broadcast_error, needs_grad, preserved_empty
 
 
 def _gen(generator) -> Generator:
@@ -60,25 +60,6 @@ def _read_order(values: np.ndarray, like: np.ndarray) -> np.ndarray:
     """``values`` (shaped as ``like``) in the order a kernel over ``like`` reads them."""
     order = _order(like)
     return np.asarray(values if order is None else values.transpose(order), order="C")
-
-
-def _dense(a: np.ndarray) -> bool:
-    """Non-overlapping and dense: torch's ``empty_like`` keeps such a tensor's strides."""
-    expected = a.itemsize
-    for d in sorted(range(a.ndim), key=lambda d: abs(a.strides[d])):
-        if a.shape[d] == 1:
-            continue
-        if a.strides[d] != expected:
-            return False
-        expected *= a.shape[d]
-    return True
-
-
-def _empty_like(data: np.ndarray, dtype) -> np.ndarray:
-    """torch's ``empty_like`` (preserve_format): a dense input's layout, else contiguous."""
-    if data.flags.c_contiguous or not _dense(data):
-        return np.empty(data.shape, dtype)
-    return np.empty_like(data, dtype=dtype, order="K")
 
 
 def _placed(values: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -187,13 +168,13 @@ def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
               requires_grad=False, memory_format=None):
     np_dtype = _like("rand_like", input, dtype)
     values = S.uniform(_gen(generator), input._data.shape, np_dtype)
-    return _finish(_placed(values, _empty_like(input._data, np_dtype)), requires_grad)
+    return _finish(_placed(values, preserved_empty(input._data, np_dtype)), requires_grad)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad=False, memory_format=None):
     np_dtype = _like("randn_like", input, dtype)
-    out = _empty_like(input._data, np_dtype)
+    out = preserved_empty(input._data, np_dtype)
     values = S.normal(_gen(generator), out.shape, np_dtype,
                       contiguous=out.flags.c_contiguous)
     return _finish(_placed(values, out), requires_grad)
@@ -204,7 +185,7 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
     np_dtype = _like("randint_like", input, dtype)
     if high is None:
         low, high = 0, low
-    out = _empty_like(input._data, np_dtype)
+    out = preserved_empty(input._data, np_dtype)
     values = S.random_from_to(_gen(generator), out.shape, np_dtype, operator.index(low),
                               operator.index(high))
     return _finish(_placed(values, out), requires_grad)

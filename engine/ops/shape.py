@@ -36,7 +36,7 @@ from ..autograd.node import (
     sum_to,
 )
 from ..runtime.quiet import silent
-from .operands import as_array, needs_grad, torch_layout
+from .operands import as_array, needs_grad, preserved, to_channels_last
 
 VIEW_ERROR = (
     "view size is not compatible with input tensor's size and stride (at least one dimension "
@@ -521,23 +521,43 @@ def clone(input, *, memory_format=None):
     """A copy in the input's layout (torch's preserve_format: dims ordered as the input's
     strides order them, densely)."""
     data = input._data
-    out = data.copy()
-    if not data.flags.c_contiguous and getattr(memory_format, "_name",
-                                               "preserve_format") == "preserve_format":
-        out = torch_layout(out, (data,))  # torch's empty_like: the input's dim order
+    layout = getattr(memory_format, "_name", "preserve_format")
+    if layout == "preserve_format":
+        out = preserved(data)
+    elif layout.startswith("channels_last"):
+        rank = 4 if layout == "channels_last" else 5
+        if data.ndim != rank:
+            raise RuntimeError(f"required rank {rank} tensor to use {layout} format")
+        out = to_channels_last(data)
+    else:
+        out = data.copy()
     if needs_grad(input):
         return attach(CloneBackward0(), out, (input,))
     return make(out)
 
 
 def is_contiguous(input, memory_format=None):
-    return input._data.flags.c_contiguous
+    """Contiguous in ``memory_format``: channels_last(_3d) reads the strides of dims 1, then
+    the last ones, then 0, as dense from the innermost (size-1 dims do not count)."""
+    data = input._data
+    layout = getattr(memory_format, "_name", "contiguous_format")
+    if not layout.startswith("channels_last"):
+        return data.flags.c_contiguous
+    if data.ndim != (4 if layout == "channels_last" else 5):
+        return False
+    expected = data.itemsize
+    for d in (1, *range(data.ndim - 1, 1, -1), 0):
+        if data.shape[d] != 1:
+            if data.strides[d] != expected:
+                return False
+            expected *= data.shape[d]
+    return True
 
 
-def contiguous(input, memory_format=None):
-    if input._data.flags.c_contiguous:
+def contiguous(input, memory_format=contiguous_format):
+    if is_contiguous(input, memory_format):
         return input
-    return clone(input, memory_format=contiguous_format)
+    return clone(input, memory_format=memory_format)
 
 
 def _repeat_grad(n, g):

@@ -40,7 +40,11 @@ def elementwise(ufunc, *operands):
     if parts < 2:
         return ufunc(*operands)
     probe = ufunc(*(_first(op) for op in operands))  # the result's dtype
-    out = np.empty(shape, probe.dtype)
+    first = operands[0]
+    if len(operands) == 1 and isinstance(first, np.ndarray) and not first.flags.c_contiguous:
+        out = np.empty_like(first, probe.dtype)  # the input's layout, as numpy's own call
+    else:
+        out = np.empty(shape, probe.dtype)
     bounds = [shape[0] * i // parts for i in range(parts + 1)]
     pool = _executor(parts - 1)
     # numpy's error state lives in a context variable: each task runs in a copy of ours (one
