@@ -1005,7 +1005,11 @@ def _comparison(ufunc):
             other = coerce(other)
             if other is NotImplemented:
                 return other
-            out = binary_ufunc(ufunc, input, other, result_type(input, other))
+            dtype = result_type(input, other)
+            if dtype.np == np.float16 and not isinstance(other, Tensor):
+                with np.errstate(over="ignore"):  # torch compares with the scalar in half
+                    other = np.float16(other)
+            out = binary_ufunc(ufunc, input, other, dtype)
         return make(out)
 
     compare.__name__ = ufunc.__name__

@@ -119,8 +119,9 @@ def binary_ufunc(ufunc, a, b, dtype):
     half_scalar = dtype.np == np.float16 and not (isinstance(a, Tensor) and isinstance(b, Tensor))
     try:
         if half_scalar:  # torch computes half with a Python scalar in float, rounded once
-            out = as_ndarray(ufunc(np.asarray(x, np.float32), np.asarray(y, np.float32))
-                             ).astype(np.float16)
+            out = as_ndarray(ufunc(np.asarray(x, np.float32), np.asarray(y, np.float32)))
+            if out.dtype == np.float32:  # a comparison's bools stay bools
+                out = out.astype(np.float16)
         else:
             out = as_ndarray(ufunc(x, y))
     except ValueError:
