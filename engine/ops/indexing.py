@@ -37,6 +37,7 @@ from ..autograd.inplace import (
 from ..autograd.node import Node, attach, backward_node, link_view
 from ..autograd.node import _modified_error as modified_error
 from .elementwise import FillBackward3
+from .operands import iterator_layout
 from .shape import AliasBackward0, expand, select, slice_op, unsqueeze, view
 
 
@@ -378,13 +379,33 @@ def _advanced(input, advanced, saved=()):
                     f"index {value} is out of bounds for dimension {dim} with size {size}")
             index[dim] = array.astype(np.int64, copy=False)
     index = tuple(index)
-    out = data[index]
+    out = _index_layout(np.asarray(data[index]), data, index)
     if input._requires_grad and _grad_mode.enabled:
         node = IndexBackward0()
         node.self_sizes, node.index = data.shape, index
         remember_indices(node, *saved)
         return attach(node, out, (input,))
     return make(np.asarray(out))
+
+
+def _index_layout(out, data, index):
+    """``data[index]`` (``out``, numpy's) laid out as torch's index kernel lays it out: a
+    TensorIterator over the source, its indexed dims replaced by the broadcast index shape
+    with stride 0 (moved to the front when they are not adjacent, as numpy moves them too),
+    and each index tensor spread over those dims."""
+    if out.ndim < 2 or data.ndim < 2:
+        return out
+    dims = [d for d, item in enumerate(index) if type(item) is np.ndarray]
+    arrays = np.broadcast_arrays(*(index[d] for d in dims))
+    rest = [d for d in range(data.ndim) if d not in dims]
+    adjacent = dims[-1] - dims[0] == len(dims) - 1
+    before = dims[0] if adjacent else 0
+    kept = [data.strides[d] for d in rest]
+    width = arrays[0].ndim
+    src = kept[:before] + [0] * width + kept[before:]
+    strides = [src] + [[0] * before + list(a.strides) + [0] * (len(rest) - before)
+                       for a in arrays]
+    return iterator_layout(out, strides)
 
 
 # ================================================================= index_select / gather

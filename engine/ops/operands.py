@@ -175,6 +175,16 @@ def torch_layout(out: np.ndarray, operands) -> np.ndarray:
             strides.append([0] * lead + [
                 0 if have == 1 and want != 1 else stride
                 for have, want, stride in zip(op.shape, shape[lead:], op.strides, strict=True)])
+    return iterator_layout(out, strides)
+
+
+def iterator_layout(out: np.ndarray, strides) -> np.ndarray:
+    """``out`` laid out as TensorIterator's output for operands of these strides (one list
+    per operand, one stride per dim of ``out``; 0 where it broadcasts), in bytes."""
+    shape = out.shape
+    ndim = len(shape)
+    if ndim < 2 or out.size == 0:
+        return out
 
     def order(d0, d1):  # 1: d0 is the faster-moving dim; -1: d1 is; 0: undecided
         for st in strides:
