@@ -589,9 +589,28 @@ def _threshold(input, threshold, value, node_cls):
     if x.dtype == np.bool_:
         raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
     t = x.dtype.type
-    out = np.where(x <= t(threshold) if x.dtype.kind == "f" else x <= threshold, t(value), x)
+    if x.dtype.kind == "f":
+        out = np.where(x <= t(threshold), t(value), x)
+    else:
+        out = np.where(x <= _int_scalar(threshold, x.dtype), _int_scalar(value, x.dtype), x)
     return _result(node_cls, np.asarray(out, x.dtype), input, self_=input,
                    threshold=threshold)
+
+
+_CPP_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
+              "int64": "int64_t"}
+
+
+def _int_scalar(value, np_dtype):
+    """A scalar converted to an integer dtype as c10's checked_convert does: truncated,
+    refused out of range, except that an unsigned type takes a negative value down to -max
+    and wraps it."""
+    info = np.iinfo(np_dtype)
+    low = -info.max if info.min == 0 else info.min
+    if not low <= value <= info.max:
+        raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[np_dtype.name]} "
+                           "without overflow")
+    return np.array(int(value)).astype(np_dtype)
 
 
 def threshold(input, threshold, value, inplace=False):
