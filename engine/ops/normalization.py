@@ -30,6 +30,7 @@ from ..autograd.node import (
     backward_node,
     check_saved_versions,
 )
+from ..runtime.blas import get_num_threads
 from ..runtime.quiet import silent
 from . import conv as CV
 from . import elementwise as E
@@ -93,6 +94,8 @@ def _grads(n, g, need):
             xhat = xhat.reshape(shape)
         g = _wide(g._data)
     w = n.weight
+    if not graph and type(n) is NativeLayerNormBackward0:
+        return _layer_kernel_grads(n, gt, need)
     out = [None, None, None]
     if need[0]:
         if graph:
@@ -138,6 +141,56 @@ def _grads(n, g, need):
     return out
 
 
+def _thread_rows(m):
+    """The rows each of torch's intra-op threads takes in ``parallel_for(0, m, 1)``."""
+    threads = min(get_num_threads(), m) if m > 1 else 1
+    chunk = -(-m // threads) if threads else 0
+    return [(t * chunk, min(m, (t + 1) * chunk)) for t in range(threads)]
+
+
+def _layer_kernel_grads(n, g, need):
+    """layer_norm's grads as torch's CPU kernel computes them, from the statistics it saved in
+    the input's dtype: per row ``dx = a * dy * w + b * x + c`` in the accumulation type; the
+    weight and bias grads summed row by row into one buffer per thread in the input's dtype
+    (``dy * (a * x - a * mean)`` and ``dy``), the buffers then added in the accumulation type."""
+    x = n.self_
+    dtype = x._data.dtype
+    shape = x._data.shape
+    cols = math.prod(shape[i] for i in n.axes)
+    rows = x._data.size // max(cols, 1)
+    xw = _wide(x._data).reshape(rows, cols)
+    dy = _wide(g._data).reshape(rows, cols)
+    acc = xw.dtype.type
+    mean = _wide(n.mean.astype(dtype)).reshape(rows, 1)
+    a = _wide(n.invstd.astype(dtype)).reshape(rows, 1)
+    w = None if n.weight is None else _wide(n.weight._data).reshape(1, cols)
+    out = [None, None, None]
+    if need[0]:
+        scale = acc(1.0 / max(cols, 1))
+        dyw = dy if w is None else dy * w
+        ds = ((dy * xw) if w is None else (dy * xw) * w).sum(1, keepdims=True)
+        db = dyw.sum(1, keepdims=True)
+        b = (db * mean - ds) * a * a * a * scale
+        c = -b * mean - db * a * scale
+        gi = (a * dy if w is None else a * dy * w) + b * xw + c
+        out[0] = make(np.ascontiguousarray(gi.reshape(shape).astype(dtype)))
+    for k, term in ((1, lambda i, j: dy[i:j] * (a[i:j] * xw[i:j] + (-a[i:j] * mean[i:j]))),
+                    (2, lambda i, j: dy[i:j])):
+        if not need[k]:
+            continue
+        total = np.zeros(cols, xw.dtype)
+        for start, stop in _thread_rows(rows):
+            buffer = np.zeros(cols, dtype)
+            part = term(start, stop)
+            for r in range(stop - start):
+                buffer = (buffer.astype(xw.dtype) + part[r]).astype(dtype)
+            total = total + buffer.astype(xw.dtype)
+        target = n.weight._data if k == 1 else None
+        out[k] = make(total.reshape(target.shape if k == 1 else n.bshape).astype(
+            target.dtype if k == 1 else n.bdtype))
+    return out
+
+
 def _group_kernel_grads(n, g, need):
     """group_norm's grads as torch's CPU kernel computes them (in float for half), from the
     statistics it saved in the input's dtype: per (sample, channel) ``ds = sum(dy * x)`` and
@@ -173,7 +226,11 @@ def _group_kernel_grads(n, g, need):
     if need[1]:
         mean_c = np.repeat(mean, per, axis=1)
         rstd_c = np.repeat(rstd, per, axis=1)
-        gw = ((ds - db * mean_c) * rstd_c).sum(0)
+        if x._data.dtype == np.float16:
+            gw = ((ds - db * mean_c) * rstd_c).sum(0)
+        else:  # without the cancellation, in double: torch's kernel is the more accurate
+            xhat = (xw - mean_c[..., None]) * rstd_c[..., None]
+            gw = (dy.astype(np.float64) * xhat).sum((0, 2))
         out[1] = make(gw.reshape(n.weight._data.shape).astype(n.weight._data.dtype))
     if need[2]:
         out[2] = make(db.sum(0).reshape(n.bshape).astype(n.bdtype))
@@ -301,8 +358,125 @@ class _NormNode(Node):
         if self._freed:
             raise RuntimeError(SECOND_BACKWARD)
         check_saved_versions(self)
-        grads = _grads(self, grad, [e[0] is not None for e in self.next_functions])
+        need = [e[0] is not None for e in self.next_functions]
+        if _grad_mode.enabled and type(self) is NativeLayerNormBackward0:
+            return _layer_backward_op(self, grad, need)
+        grads = _grads(self, grad, need)
         return _again(self, grads) if _grad_mode.enabled else grads
+
+
+def _layer_backward_op(n, grad, need):
+    """Under create_graph: native_layer_norm_backward's outputs (the kernel's values), hung
+    from one NativeLayerNormBackwardBackward0 whose grads are torch's
+    layer_norm_double_backward."""
+    _grad_mode.enabled = False
+    try:
+        grads = _layer_kernel_grads(n, grad, need)
+    finally:
+        _grad_mode.enabled = True
+    inputs = (grad, n.self_, n.weight)
+    if not needs_grad(*inputs):
+        return grads
+    node = NativeLayerNormBackwardBackward0()
+    node.grad_out, node.self_, node.weight = grad, n.self_, n.weight
+    dtype = n.self_._data.dtype
+    node.mean, node.invstd = n.mean.astype(dtype), n.invstd.astype(dtype)
+    node.axes = n.axes
+    node.n_outputs = 3
+    out = [None, None, None]
+    first = True
+    for k, g in enumerate(grads):
+        if g is None:
+            continue
+        if first:
+            t = attach(node, g._data, inputs)
+            first = False
+        else:
+            t = make(g._data, True, node)
+        t._output_nr = k
+        out[k] = t
+    return out
+
+
+def _layer_double_grads(n, grads):
+    """torch's layer_norm_double_backward, op for op on the input's dtype: the grads of
+    grad_out, input and weight from those of the first backward's three outputs."""
+    ggI, ggG, ggB = (list(grads) + [None, None, None])[:3]
+    x, w, g = n.self_, n.weight, n.grad_out
+    shape = x._data.shape
+    cols = math.prod(shape[i] for i in n.axes)
+    rows = x._data.size // max(cols, 1)
+    inp = x.reshape(rows, cols)
+    g_o = g.reshape(rows, cols)
+    mu = make(n.mean).reshape(rows, 1)
+    s12 = make(n.invstd).reshape(rows, 1)
+    affine = w is not None
+    gamma = w.reshape(1, cols) if affine else make(np.ones(1, x._data.dtype))
+    ggg = ggG.reshape(1, cols) if affine and ggG is not None else None
+    ggb = ggB.reshape(1, cols) if affine and ggB is not None else None
+    ggi = None if ggI is None else ggI.reshape(rows, cols)
+    sub_mu = inp - mu
+    s1 = s12.pow(2)
+    s32 = s12.pow(3)
+    mu_s32 = sub_mu * s32
+    g_i = None
+    if ggi is not None:
+        gxhat = g_o * gamma
+        gxhat_mu_sum = (gxhat * sub_mu).sum(1, keepdim=True)
+        gxhat_sum = gxhat.sum(1, keepdim=True)
+        ggi_sum = ggi.sum(1, keepdim=True)
+        ggi_mu_sum = (ggi * sub_mu).sum(1, keepdim=True)
+        all_sub = ((ggi_sum * gxhat_sum) / cols - (ggi * gxhat).sum(1, keepdim=True)
+                   + (s1 * gxhat_mu_sum * ggi_mu_sum) * (3.0 / cols))
+        g_i = ((mu_s32 * all_sub) / cols
+               + ((ggi_mu_sum * s32) / cols) * (gxhat_sum / cols - gxhat)
+               + ((gxhat_mu_sum * s32) / cols) * (ggi_sum / cols - ggi))
+    if ggg is not None:
+        t0 = g_o * ggg * s12
+        t1 = (s12 * (g_o * ggg).sum(1, keepdim=True)) / -cols
+        t2 = (mu_s32 * (g_o * ggg * sub_mu).sum(1, keepdim=True)) / -cols
+        term = t0 + t1 + t2
+        g_i = term if g_i is None else g_i + term
+
+    def first_backward(g_local, gamma_local):
+        h0 = (gamma_local * s12) / cols
+        h1 = (cols * g_local - g_local.sum(1, keepdim=True)
+              - (sub_mu * s1) * (g_local * sub_mu).sum(1, keepdim=True))
+        return h0 * h1
+
+    g_g = None
+    if affine and ggi is not None:
+        g_g = (g_o * first_backward(ggi, make(np.ones((), x._data.dtype)))).sum(0)
+        g_g = g_g.reshape(w._data.shape)
+    gg_o = None if ggi is None else first_backward(ggi, gamma)
+    if ggg is not None:
+        term = ggg * sub_mu * s12
+        gg_o = term if gg_o is None else gg_o + term
+    if ggB is not None:
+        if ggb is None and gg_o is not None:  # torch adds an undefined tensor
+            raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor "
+                               "in C++) for argument #1 'other'")
+        gg_o = ggb if gg_o is None else gg_o + ggb
+    if gg_o is not None:
+        gg_o = gg_o.expand(rows, cols).reshape(shape)
+    return [gg_o, None if g_i is None else g_i.reshape(shape), g_g]
+
+
+class _LayerDoubleNode(MultiOutputNode):
+    __slots__ = ()
+
+    def apply(self, grads):
+        if self._freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        out = _layer_double_grads(self, grads)
+        return [None if e[0] is None else gr for gr, e in zip(out, self.next_functions,
+                                                              strict=False)]
+
+
+NativeLayerNormBackwardBackward0 = backward_node(
+    "NativeLayerNormBackwardBackward0",
+    saved=("grad_out", "self_", "weight", "mean", "invstd"), fields=("axes",),
+    base=_LayerDoubleNode, grad_out=None, input=None, weight=None)
 
 
 def _node(name):
@@ -317,7 +491,7 @@ def _node(name):
 
 NativeBatchNormBackward0 = _node("NativeBatchNormBackward0")
 NativeLayerNormBackward0 = _node("NativeLayerNormBackward0")
-for _cls in (NativeBatchNormBackward0, NativeLayerNormBackward0):
+for _cls in (NativeBatchNormBackward0,):
     _AGAIN[_cls] = backward_node(_cls.__name__.replace("Backward0", "BackwardBackward0"),
                                  grad=lambda n, g: g)
 
