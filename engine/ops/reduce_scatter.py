@@ -63,11 +63,11 @@ def _reduce_into(data, where, values, reduce, include_self):
 # ================================================================= shared backward
 def _eq(t, value):
     """A constant boolean mask (comparisons carry no grad)."""
-    return make(np.equal(t._data, value._data if hasattr(value, "_data") else value))
+    return make(np.asarray(np.equal(t._data, value._data if hasattr(value, "_data") else value)))
 
 
 def _and(a, b):
-    return make(np.logical_and(a._data, b._data))
+    return make(np.asarray(np.logical_and(a._data, b._data)))  # 0-d: numpy gives a scalar
 
 
 
