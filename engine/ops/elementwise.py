@@ -458,7 +458,7 @@ def _rsqrt(a):
     its scalar tail (``vectorized_lanes``) rounds the square root to half first."""
     if a.dtype != np.float16:
         return np.reciprocal(np.sqrt(a))
-    root = np.sqrt(a.astype(np.float32))
+    root = np.sqrt(cast(a, np.float32))
     out = np.asarray(np.reciprocal(root).astype(np.float16))
     lanes = vectorized_lanes(a, LOOP_BYTES_AVX2)
     if lanes is not None:

@@ -21,7 +21,7 @@ import numpy as np
 from .._tensor import make
 from ..autograd.grad_mode import no_grad
 from ..autograd.node import attach, backward_node
-from .operands import as_ndarray, needs_grad
+from .operands import as_ndarray, cast, needs_grad
 
 
 def zeros_like(value):
@@ -55,7 +55,7 @@ def _scalar_op(ufunc, node_cls, doc):
     def op(t, scalar):
         data = t._data
         if data.dtype == np.float16:  # torch computes half with the scalar in float
-            out = as_ndarray(ufunc(data.astype(np.float32), np.float32(scalar)).astype(np.float16))
+            out = as_ndarray(ufunc(cast(data, np.float32), np.float32(scalar)).astype(np.float16))
         else:
             out = as_ndarray(ufunc(data, scalar))
         if needs_grad(t):

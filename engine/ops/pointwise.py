@@ -222,9 +222,9 @@ def _angle(scale, node_cls, name):
     def op(input):
         data = input._data
         if data.dtype.kind != "f":
-            data = data.astype(np.float32)
+            data = cast(data, np.float32)
         out = np.asarray(data * data.dtype.type(scale)) if data.dtype != np.float16 \
-            else np.asarray(data.astype(np.float32) * np.float32(scale)).astype(np.float16)
+            else np.asarray(cast(data, np.float32) * np.float32(scale)).astype(np.float16)
         return record(node_cls, out, (input,))
 
     op.__name__ = name
