@@ -605,9 +605,24 @@ def _slice_copy(input, dim=0, start=None, end=None, step=1):
 
 slice_copy = copy_of(_slice_copy, "slice_copy")
 
+def _narrow_copy_grad(n, g):
+    """torch's formula slices the zeros at ``start:start + length`` unwrapped, as slice
+    reads them: a negative start whose range reaches the end (-3:0) is an empty slice, and
+    copying the grad into it is torch's size-mismatch error."""
+    size = n.self_sizes[n.dim]
+    lo = n.start + size if n.start < 0 else n.start
+    hi = n.end + size if n.end < 0 else n.end
+    lo = builtins.min(builtins.max(lo, 0), size)
+    hi = builtins.min(builtins.max(hi, lo), size)
+    if hi - lo != g._data.shape[n.dim]:
+        raise RuntimeError(f"The size of tensor a ({hi - lo}) must match the size of tensor b "
+                           f"({g._data.shape[n.dim]}) at non-singleton dimension {n.dim}")
+    return S.slice_backward(g, n.self_sizes, n.dim, lo, hi, n.step)
+
+
 NarrowCopyBackward0 = backward_node(
     "NarrowCopyBackward0", fields=("self_sizes", "dim", "start", "end", "step"),
-    self=lambda n, g: S.slice_backward(g, n.self_sizes, n.dim, n.start, n.end, n.step))
+    self=_narrow_copy_grad)
 
 
 def narrow_copy(input, dim, start, length):
@@ -625,6 +640,7 @@ def narrow_copy(input, dim, start, length):
     node = view._grad_fn
     if node is None or not needs_grad(input):
         return make(data)
+    start = int(getattr(start, "_data", start))  # unwrapped, as torch's formula takes it
     return _record(NarrowCopyBackward0, data, (input,), self_sizes=node.self_sizes,
-                   dim=node.dim, start=node.start, end=node.end, step=node.step)
+                   dim=node.dim, start=start, end=start + length, step=node.step)
 
