@@ -96,6 +96,8 @@ def _grads(n, g, need):
     w = n.weight
     if not graph and type(n) is NativeLayerNormBackward0:
         return _layer_kernel_grads(n, gt, need)
+    if not graph and _half_batch(n):
+        return _batch_kernel_grads(n, gt, need)
     out = [None, None, None]
     if need[0]:
         if graph:
@@ -138,6 +140,38 @@ def _grads(n, g, need):
             out[2] = gt.sum(waxes).reshape(bshape)
         else:
             out[2] = make(g.sum(waxes).reshape(bshape).astype(n.bdtype))
+    return out
+
+
+def _half_batch(n):
+    return (type(n) is NativeBatchNormBackward0 and n.training
+            and n.self_._data.dtype == np.float16)
+
+
+def _batch_kernel_grads(n, g, need):
+    """Training batch_norm's grads on half as torch's CPU kernel computes them in float from
+    its half statistics: ``dx = (dy - mean(dy) - (x - mean) * k) * (invstd * w)`` with
+    ``k = sum(dy * (x - mean)) * invstd**2 / count``; ``dw = sum(dy * (x - mean)) * invstd``,
+    ``db = sum(dy)``."""
+    x = n.self_
+    xw = _wide(x._data)
+    dy = _wide(g._data)
+    axes = n.axes
+    count = xw.dtype.type(max(x._data.size // max(x._data.shape[1], 1), 1))
+    mean, invstd = n.mean, n.invstd
+    centered = xw - mean
+    dot = (dy * centered).sum(axes, keepdims=True)
+    total = dy.sum(axes, keepdims=True)
+    out = [None, None, None]
+    if need[0]:
+        k = dot * invstd * invstd / count
+        scale = invstd if n.weight is None else invstd * _wide(n.weight._data).reshape(n.wshape)
+        gi = (dy - total / count - centered * k) * scale
+        out[0] = make(np.ascontiguousarray(gi.astype(x._data.dtype)))
+    if need[1]:
+        out[1] = make((dot * invstd).reshape(n.weight._data.shape).astype(n.weight._data.dtype))
+    if need[2]:
+        out[2] = make(total.reshape(n.bshape).astype(n.bdtype))
     return out
 
 
@@ -361,6 +395,8 @@ class _NormNode(Node):
         need = [e[0] is not None for e in self.next_functions]
         if _grad_mode.enabled and type(self) is NativeLayerNormBackward0:
             return _layer_backward_op(self, grad, need)
+        if _grad_mode.enabled and _half_batch(self):
+            return _batch_backward_op(self, grad, need)
         grads = _grads(self, grad, need)
         return _again(self, grads) if _grad_mode.enabled else grads
 
@@ -460,6 +496,128 @@ def _layer_double_grads(n, grads):
     if gg_o is not None:
         gg_o = gg_o.expand(rows, cols).reshape(shape)
     return [gg_o, None if g_i is None else g_i.reshape(shape), g_g]
+
+
+def _batch_backward_op(n, grad, need):
+    """Under create_graph (training, half): native_batch_norm_backward's outputs (the kernel's
+    values), hung from one NativeBatchNormBackwardBackward0 whose grads are torch's
+    batchnorm_double_backward."""
+    _grad_mode.enabled = False
+    try:
+        grads = _batch_kernel_grads(n, grad, need)
+    finally:
+        _grad_mode.enabled = True
+    inputs = (grad, n.self_, n.weight)
+    if not needs_grad(*inputs):
+        return grads
+    node = NativeBatchNormBackwardBackward0()
+    node.grad_out, node.self_, node.weight = grad, n.self_, n.weight
+    dtype = n.self_._data.dtype
+    node.mean, node.invstd = n.mean.astype(dtype), n.invstd.astype(dtype)
+    node.axes = n.axes
+    return _hang(node, grads, inputs)
+
+
+def _hang(node, grads, inputs):
+    """The first backward's grads as the outputs (numbered 0, 1, 2) of ``node``."""
+    node.n_outputs = 3
+    out = [None, None, None]
+    first = True
+    for k, g in enumerate(grads):
+        if g is None:
+            continue
+        if first:
+            t = attach(node, g._data, inputs)
+            first = False
+        else:
+            t = make(g._data, True, node)
+        t._output_nr = k
+        out[k] = t
+    return out
+
+
+def _sum_but_1(t, keepdim=True):
+    """torch's sum_exclude_dim1: dim 0, then the trailing dims from the last."""
+    r = t.sum(0, keepdim=keepdim)
+    start = 1 if keepdim else 0
+    for d in range(r.dim() - 1, start, -1):
+        r = r.sum(d, keepdim=keepdim)
+    return r
+
+
+def _batch_double_grads(n, grads):
+    """torch's batchnorm_double_backward (training), op for op on the input's dtype: the grads
+    of grad_out, input and weight from those of the first backward's three outputs."""
+    ggI, ggG, ggB = (list(grads) + [None, None, None])[:3]
+    x, w, g_o = n.self_, n.weight, n.grad_out
+    ndim = x.dim()
+    stat = (1, -1) + (1,) * (ndim - 2)
+    affine = w is not None
+    gamma = w.reshape(stat).expand(x._data.shape) if affine else make(
+        np.ones((), x._data.dtype))
+    ggg = ggG.reshape(stat).expand(x._data.shape) if affine and ggG is not None else None
+    ggb = ggB.reshape(stat).expand(x._data.shape) if affine and ggB is not None else None
+    m = max(x._data.size // max(x._data.shape[1], 1), 1)
+    mu = make(n.mean).reshape(stat)
+    sub_mu = x - mu
+    s12 = make(n.invstd).reshape(stat)
+    s1 = s12.pow(2)
+    s32 = s12.pow(3)
+    mu_s32 = sub_mu * s32
+    go_mu_sum = _sum_but_1(g_o * sub_mu)
+    go_sum = _sum_but_1(g_o)
+    g_i = None
+    if ggI is not None:
+        ggi_sum = _sum_but_1(ggI)
+        ggi_mu_sum = _sum_but_1(ggI * sub_mu)
+        all_sub = ((ggi_sum * go_sum) / m - _sum_but_1(g_o * ggI)
+                   + (s1 * go_mu_sum * ggi_mu_sum) * (3.0 / m))
+        g_i = gamma * ((mu_s32 * all_sub) / m
+                       + ((ggi_mu_sum * s32) / m) * (go_sum / m - g_o)
+                       + ((go_mu_sum * s32) / m) * (ggi_sum / m - ggI))
+    if ggg is not None:
+        t0 = g_o * s12
+        t1 = (s12 * go_sum) / -m
+        t2 = (mu_s32 * _sum_but_1(g_o * sub_mu)) / -m
+        term = ggg * (t0 + t1 + t2)
+        g_i = term if g_i is None else g_i + term
+
+    def first_backward(g_local, gamma_local):
+        h0 = (gamma_local * s12) / m
+        h1 = (m * g_local - _sum_but_1(g_local)
+              - (sub_mu * s1) * _sum_but_1(g_local * sub_mu))
+        return h0 * h1
+
+    g_g = None
+    if affine and ggI is not None:
+        g_g = _sum_but_1(ggI * first_backward(g_o, make(np.ones((), x._data.dtype))), False)
+    gg_o = None if ggI is None else first_backward(ggI, gamma)
+    if ggg is not None:
+        term = ggg * sub_mu * s12
+        gg_o = term if gg_o is None else gg_o + term
+    if ggB is not None:
+        if ggb is None and gg_o is not None:  # torch adds an undefined tensor
+            raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor "
+                               "in C++) for argument #1 'other'")
+        gg_o = ggb if gg_o is None else gg_o + ggb
+    return [gg_o, g_i, g_g]
+
+
+class _BatchDoubleNode(MultiOutputNode):
+    __slots__ = ()
+
+    def apply(self, grads):
+        if self._freed:
+            raise RuntimeError(SECOND_BACKWARD)
+        out = _batch_double_grads(self, grads)
+        return [None if e[0] is None else gr for gr, e in zip(out, self.next_functions,
+                                                              strict=False)]
+
+
+NativeBatchNormBackwardBackward0 = backward_node(
+    "NativeBatchNormBackwardBackward0",
+    saved=("grad_out", "self_", "weight", "mean", "invstd"), fields=("axes",),
+    base=_BatchDoubleNode, grad_out=None, input=None, weight=None)
 
 
 class _LayerDoubleNode(MultiOutputNode):
@@ -591,6 +749,12 @@ def batch_norm_op(input, weight, bias, running_mean, running_var, training, mome
     else:
         mean = _wide(running_mean._data).reshape(wshape)
         invstd = 1 / np.sqrt(_wide(running_var._data).reshape(wshape) + eps)
+    if training and x.dtype == np.float16:
+        # half: the statistics saved in half, the output ((x - mean) * invstd) * w + b in float
+        mean, invstd = _wide(mean.astype(np.float16)), _wide(invstd.astype(np.float16))
+        _last_stats[0] = (mean, invstd)
+        return _finish(NativeBatchNormBackward0, input, weight, bias, (xw - mean) * invstd,
+                       mean, invstd, axes, None, wshape, eps, training)
     # torch's transform: x * alpha + beta, alpha = invstd * weight, beta = bias - mean * alpha
     alpha = invstd if weight is None else invstd * _wide(weight._data).reshape(wshape)
     beta = -mean * alpha if bias is None else _wide(bias._data).reshape(wshape) - mean * alpha
