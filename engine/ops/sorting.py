@@ -136,6 +136,70 @@ def _no_bool(data, kernel):
         raise NotImplementedError(_BOOL_ERROR.format(name=kernel))
 
 
+def _gt_or_nan(x, y):
+    return (x != x and y == y) or x > y
+
+
+def _quickselect(row, k):
+    """The index kthvalue's CPU kernel reports for sorted position ``k`` of ``row``: its
+    Sedgewick quickselect (median-of-three pivot, Hoare partition) on a copy, which decides
+    which of equal values lands at ``k``."""
+    vals, idx = row.tolist(), list(range(len(row)))
+
+    def swap(a, b):
+        vals[a], vals[b] = vals[b], vals[a]
+        idx[a], idx[b] = idx[b], idx[a]
+
+    lo, hi = 0, len(vals) - 1
+    while hi > lo:
+        if hi == lo + 1:
+            if _gt_or_nan(vals[lo], vals[hi]):
+                swap(lo, hi)
+            break
+        swap((lo + hi) >> 1, lo + 1)
+        if _gt_or_nan(vals[lo + 1], vals[hi]):
+            swap(lo + 1, hi)
+        if _gt_or_nan(vals[lo], vals[hi]):
+            swap(lo, hi)
+        if _gt_or_nan(vals[lo + 1], vals[lo]):
+            swap(lo + 1, lo)
+        i, j, pivot = lo + 1, hi, vals[lo]
+        while True:
+            i += 1
+            while _gt_or_nan(pivot, vals[i]):
+                i += 1
+            j -= 1
+            while _gt_or_nan(vals[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(lo, j)
+        if j <= k:
+            lo = i
+        if j >= k:
+            hi = j - 1
+    return idx[k]
+
+
+def _quickselect_ties(data, values, idx, k, d):
+    """kthvalue's indices: where the k-th value occurs more than once in a row, the one
+    torch's quickselect picks (rows without such a tie keep the sort's, the same)."""
+    rows = np.moveaxis(data, d, -1)
+    kth = np.moveaxis(values, d, -1)
+    same = rows == kth
+    if rows.dtype.kind == "f":
+        same |= np.isnan(rows) & np.isnan(kth)
+    tied = np.argwhere(same.sum(-1) > 1)
+    if not len(tied):
+        return idx
+    idx = idx.copy()
+    out = np.moveaxis(idx, d, -1)
+    for r in map(tuple, tied):
+        out[r + (0,)] = _quickselect(rows[r], k)
+    return idx
+
+
 def _pick(name, node_cls, input, position, d, keepdim):
     """The value at sorted ``position`` (an array along dim, or an int) and its index."""
     data = input._data
@@ -145,6 +209,8 @@ def _pick(name, node_cls, input, position, d, keepdim):
             np.full(values.shape[:d] + (1,) + values.shape[d + 1:], position, np.int64))
         values = np.take_along_axis(values, pos, d)
         idx = np.take_along_axis(idx, pos, d)
+        if name == "kthvalue":
+            idx = _quickselect_ties(data, values, idx, position, d)
         if not keepdim:
             values, idx = values.squeeze(d), idx.squeeze(d)
     return return_type(name, _values(node_cls, input, values, idx, d, keepdim), make(idx))
