@@ -144,8 +144,7 @@ def _grads(n, g, need):
 
 
 def _half_batch(n):
-    return (type(n) is NativeBatchNormBackward0 and n.training
-            and n.self_._data.dtype == np.float16)
+    return type(n) is NativeBatchNormBackward0 and n.self_._data.dtype == np.float16
 
 
 def _batch_kernel_grads(n, g, need):
@@ -163,7 +162,12 @@ def _batch_kernel_grads(n, g, need):
     dot = (dy * centered).sum(axes, keepdims=True)
     total = dy.sum(axes, keepdims=True)
     out = [None, None, None]
-    if need[0]:
+    if need[0] and not n.training:  # evaluation: dy * invstd * w
+        gi = dy * invstd
+        if n.weight is not None:
+            gi = gi * _wide(n.weight._data).reshape(n.wshape)
+        out[0] = make(np.ascontiguousarray(gi.astype(x._data.dtype)))
+    elif need[0]:
         k = dot * invstd * invstd / count
         scale = invstd if n.weight is None else invstd * _wide(n.weight._data).reshape(n.wshape)
         gi = (dy - total / count - centered * k) * scale
@@ -513,8 +517,11 @@ def _batch_backward_op(n, grad, need):
     node = NativeBatchNormBackwardBackward0()
     node.grad_out, node.self_, node.weight = grad, n.self_, n.weight
     dtype = n.self_._data.dtype
-    node.mean, node.invstd = n.mean.astype(dtype), n.invstd.astype(dtype)
-    node.axes = n.axes
+    if n.training:
+        node.mean, node.invstd = n.mean.astype(dtype), n.invstd.astype(dtype)
+    else:  # torch's running_mean and running_var.add(eps).pow(-0.5), in their dtype
+        node.mean, node.invstd = n.dstats
+    node.axes, node.training = n.axes, n.training
     return _hang(node, grads, inputs)
 
 
@@ -567,6 +574,8 @@ def _batch_double_grads(n, grads):
     go_mu_sum = _sum_but_1(g_o * sub_mu)
     go_sum = _sum_but_1(g_o)
     g_i = None
+    if not n.training:
+        return _batch_eval_double(n, ggI, ggB, ggg, ggb, gamma, affine, sub_mu, s12)
     if ggI is not None:
         ggi_sum = _sum_but_1(ggI)
         ggi_mu_sum = _sum_but_1(ggI * sub_mu)
@@ -603,6 +612,25 @@ def _batch_double_grads(n, grads):
     return [gg_o, g_i, g_g]
 
 
+def _batch_eval_double(n, ggI, ggB, ggg, ggb, gamma, affine, sub_mu, s12):
+    """batchnorm_double_backward in evaluation mode."""
+    g_o = n.grad_out
+    g_i = None if ggg is None else ggg * s12 * g_o
+    g_g = None
+    if affine and ggI is not None:
+        g_g = _sum_but_1(ggI * g_o * s12, False)
+    gg_o = None if ggI is None else ggI * s12 * gamma
+    if ggg is not None:
+        term = ggg * sub_mu * s12
+        gg_o = term if gg_o is None else gg_o + term
+    if ggB is not None:
+        if ggb is None and gg_o is not None:
+            raise RuntimeError("Expected a proper Tensor but got None (or an undefined Tensor "
+                               "in C++) for argument #1 'other'")
+        gg_o = ggb if gg_o is None else gg_o + ggb
+    return [gg_o, g_i, g_g]
+
+
 class _BatchDoubleNode(MultiOutputNode):
     __slots__ = ()
 
@@ -616,7 +644,7 @@ class _BatchDoubleNode(MultiOutputNode):
 
 NativeBatchNormBackwardBackward0 = backward_node(
     "NativeBatchNormBackwardBackward0",
-    saved=("grad_out", "self_", "weight", "mean", "invstd"), fields=("axes",),
+    saved=("grad_out", "self_", "weight", "mean", "invstd"), fields=("axes", "training"),
     base=_BatchDoubleNode, grad_out=None, input=None, weight=None)
 
 
@@ -640,7 +668,7 @@ NativeLayerNormBackwardBackward0 = backward_node(
 def _node(name):
     return backward_node(
         name, saved=("self_", "weight", "mean", "invstd"),
-        fields=("axes", "grouped", "wshape", "bshape", "bdtype", "eps", "training"),
+        fields=("axes", "grouped", "wshape", "bshape", "bdtype", "eps", "training", "dstats"),
         base=_NormNode,
         input=lambda n, g: _grads(n, g, (True, False, False))[0],
         weight=lambda n, g: _grads(n, g, (False, True, False))[1],
@@ -760,8 +788,15 @@ def batch_norm_op(input, weight, bias, running_mean, running_var, training, mome
     beta = -mean * alpha if bias is None else _wide(bias._data).reshape(wshape) - mean * alpha
     y = _fma(xw, alpha, beta)
     _last_stats[0] = (mean, invstd)
-    return _finish(NativeBatchNormBackward0, input, weight, bias, y, mean, invstd, axes, None,
-                   wshape, eps, training, affine=False)
+    out = _finish(NativeBatchNormBackward0, input, weight, bias, y, mean, invstd, axes, None,
+                  wshape, eps, training, affine=False)
+    if not training and x.dtype == np.float16 and out._grad_fn is not None:
+        # what torch's double backward reads: running_mean, running_var.add(eps).pow(-0.5)
+        rv = running_var._data.reshape(wshape)
+        shifted = (rv + np.float32(eps)).astype(rv.dtype)
+        s12 = (1 / np.sqrt(shifted.astype(np.float32))).astype(rv.dtype)
+        out._grad_fn.dstats = (running_mean._data.reshape(wshape), s12)
+    return out
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
