@@ -336,8 +336,12 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     axis = d if data.ndim else None
     x = _up(data)  # half in float, rounded once (ATen's kernels)
     shifted = x - _max(x, axis)
-    out = np.asarray(shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)),
-                     data.dtype)
+    log_sum = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    if data.dtype == np.float16 and data.ndim and d == data.ndim - 1:
+        # the last-dim kernel keeps the sum, then its log, in half
+        total = np.sum(np.exp(shifted), axis=axis, keepdims=True).astype(np.float16)
+        log_sum = np.log(total.astype(np.float32)).astype(np.float16).astype(np.float32)
+    out = np.asarray(shifted - log_sum, data.dtype)
     if needs_grad(input):
         node = LogSoftmaxBackward0()
         node._result, node.dim = out, d
