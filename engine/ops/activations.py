@@ -31,7 +31,7 @@ from . import elementwise as E
 from . import nn as N
 from . import shape as S
 from .formulas import backward_op, mul_scalar, zeros_like
-from .operands import argument_error, cast, needs_grad, torch_layout
+from .operands import argument_error, cast, checked_int, needs_grad, torch_layout
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -592,25 +592,9 @@ def _threshold(input, threshold, value, node_cls):
     if x.dtype.kind == "f":
         out = np.where(x <= t(threshold), t(value), x)
     else:
-        out = np.where(x <= _int_scalar(threshold, x.dtype), _int_scalar(value, x.dtype), x)
+        out = np.where(x <= checked_int(threshold, x.dtype), checked_int(value, x.dtype), x)
     return _result(node_cls, np.asarray(out, x.dtype), input, self_=input,
                    threshold=threshold)
-
-
-_CPP_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
-              "int64": "int64_t"}
-
-
-def _int_scalar(value, np_dtype):
-    """A scalar converted to an integer dtype as c10's checked_convert does: truncated,
-    refused out of range, except that an unsigned type takes a negative value down to -max
-    and wraps it."""
-    info = np.iinfo(np_dtype)
-    low = -info.max if info.min == 0 else info.min
-    if not low <= value <= info.max:
-        raise RuntimeError(f"value cannot be converted to type {_CPP_NAMES[np_dtype.name]} "
-                           "without overflow")
-    return np.array(int(value)).astype(np_dtype)
 
 
 def threshold(input, threshold, value, inplace=False):

@@ -27,7 +27,7 @@ from .._dtype import (
 from .._size import Size
 from .._tensor import Tensor, make
 from .elementwise import to
-from .operands import preserved_empty
+from .operands import checked_int, preserved_empty
 
 _COPY_CONSTRUCT_WARNING = (
     "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
@@ -287,7 +287,30 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
 
 
 # ----------------------------------------------------------------- more factories
+_LINSPACE_REST = ("int steps, *, Tensor out = None, torch.dtype dtype = None, torch.layout "
+                  "layout = None, torch.device device = None, bool pin_memory = False, "
+                  "bool requires_grad = False")
+
+
+def _linspace_checks(start, end, steps):
+    """torch's argument parser (steps an int) and linspace's 0-d check on tensor ends."""
+    if isinstance(steps, (bool, float)) or not hasattr(steps, "__index__"):
+        got = ", ".join(type(v).__name__ for v in (start, end, steps))
+        overloads = "".join(f" * ({a} start, {b} end, {_LINSPACE_REST})\n" for a, b in (
+            ("Tensor", "Tensor"), ("Number", "Tensor"), ("Tensor", "Number"),
+            ("Number", "Number")))
+        raise TypeError(f"linspace() received an invalid combination of arguments - got "
+                        f"({got}), but expected one of:\n{overloads}")
+    ends = [(name, v._data.ndim) for name, v in (("start", start), ("end", end))
+            if isinstance(v, Tensor)]
+    if any(ndim for _, ndim in ends):
+        got = " and ".join(f"{name} with {ndim} dimension(s)" for name, ndim in ends)
+        raise RuntimeError(
+            f"linspace only supports 0-dimensional start and end tensors, but got {got}.")
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+    _linspace_checks(start, end, steps)
     start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     steps = operator.index(steps)
     if steps < 0:
@@ -304,8 +327,13 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
             half = steps // 2
             values = np.where(i < half, s + step * i.astype(dtype.np),
                               e - step * (steps - i - 1).astype(dtype.np)).astype(dtype.np)
-    else:
-        values = np.linspace(float(start), float(end), steps).astype(dtype.np)
+    else:  # torch's kernel: the ends truncated to the dtype, a double step, from both ends
+        s, e = (checked_int(v, dtype.np).astype(np.float64) for v in (start, end))
+        i = np.arange(steps, dtype=np.float64)
+        step = (e - s) / (steps - 1) if steps > 1 else 0.0
+        values = np.where((i < steps // 2) | (steps == 1), s + step * i,
+                          e - step * (steps - i - 1))
+        values = np.trunc(values).astype(np.int64).astype(dtype.np)
     return _finish(values, requires_grad)
 
 

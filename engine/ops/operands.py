@@ -81,6 +81,22 @@ def descriptor_error(name, self):
                      f"to a '{type(self).__name__}' object")
 
 
+_CPP_INT_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
+                  "int64": "int64_t"}
+
+
+def checked_int(value, np_dtype):
+    """A Python number converted to an integer dtype as c10's checked_convert does: floats
+    truncated and refused outside [min, max]; ints refused out of range, except that an
+    unsigned type takes a negative int down to -max and wraps it."""
+    info = np.iinfo(np_dtype)
+    low = -int(info.max) if info.min == 0 and not isinstance(value, float) else info.min
+    if not low <= value <= info.max:
+        raise RuntimeError(f"value cannot be converted to type "
+                           f"{_CPP_INT_NAMES[np.dtype(np_dtype).name]} without overflow")
+    return np.array(int(value)).astype(np_dtype)
+
+
 def as_ndarray(out):
     """numpy returns scalars for 0-d inputs; tensors always hold arrays."""
     return out if type(out) is np.ndarray else np.asarray(out)
