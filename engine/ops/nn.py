@@ -599,6 +599,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     total = np.asarray(wt.sum(), x.dtype)
     if reduction == "none":
         out = losses.reshape(t.shape)
+    elif x.dtype == np.float16:
+        out = _half_cascade(picked, wt, valid, weight is not None, reduction)
     elif reduction == "sum":
         out = np.asarray(losses.sum(), x.dtype)
     else:
@@ -612,6 +614,48 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
                                                                    ignore_index)
         return attach(node, out, (input,))
     return make(out)
+
+
+def _half_cascade(picked, wt, valid, weighted, reduction):
+    """torch's half nll_loss sum: ``loss -= x * w`` into half partial sums, an element's sum
+    passed up a level whenever its index is a multiple of 16**level, the levels then added,
+    the mean divided by the (likewise summed) total weight; every step rounded to half."""
+    half = np.float16
+    levels, power = 8, 4
+    mask = (1 << power) - 1
+    loss = [half(0)] * levels
+    weights = [half(0)] * levels
+    picked = np.atleast_1d(picked)
+    ignored = 0
+    for i in range(picked.size):
+        if not np.atleast_1d(valid)[i]:
+            ignored += 1
+            continue
+        if weighted:
+            w = half(np.atleast_1d(wt)[i])
+            loss[0] = half(np.float32(loss[0]) - np.float32(half(picked[i] * w)))
+            weights[0] = half(np.float32(weights[0]) + np.float32(w))
+        else:
+            loss[0] = half(np.float32(loss[0]) - np.float32(picked[i]))
+        for j in range(levels - 1):
+            if i & (mask << (j * power)):
+                break
+            loss[j + 1] = half(np.float32(loss[j + 1]) + np.float32(loss[j]))
+            weights[j + 1] = half(np.float32(weights[j + 1]) + np.float32(weights[j]))
+            loss[j], weights[j] = half(0), half(0)
+    out = half(0)
+    for v in loss:
+        out = half(np.float32(out) + np.float32(v))
+    if reduction == "mean":
+        if weighted:
+            total = half(0)
+            for v in weights:
+                total = half(np.float32(total) + np.float32(v))
+        else:
+            total = half(picked.size - ignored)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = half(np.float32(out) / np.float32(total))
+    return np.asarray(out, half)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
