@@ -277,12 +277,20 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         dtype = get_default_dtype() if floating else int64
     if not (math.isfinite(start) and math.isfinite(end)):
         raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if dtype.np == np.int64:  # torch checks and sizes int64 on the truncated values
+        start, end, step = int(start), int(end), int(step)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (step > 0 and end < start) or (step < 0 and end > start):
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    n = math.ceil((end - start) / step)
-    values = start + np.arange(n, dtype=np.float64 if dtype.is_floating_point else np.int64) * step
+    if dtype.np == np.int64:  # C++'s integer division (truncated)
+        span = end - start + step - ((step > 0) - (step < 0))
+        size = abs(span) // abs(step) * (1 if span * step >= 0 else -1)
+    else:
+        size = math.ceil((end - start) / step)
+    if not dtype.is_floating_point:  # the kernel computes start + i * step in int64
+        start, step = int(start), int(step)
+    values = start + np.arange(size, dtype=np.float64 if dtype.is_floating_point else np.int64) * step
     return _finish(values.astype(dtype.np), requires_grad)
 
 
