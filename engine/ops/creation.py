@@ -290,7 +290,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         size = math.ceil((end - start) / step)
     if not dtype.is_floating_point:  # the kernel computes start + i * step in int64
         start, step = int(start), int(step)
-    values = start + np.arange(size, dtype=np.float64 if dtype.is_floating_point else np.int64) * step
+    index = np.arange(size, dtype=np.float64 if dtype.is_floating_point else np.int64)
+    values = start + index * step
     return _finish(values.astype(dtype.np), requires_grad)
 
 
