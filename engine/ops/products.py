@@ -587,6 +587,52 @@ CdistBackward0 = backward_node(
     x2=lambda n, g: _cdist_backward(S.mT(g), n.x2, n.x1, n.p, S.mT(n.result)))
 
 
+def _euclidean_dist_grads(n, g):
+    """torch's _euclidean_dist_backward (a zero subgradient where the distance is 0)."""
+    ratio = masked_fill(g / n.result, make(np.asarray(n.result._data == 0)), 0)
+    x1, x2 = n.x1, n.x2
+    return (x1 * R.sum(ratio, -1, True) - matmul(ratio, x2),
+            x2 * S.unsqueeze(R.sum(ratio, -2), -1) - matmul(S.mT(ratio), x1))
+
+
+EuclideanDistBackward0 = backward_node(
+    "EuclideanDistBackward0", saved=("x1", "x2", "_result"),
+    x1=lambda n, g: _euclidean_dist_grads(n, g)[0],
+    x2=lambda n, g: _euclidean_dist_grads(n, g)[1])
+
+_CDIST_MODES = {None: 0, "use_mm_for_euclid_dist_if_necessary": 0,
+                "use_mm_for_euclid_dist": 1, "donot_use_mm_for_euclid_dist": 2}
+
+
+def _euclidean_dist(x1, x2):
+    """ATen's _euclidean_dist: |a|^2 - 2 a.b + |b|^2 as one matmul of padded operands, the
+    negatives of rounding clamped to 0 before the root."""
+    a, b = x1._data, x2._data
+    a_norm = np.square(a).sum(-1, keepdims=True)
+    b_norm = np.square(b).sum(-1, keepdims=True)
+    a_ = np.concatenate([a * a.dtype.type(-2), a_norm, np.ones_like(a_norm)], -1)
+    b_ = np.concatenate([b, np.ones_like(b_norm), b_norm], -1)
+    out = np.sqrt(np.maximum(np.matmul(a_, np.swapaxes(b_, -1, -2)), 0))
+    if needs_grad(x1, x2):
+        node = EuclideanDistBackward0()
+        node.x1, node.x2, node._result = x1, x2, out
+        return attach(node, out, (x1, x2))
+    return make(out)
+
+
+def _cdist_mm(x1, x2):
+    """cdist by matmul, as torch's composite for p=2 in mm mode: the batch dims expanded and
+    flattened to one, _euclidean_dist, a view to the output shape (ViewBackward0)."""
+    a, b = x1._data, x2._data
+    batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    product = math.prod(batch)
+    shape = batch + (a.shape[-2], b.shape[-2])
+    if product != 1:
+        x1 = S.view(S.contiguous(S.expand(x1, batch + a.shape[-2:])), (product,) + a.shape[-2:])
+        x2 = S.view(S.contiguous(S.expand(x2, batch + b.shape[-2:])), (product,) + b.shape[-2:])
+    return S.view(_euclidean_dist(x1, x2), shape)
+
+
 @silent
 def cdist(x1, x2, p=2.0, compute_mode=None):
     a, b = x1._data, x2._data
@@ -603,6 +649,11 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         raise RuntimeError(f"cdist only supports floating-point dtypes, X2 got: {_name(b)}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
+    mode = _CDIST_MODES.get(compute_mode, compute_mode)
+    r1, r2 = a.shape[-2], b.shape[-2]
+    if (p == 2 and a.size and b.size and a.shape[-1]
+            and (mode == 1 or (mode == 0 and (r1 > 25 or r2 > 25)))):
+        return _cdist_mm(x1, x2)
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = np.broadcast_to(a, batch + a.shape[-2:])
     b = np.broadcast_to(b, batch + b.shape[-2:])
