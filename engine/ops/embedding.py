@@ -176,9 +176,10 @@ def _bag_grads(n, g, need):
             res = np.zeros(n.weight_shape, gd.dtype)
             np.add.at(res, idx[keep], rows[keep])
         out[0] = make(res)
-    if need[1]:
-        values = np.zeros(n.psw._data.shape, gd.dtype)
-        values[:bags.size] = (gd[bags] * n.weight._data[idx]).sum(1) * keep
+    if need[1]:  # half dot products in float, as torch's kernel
+        acc = np.float32 if gd.dtype == np.float16 else gd.dtype
+        values = np.zeros(n.psw._data.shape, acc)
+        values[:bags.size] = (gd[bags].astype(acc) * n.weight._data[idx].astype(acc)).sum(1) * keep
         out[1] = make(values.astype(n.psw._data.dtype))
     if _grad_mode.enabled:
         raise NotImplementedError("the derivative for '_embedding_bag_backward' is not "
@@ -242,12 +243,14 @@ def _embedding_bag(weight, input, offsets, scale_grad_by_freq, mode, per_sample_
                 out[b] = values[arg, np.arange(dim)]
                 max_indices[b] = rows[arg]
     else:
-        rows = w[idx_used]
+        acc = np.float32 if w.dtype == np.float16 else w.dtype  # half bags add in float
+        out = out.astype(acc)
+        rows = w[idx_used].astype(acc)
         if psw is not None:
-            rows = rows * psw._data[:bags.size, None]
+            rows = rows * psw._data[:bags.size, None].astype(acc)
         np.add.at(out, bags[keep], rows[keep])
         if mode == 1:
-            out = out / np.maximum(counts, 1)[:, None].astype(w.dtype)
+            out = out / np.maximum(counts, 1)[:, None].astype(acc)
     out = out.astype(w.dtype, copy=False)
     if needs_grad(weight, psw):
         node = EmbeddingBagBackward0()
