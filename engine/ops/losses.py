@@ -600,7 +600,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 
 
 def torch_margin_ranking_loss(input1, input2, target, margin=0.0, reduction="mean"):
-    unclamped = _plus(-target * (input1 - input2), margin)
+    unclamped = _plus(-target * (input1 - input2), float(margin))  # ATen's double margin
     return _apply(E.clamp_min(unclamped, 0), _enum(reduction))
 
 

@@ -22,6 +22,7 @@ from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.inplace import check_inplace, check_overlap, commit
 from ..autograd.node import as_view, attach, attach_outputs, backward_node, sum_to
 from . import shape as S
+from .indexing import _alias as _alias_view
 from .indexing import index_select
 from .operands import needs_grad
 
@@ -509,8 +510,8 @@ def movedim(input, source, destination):
         raise RuntimeError(f"movedim: repeated dim in `source` ({list(source)})")
     if len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: repeated dim in `destination` ({list(destination)})")
-    if ndim == 0:
-        return S.permute(input, ())
+    if ndim == 0:  # torch returns self.alias() (AliasBackward0)
+        return _alias_view(input)
     order = [None] * ndim
     for s, d in zip(src, dst, strict=True):
         order[d] = s
