@@ -546,8 +546,7 @@ def dist(input, other, p=2):
     a, b = input._data, other._data
     if a.dtype != b.dtype:
         raise RuntimeError(f"expected scalar type {_name(a)} but found {_name(b)}")
-    wide = np.float32 if a.dtype == np.float16 else None
-    diff = np.subtract(a, b, dtype=wide)
+    diff = np.subtract(a, b)  # torch: norm(self - other), the difference in the inputs' dtype
     p = float(p)
     out = R._vector_norm(diff, p, tuple(range(diff.ndim)), False)
     out = np.asarray(out, dtype=a.dtype)
