@@ -252,12 +252,16 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
 
 # ================================================================= renorm
 def _renorm_grad(n, g):
+    """torch's renorm_backward: the norm and the summed grad in the accumulation type
+    (float for half), the result cast back by the engine."""
     self, p, dims, maxnorm = n.self_, n.p, n.dims, n.maxnorm
-    norm = R.vector_norm(self, p, dims, True)
-    grad_output = R.sum(self * g, dims, True)
+    acc = float32 if self._data.dtype == np.float16 else None
+    norm = R.vector_norm(self, p, dims, True, dtype=acc)
+    grad_output = R.sum(self * g, dims, True, dtype=acc)
     nb = R._norm_backward(grad_output, self, p, norm, dims, True)
     invnorm = (norm + 1e-7).reciprocal()
-    grad_norm = mul_scalar(invnorm, maxnorm) * (g - invnorm * nb)
+    factor = mul_scalar(invnorm, maxnorm)
+    grad_norm = factor * g - (factor / (norm + 1e-7)) * nb
     return where(make(norm._data > maxnorm), grad_norm, g)
 
 
