@@ -166,6 +166,10 @@ def _mean(input, dim, keepdim, dtype):
             f"point or complex dtype. Got: {FROM_NUMPY[data.dtype].scalar_name}"
         )
     if dtype is not None:
+        if not dtype.is_floating_point:
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Optional dtype must be either a "
+                f"floating point or complex dtype. Got: {dtype.scalar_name}")
         data = data.astype(dtype.np, copy=False)
     dims = reduction_dims(dim, data.ndim)
     count = data.size if len(dims) == data.ndim else math.prod(data.shape[d] for d in dims)

@@ -39,6 +39,10 @@ MaskedFillBackward1 = backward_node(  # x.masked_fill(mask, 0-d tensor)
     value=lambda n, g: masked_select(g, make(n.mask)).sum())
 
 
+_CPP_TYPES = {"float16": "c10::Half", "float32": "float", "float64": "double", "int8": "int8_t",
+              "uint8": "uint8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
 @silent
 def masked_fill(input, mask, value):
     data, m = input._data, mask._data
@@ -52,6 +56,12 @@ def masked_fill(input, mask, value):
                                f"tensor with {value._data.ndim} dimension(s).")
         fill = value._data.astype(data.dtype)
     else:
+        if isinstance(value, complex):  # c10's checked_convert refuses an imaginary part
+            if value.imag and data.dtype != np.bool_:
+                raise RuntimeError(f"value cannot be converted to type "
+                                   f"{_CPP_TYPES.get(data.dtype.name, data.dtype.name)} "
+                                   "without overflow")
+            value = bool(value) if data.dtype == np.bool_ else value.real
         fill = np.asarray(value).astype(data.dtype)
     try:
         shape = np.broadcast_shapes(data.shape, m.shape)

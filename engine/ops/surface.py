@@ -323,7 +323,15 @@ def extremum_function(op, name):
 
     def function(input, dim=R.NO_DIM, keepdim=False, *, out=None):
         if not isinstance(input, Tensor):
-            raise argument_error(name, 1, "input", "Tensor", input)
+            if dim is R.NO_DIM:
+                raise argument_error(name, 1, "input", "Tensor", input)
+            got = ", ".join(type(v).__name__ for v in (input, dim))
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got ({got}), but "
+                "expected one of:\n * (Tensor input, *, Tensor out = None)\n"
+                " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                " * (Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = "
+                "None)\n")
         return op(input, dim, keepdim)
 
     return function
