@@ -508,9 +508,19 @@ SgnBackward0 = backward_node(  # sgn's derivative is zero: a zero tensor that ne
     "SgnBackward0", self=lambda n, g: zeros_like(g))
 
 
+def _sign(data):
+    """np.sign, except that torch's sign of NaN is 0 (its kernel compares with 0)."""
+    out = as_ndarray(np.sign(data))
+    if out.dtype.kind == "f":
+        nan = np.isnan(out)
+        if nan.any():
+            out[nan] = 0
+    return out
+
+
 def sgn(input):
     """The sign, as derivative formulas use it: SgnBackward0, whose derivative is zero."""
-    out = as_ndarray(np.sign(input._data))
+    out = _sign(input._data)
     if needs_grad(input):
         return attach(SgnBackward0(), out, (input,))
     return make(out)
@@ -647,7 +657,7 @@ trunc = _rounding(np.trunc, TruncBackward0, "trunc_vml_cpu")
 @silent
 def sign(input):
     data = input._data
-    out = preserved(data) if data.dtype == np.bool_ else np.asarray(np.sign(data))
+    out = preserved(data) if data.dtype == np.bool_ else _sign(data)
     if input._requires_grad and _grad_mode.enabled:
         return attach(SignBackward0(), out, (input,))
     return make(out)
