@@ -43,8 +43,10 @@ from ._memory_format import (
     channels_last,
     channels_last_3d,
     contiguous_format,
+    layout,
     memory_format,
     preserve_format,
+    strided,
 )
 from ._size import Size
 from ._tensor import Tensor
@@ -105,7 +107,7 @@ __all__ = [
     "set_grad_enabled", "set_num_threads", "short", "uint8",
 ]
 __all__ += ["channels_last", "channels_last_3d", "contiguous_format", "memory_format",
-            "preserve_format"]
+            "preserve_format", "layout", "strided"]
 __all__ += _FUNCTIONS
 from . import optim as optim  # noqa: E402, I001 - torch.optim (it imports engine: last)
 from . import utils as utils  # noqa: E402 - torch.utils (data, hooks)

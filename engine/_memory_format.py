@@ -23,3 +23,22 @@ contiguous_format = memory_format("contiguous_format")
 preserve_format = memory_format("preserve_format")
 channels_last = memory_format("channels_last")
 channels_last_3d = memory_format("channels_last_3d")
+
+
+class layout:  # noqa: N801 - torch's name
+    """torch.layout: the engine's tensors are all strided (dense); factories accept it."""
+
+    __slots__ = ("_name",)
+    __module__ = "torch"
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+    def __reduce__(self):
+        return self._name
+
+
+strided = layout("strided")
