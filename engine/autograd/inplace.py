@@ -438,6 +438,13 @@ def grad_fn(t: Tensor):
 
 
 # ----------------------------------------------------------------- in-place forms
+def descriptor_error(name, self):
+    """torch's TypeError for ``Tensor.X(self, ...)`` called unbound with a non-tensor
+    ``self`` (its C method descriptor refuses it)."""
+    return TypeError(f"descriptor '{name}' for 'torch._C.TensorBase' objects doesn't apply "
+                     f"to a '{type(self).__name__}' object")
+
+
 def inplace_method(name, shown=None):
     """``Tensor.<name>_``: the method ``name`` (looked up at call time), checked and
     committed; ``shown``: the name torch's messages give it (an alias's own)."""
@@ -445,7 +452,6 @@ def inplace_method(name, shown=None):
 
     def method(self, *args, **kwargs):
         if not isinstance(self, Tensor):  # called unbound: torch's C descriptor refuses it
-            from ..ops.operands import descriptor_error
             raise descriptor_error(shown, self)
         operands = args + tuple(kwargs.values()) if kwargs else args
         check_inplace(self, *operands)

@@ -74,13 +74,6 @@ def argument_error(name, position, param, expected, value):
     )
 
 
-def descriptor_error(name, self):
-    """torch's TypeError for ``Tensor.X(self, ...)`` called unbound with a non-tensor
-    ``self`` (its C method descriptor refuses it)."""
-    return TypeError(f"descriptor '{name}' for 'torch._C.TensorBase' objects doesn't apply "
-                     f"to a '{type(self).__name__}' object")
-
-
 _CPP_INT_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
                   "int64": "int64_t"}
 

@@ -35,6 +35,7 @@ from ..autograd.inplace import (
     check_inplace,
     check_overlap,
     commit,
+    descriptor_error,
     grad_fn,
     inplace_method,
     inplace_operator,
@@ -71,7 +72,7 @@ from . import scatter as SC
 from . import shape as S
 from . import sorting as SO
 from . import special as SP
-from .operands import argument_error, coerce, descriptor_error
+from .operands import argument_error, coerce
 
 
 @dataclass(frozen=True)
