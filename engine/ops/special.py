@@ -286,7 +286,7 @@ def _sinc_grad(n, g):
     x = n.self_
     pix = mul_scalar(x, math.pi)
     denominator = mul_scalar(x * x, math.pi)
-    value = (pix * E.cos(pix) - E.sin(pix)) / denominator * g
+    value = g * ((pix * E.cos(pix) - E.sin(pix)) / denominator)  # torch's grouping
     # 0 where the denominator is 0: at 0, and where x * x underflows, as torch
     return E.where(make(denominator._data == 0), make(np.asarray(0, value._data.dtype)), value)
 
