@@ -480,7 +480,9 @@ def _apply(x, mats, transpose=False):
 
 
 def _upsample_nodes(mode, d):
-    name = f"Upsample{_NODE_MODE[mode]}{d}D"
+    label = _NODE_MODE[mode]
+    suffix = "Aa" if label.endswith("Aa") else ""  # UpsampleBilinear2DAaBackward0
+    name = f"Upsample{label[:len(label) - len(suffix)]}{d}D{suffix}"
 
     def again(n, g):
         return _upsample_op(g, n.mats, forward_cls, backward_cls)
@@ -509,6 +511,19 @@ def _upsample_op(input, mats, node_cls, back_cls):
 
 
 _UPSAMPLE = {(m, d): _upsample_nodes(m, d) for m in _NODE_MODE for d in (1, 2, 3)}
+_NODE_MODE.update({"bilinear-aa": "BilinearAa", "bicubic-aa": "BicubicAa"})
+_UPSAMPLE.update({(m, 2): _upsample_nodes(m, 2) for m in ("bilinear-aa", "bicubic-aa")})
+
+
+def _antialias_matrix(mode, in_size, out_size, align_corners, scale, dtype):
+    """The ``(out, in)`` matrix of torch's antialiased interpolation along one dim."""
+    s = _source_scale(in_size, out_size, align_corners, scale, np.float64)
+    first, count, weights = _antialias_weights(mode, in_size, out_size, float(s))
+    m = np.zeros((out_size, in_size), dtype)
+    for j in range(weights.shape[1]):
+        rows = np.nonzero(j < count)[0]
+        m[rows, first[rows] + j] += weights[rows, j].astype(dtype)
+    return m
 _DIMS_OF = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
@@ -564,6 +579,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if output_size is None:
             output_size = [math.floor(x.shape[i + 2] * scale_factors[i]) for i in range(dim)]
         return make(_resample_uint8(x, mode, output_size, align_corners, scale_factors, True))
+    if antialias and x.dtype in (np.float32, np.float64) and mode in ("bilinear", "bicubic") \
+            and dim == 2:
+        if output_size is None:
+            output_size = [math.floor(x.shape[i + 2] * scale_factors[i]) for i in range(dim)]
+        mats = tuple(_antialias_matrix(mode, x.shape[i + 2], output_size[i], align_corners,
+                                       None if scale_factors is None else scale_factors[i],
+                                       x.dtype) for i in range(dim))
+        fwd, back = _UPSAMPLE[(mode + "-aa", dim)]
+        return _upsample_op(input, (mats, mats), fwd, back)
     if antialias:
         if x.dtype == np.float16 and mode in ("bilinear", "bicubic"):
             raise NotImplementedError('"compute_index_ranges_weights" not implemented for '
