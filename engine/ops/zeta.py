@@ -19,6 +19,8 @@ import math
 import numpy as np
 import scipy.special as sc
 
+from ..runtime import parallel as _parallel
+
 _MACHEP = 1.11022302462515654042e-16
 # the Euler-Maclaurin coefficients (2k)! / B_2k of Cephes' zeta
 _A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9,
@@ -50,6 +52,11 @@ def hurwitz_zeta(x: float, q: np.ndarray, acc=np.float64) -> np.ndarray:
         s = np.power(qs, qs.dtype.type(-x)).astype(acc)  # in the input's precision
         a = qs.astype(acc)
         b = np.zeros_like(a)
+        long = a < -_LONG_SUM  # thousands of terms below 9: summed one value at a time
+        if long.any():
+            _long_sums(x, flat, idx[long], s[long], a[long])
+            keep = ~long
+            idx, s, a, b = idx[keep], s[keep], a[keep], b[keep]
         i = 0
         while idx.size:  # the direct sum, over the elements still summing
             i += 1
@@ -67,6 +74,38 @@ def hurwitz_zeta(x: float, q: np.ndarray, acc=np.float64) -> np.ndarray:
                     _euler_maclaurin(x, flat, idx[moving], s[moving], a[moving], b[moving])
                 idx, s, a, b = idx[keep], s[keep], a[keep], b[keep]
     return out
+
+
+_LONG_SUM = 64.0
+_CHUNK = 1 << 16
+
+
+def _long_sums(x, flat, idx, s0, q):
+    """The direct sum for elements far below 9 (one term per unit step up to 9), each
+    distinct value's terms evaluated together and added in order (a running sum, as the scalar
+    loop adds them), then the tail; a Python loop over those steps would take seconds."""
+    acc = s0.dtype.type
+    values, first, inverse = np.unique(q, return_index=True, return_inverse=True)
+    for u, (value, start) in enumerate(zip(values, first, strict=True)):
+        where = idx[inverse.reshape(-1) == u]
+        s, done, step = s0[start], False, 0
+        while not done:
+            k = np.arange(step + 1, step + _CHUNK + 1, dtype=acc)
+            a = value + k  # exact: q + k is a multiple of q's ulp no larger than |q|
+            b = np.power(a, -x)
+            sums = np.cumsum(np.concatenate(([s], b)))[1:]
+            stop = (-_MACHEP * sums < b) & (b < _MACHEP * sums)
+            stop |= (k >= 9) & ~(a <= 9.0)
+            if stop.any():
+                j = int(np.argmax(stop))
+                if (-_MACHEP * sums[j] < b[j]) & (b[j] < _MACHEP * sums[j]):
+                    flat[where] = sums[j]
+                else:
+                    _euler_maclaurin(x, flat, where, np.full(where.size, sums[j]),
+                                     np.full(where.size, a[j]), np.full(where.size, b[j]))
+                done = True
+            else:
+                s, step = sums[-1], step + _CHUNK
 
 
 def _euler_maclaurin(x, flat, idx, s, w, b):
@@ -119,6 +158,20 @@ def _factorial(n: int, dtype) -> np.generic:
     return np.float32(math.exp(sc.gammaln(n + 1.0)))
 
 
+def _zeta(x: float, q: np.ndarray, acc) -> np.ndarray:
+    """``hurwitz_zeta`` over a flat copy of ``q``, split over threads when big (each element
+    is its own series, so the split does not change a value)."""
+    flat = np.ascontiguousarray(q).reshape(-1)
+
+    def part(values, out=None):
+        if out is None:
+            return hurwitz_zeta(x, values, acc)
+        out[...] = hurwitz_zeta(x, values, acc)
+        return out
+
+    return _parallel.elementwise(part, flat).reshape(q.shape)
+
+
 def polygamma(n: int, x: np.ndarray) -> np.ndarray:
     """torch's ``polygamma(n >= 2, x)``: ``(-1) ** (n + 1) * n! * zeta(n + 1, x)``, the
     factorial as ``exp(lgamma(n + 1))``.  Double and float sum the zeta series in double and
@@ -126,9 +179,9 @@ def polygamma(n: int, x: np.ndarray) -> np.ndarray:
     in float (C++'s Half * float is a float), rounding once at the end."""
     dtype = x.dtype
     if dtype == np.float16:
-        zeta = hurwitz_zeta(n + 1, x.astype(np.float32), np.float32).astype(np.float16)
+        zeta = _zeta(n + 1, x.astype(np.float32), np.float32).astype(np.float16)
         product = np.float32(1 if n % 2 else -1) * _factorial(n, np.float32)
         return np.asarray(product * zeta.astype(np.float32)).astype(np.float16)
-    zeta = hurwitz_zeta(n + 1, x).astype(dtype)
+    zeta = _zeta(n + 1, x, np.float64).astype(dtype)
     sign = dtype.type(1 if n % 2 else -1)
     return np.asarray((sign * _factorial(n, dtype)) * zeta, dtype)
