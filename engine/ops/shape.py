@@ -22,7 +22,7 @@ import numpy as np
 from .._dtype import dtype as _dtype_class
 from .._dtype import legacy_type_name, result_type
 from .._memory_format import contiguous_format
-from .._tensor import make, wrap_dim
+from .._tensor import Tensor, make, wrap_dim
 from ..autograd.grad_mode import state as _grad_mode
 from ..autograd.node import (
     MultiOutputNode,
@@ -610,6 +610,10 @@ def _tensor_list(name, tensors):
             f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
             f"{type(tensors).__name__}"
         )
+    for i, t in enumerate(tensors):  # torch's parser reads the sequence element by element
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got "
+                            f"{type(t).__name__}")
     return tensors
 
 
