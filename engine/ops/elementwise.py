@@ -440,6 +440,8 @@ def _unary_float(np_fn, node_cls, save, *, half_in_float=True):
             out = np_fn(data)
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        elif strided(data):  # numpy's order for an expanded input is not TensorIterator's
+            out = torch_layout(out, (data,))
         if input._requires_grad and _grad_mode.enabled:
             node = node_cls()
             if save == "self":
