@@ -59,6 +59,7 @@ from . import nn as N
 from . import nn_native as NN
 from . import normalization as NO
 from . import numeric as NU
+from . import out as OUT
 from . import pointwise as P
 from . import pooling as PL
 from . import products as PR
@@ -647,7 +648,8 @@ OPS = (
     # shape: copies
     method("repeat", S.repeat),
     unary("flip", RA.flip),
-    function("cat", S.cat, aliases=("concat", "concatenate")),
+    function("cat", OUT.with_out(S.cat, "cat", OUT.listed, OUT.cat_dtype),
+             aliases=("concat", "concatenate")),
     function("stack", S.stack),
     unary("split", S.split),
     unary("chunk", S.chunk),
@@ -656,7 +658,8 @@ OPS = (
     Op("index", operators={"__getitem__": I.getitem}),
     Op("index_put_", operators={"__setitem__": I.setitem}),
     unary("index_select", I.index_select),
-    unary("gather", I.gather),
+    Op("gather", OUT.with_out(checked_unary(I.gather, "gather"), "gather",
+                              lambda a: a[:1] + a[2:3], OUT.same_dtype), I.gather),
     # linear algebra
     binary("matmul", L.matmul, operators={"__matmul__": L.matmul, "__rmatmul__": L.rmatmul}),
     unary("mm", L.mm),
@@ -914,7 +917,9 @@ OPS = (
     # --- masked and scattered writes (ops/scatter.py)
     Op("masked_fill", checked_unary(SC.masked_fill, "masked_fill"), SC.masked_fill,
        SC.masked_fill_),
-    unary("masked_select", SC.masked_select),
+    Op("masked_select", OUT.with_out(checked_unary(SC.masked_select, "masked_select"),
+                                     "masked_select", lambda a: a[:2],
+                                     OUT.masked_select_dtype), SC.masked_select),
     Op("masked_scatter", checked_unary(SC.masked_scatter, "masked_scatter"), SC.masked_scatter,
        SC.masked_scatter_),
     unary("scatter", SC.scatter, inplace=True),
@@ -922,7 +927,8 @@ OPS = (
     unary("index_add", SC.index_add, inplace=True),
     unary("index_copy", SC.index_copy, inplace=True),
     unary("index_fill", SC.index_fill, inplace=True),
-    unary("take", SC.take),
+    Op("take", OUT.with_out(checked_unary(SC.take, "take"), "take", lambda a: a[:2],
+                            OUT.take_dtype), SC.take),
     unary("take_along_dim", SC.take_along_dim),
     Op("put", checked_unary(SC.put, "put"), SC.put, inplace_method("put")),
     # --- linear algebra beyond products (ops/decompositions.py; linalg.X in linalg.py)
