@@ -91,3 +91,12 @@ def cat_dtype(args, result, out):
 def listed(args):
     """cat's inputs: the tensors of its sequence argument (its own check refuses others)."""
     return args[0] if args and isinstance(args[0], (list, tuple)) else ()
+
+
+def input_dtype(args, result, out):
+    """amax/amin: out must have the input's dtype."""
+    if out.dtype != args[0].dtype:
+        return RuntimeError(f"Expected the dtype for input and out to match, but got "
+                            f"{args[0].dtype.scalar_name} for input's dtype and "
+                            f"{out.dtype.scalar_name} for out's dtype.")
+    return None
