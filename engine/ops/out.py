@@ -1,5 +1,5 @@
-"""``out=`` for the gather/take/masked_select/cat function forms: torch's checks on the
-written-to tensor (no autograd through it, no internal overlap, no memory shared with an
+"""``out=`` for the gather/take/masked_select/cat/amax/amin function forms: torch's checks
+on the written-to tensor (no autograd through it, no internal overlap, no memory shared with an
 input, the op's own dtype rule), then the result written into it, resized if need be
 with torch's deprecation warning."""
 
