@@ -5,6 +5,7 @@ with torch's deprecation warning."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -26,6 +27,7 @@ def with_out(fn, name, inputs, dtype_error):
     ``dtype_error(args, result, out)`` returns torch's error for an out of the wrong dtype
     (or None)."""
 
+    @functools.wraps(fn)  # its signature: keyword_forms reads the dims it takes
     def function(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
