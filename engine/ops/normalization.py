@@ -422,20 +422,7 @@ def _layer_backward_op(n, grad, need):
     dtype = n.self_._data.dtype
     node.mean, node.invstd = n.mean.astype(dtype), n.invstd.astype(dtype)
     node.axes = n.axes
-    node.n_outputs = 3
-    out = [None, None, None]
-    first = True
-    for k, g in enumerate(grads):
-        if g is None:
-            continue
-        if first:
-            t = attach(node, g._data, inputs)
-            first = False
-        else:
-            t = make(g._data, True, node)
-        t._output_nr = k
-        out[k] = t
-    return out
+    return _hang(node, grads, inputs)
 
 
 def _layer_double_grads(n, grads):

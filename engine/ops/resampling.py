@@ -380,19 +380,22 @@ def _int16_weights(mode, in_size, out_size, align_corners, scale, antialias=Fals
     slot = np.zeros(out_size, np.int64)
     top = 0.0  # torch's largest weight: the running maximum of the partial sums
     for j in range(taps):
-        x = np.abs((j + 1 - support) - lam)
-        if mode == "bicubic":
-            a = -0.75
-            w = np.where(x < 1.0, ((a + 2) * x - (a + 3)) * x * x + 1,
-                         np.where(x < 2.0, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0))
-        else:
-            w = np.where(x < 1.0, 1.0 - x, 0.0)
+        w = _filter(mode, np.abs((j + 1 - support) - lam), -0.75)
         slot = np.where(low + j <= 0, 0, np.where(low + j >= in_size - 1, count - 1, slot))
         weights[rows, slot] += w
         top = max(top, float(weights[rows, slot].max()))
         slot = slot + 1
     ints, precision = _as_int16(weights, count, top)
     return first, ints, precision
+
+
+def _filter(mode, x, a):
+    """The interpolation filter at distances ``x``: the cubic convolution kernel with parameter
+    ``a`` (torch's -0.75, PIL's -0.5 when antialiasing) or the triangle."""
+    if mode == "bicubic":
+        return np.where(x < 1.0, ((a + 2) * x - (a + 3)) * x * x + 1,
+                        np.where(x < 2.0, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0))
+    return np.where(x < 1.0, 1.0 - x, 0.0)
 
 
 def _antialias_weights(mode, in_size, out_size, scale):
@@ -407,12 +410,7 @@ def _antialias_weights(mode, in_size, out_size, scale):
     count = np.clip(np.minimum(np.trunc(center + support + 0.5).astype(np.int64), in_size)
                     - first, 0, width)
     x = np.abs((np.arange(width)[None, :] + first[:, None] - center[:, None] + 0.5) * invscale)
-    if mode == "bicubic":
-        a = -0.5
-        w = np.where(x < 1.0, ((a + 2) * x - (a + 3)) * x * x + 1,
-                     np.where(x < 2.0, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a, 0.0))
-    else:
-        w = np.where(x < 1.0, 1.0 - x, 0.0)
+    w = _filter(mode, x, -0.5)
     w = np.where(np.arange(width)[None, :] < count[:, None], w, 0.0)
     total = w.sum(1, keepdims=True)
     w = np.where(total != 0, w / np.where(total != 0, total, 1.0), w)
