@@ -20,6 +20,7 @@ import numpy as np
 import scipy.special as sc
 
 from ..runtime import parallel as _parallel
+from .operands import cast, strided, torch_layout
 
 _MACHEP = 1.11022302462515654042e-16
 # the Euler-Maclaurin coefficients (2k)! / B_2k of Cephes' zeta
@@ -160,7 +161,8 @@ def _factorial(n: int, dtype) -> np.generic:
 
 def _zeta(x: float, q: np.ndarray, acc) -> np.ndarray:
     """``hurwitz_zeta`` over a flat copy of ``q``, split over threads when big (each element
-    is its own series, so the split does not change a value)."""
+    is its own series, so the split does not change a value), laid out as TensorIterator
+    lays out an elementwise result."""
     flat = np.ascontiguousarray(q).reshape(-1)
 
     def part(values, out=None):
@@ -169,7 +171,8 @@ def _zeta(x: float, q: np.ndarray, acc) -> np.ndarray:
         out[...] = hurwitz_zeta(x, values, acc)
         return out
 
-    return _parallel.elementwise(part, flat).reshape(q.shape)
+    out = _parallel.elementwise(part, flat).reshape(q.shape)
+    return torch_layout(out, (q,)) if strided(q) else out  # an elementwise result's layout
 
 
 def polygamma(n: int, x: np.ndarray) -> np.ndarray:
@@ -179,7 +182,7 @@ def polygamma(n: int, x: np.ndarray) -> np.ndarray:
     in float (C++'s Half * float is a float), rounding once at the end."""
     dtype = x.dtype
     if dtype == np.float16:
-        zeta = _zeta(n + 1, x.astype(np.float32), np.float32).astype(np.float16)
+        zeta = _zeta(n + 1, cast(x, np.float32), np.float32).astype(np.float16)
         product = np.float32(1 if n % 2 else -1) * _factorial(n, np.float32)
         return np.asarray(product * zeta.astype(np.float32)).astype(np.float16)
     zeta = _zeta(n + 1, x, np.float64).astype(dtype)

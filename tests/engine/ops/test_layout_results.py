@@ -45,6 +45,7 @@ UNARY = {
     "rsqrt": lambda lib, x: lib.rsqrt(x), "deg2rad": lambda lib, x: lib.deg2rad(x),
     "erf": lambda lib, x: lib.special.erf(x), "ndtr": lambda lib, x: lib.special.ndtr(x),
     "relu6": lambda lib, x: lib.nn.functional.relu6(x),
+    "polygamma3": lambda lib, x: lib.polygamma(3, x),  # a series over a flat copy
     "ceil": lambda lib, x: lib.ceil(x), "nan_to_num": lambda lib, x: lib.nan_to_num(x),
     "double": lambda lib, x: x.double(), "float": lambda lib, x: x.float(),
     "half": lambda lib, x: x.half(), "long": lambda lib, x: x.long(),
