@@ -618,38 +618,33 @@ def _batch_eval_double(n, ggI, ggB, ggg, ggb, gamma, affine, sub_mu, s12):
     return [gg_o, g_i, g_g]
 
 
-class _BatchDoubleNode(MultiOutputNode):
-    __slots__ = ()
+def _double_node(grads_of):
+    """The base of a norm's double-backward node: ``grads_of(node, grads)`` gives the grads
+    of (grad_out, input, weight) at once; inputs that take no grad get None."""
 
-    def apply(self, grads):
-        if self._freed:
-            raise RuntimeError(SECOND_BACKWARD)
-        out = _batch_double_grads(self, grads)
-        return [None if e[0] is None else gr for gr, e in zip(out, self.next_functions,
-                                                              strict=False)]
+    class DoubleNode(MultiOutputNode):
+        __slots__ = ()
+
+        def apply(self, grads):
+            if self._freed:
+                raise RuntimeError(SECOND_BACKWARD)
+            out = grads_of(self, grads)
+            return [None if e[0] is None else gr for gr, e in zip(out, self.next_functions,
+                                                                  strict=False)]
+
+    return DoubleNode
 
 
 NativeBatchNormBackwardBackward0 = backward_node(
     "NativeBatchNormBackwardBackward0",
     saved=("grad_out", "self_", "weight", "mean", "invstd"), fields=("axes", "training"),
-    base=_BatchDoubleNode, grad_out=None, input=None, weight=None)
-
-
-class _LayerDoubleNode(MultiOutputNode):
-    __slots__ = ()
-
-    def apply(self, grads):
-        if self._freed:
-            raise RuntimeError(SECOND_BACKWARD)
-        out = _layer_double_grads(self, grads)
-        return [None if e[0] is None else gr for gr, e in zip(out, self.next_functions,
-                                                              strict=False)]
+    base=_double_node(_batch_double_grads), grad_out=None, input=None, weight=None)
 
 
 NativeLayerNormBackwardBackward0 = backward_node(
     "NativeLayerNormBackwardBackward0",
     saved=("grad_out", "self_", "weight", "mean", "invstd"), fields=("axes",),
-    base=_LayerDoubleNode, grad_out=None, input=None, weight=None)
+    base=_double_node(_layer_double_grads), grad_out=None, input=None, weight=None)
 
 
 def _node(name):
