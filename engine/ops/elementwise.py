@@ -26,7 +26,7 @@ from ..autograd.node import Node, attach, backward_node
 from ..runtime import parallel as _parallel
 from ..runtime.quiet import silent
 from ..runtime.simd import LOOP_BYTES_AVX2, vectorized_lanes
-from .conv import channels_last, to_channels_last
+from .conv import channels_last
 from .formulas import add_scalar, div_scalar, masked_fill, mul_scalar, sub_scalar, zeros_like
 from .fused import fma
 from .operands import (
@@ -36,6 +36,7 @@ from .operands import (
     broadcast_error,
     cast,
     coerce,
+    copy_in_format,
     fast_binary_ufunc,
     float_dtype,
     needs_grad,
@@ -1155,17 +1156,7 @@ def to(input, *args, dtype=None, non_blocking=False, copy=False, memory_format=N
         else "channels_last_3d" if channels_last(input._data) else "contiguous_format"
     if input._data.dtype == dtype.np and not copy and layout in ("preserve_format", suggested):
         return input
-    if layout in ("channels_last", "channels_last_3d") \
-            and input._data.ndim != (4 if layout == "channels_last" else 5):
-        raise RuntimeError(f"required rank {4 if layout == 'channels_last' else 5} tensor "
-                           f"to use {layout} format")
-    data = input._data
-    if layout == "contiguous_format":
-        out = data.astype(dtype.np, order="C", copy=True)
-    else:  # torch's empty_like layout (preserve_format)
-        out = preserved(data) if data.dtype == dtype.np else cast(data, dtype.np)
-    if layout.startswith("channels_last"):
-        out = to_channels_last(out)
+    out = copy_in_format(input._data, dtype.np, layout)
     if dtype.is_floating_point and needs_grad(input):
         node = ToCopyBackward0()
         node.self_dtype = FROM_NUMPY[input._data.dtype]

@@ -288,6 +288,19 @@ def cast(a: np.ndarray, np_dtype) -> np.ndarray:
     return _preserving(a.astype(np_dtype, order="K"), a)
 
 
+def copy_in_format(a: np.ndarray, np_dtype, layout: str) -> np.ndarray:
+    """A copy of ``a`` in ``np_dtype`` laid out in torch's memory format named ``layout``
+    (``clone``'s and ``to``'s ``memory_format=``), with torch's rank error for channels-last."""
+    if layout.startswith("channels_last"):
+        rank = 4 if layout == "channels_last" else 5
+        if a.ndim != rank:
+            raise RuntimeError(f"required rank {rank} tensor to use {layout} format")
+        return to_channels_last(a.astype(np_dtype, copy=False))
+    if layout == "contiguous_format":
+        return a.astype(np_dtype, order="C", copy=True)
+    return preserved(a) if a.dtype == np_dtype else cast(a, np_dtype)  # preserve_format
+
+
 def float_dtype(dtype):
     """Ops like exp and true division compute integers in the default float dtype."""
     return dtype if dtype.is_floating_point else float32

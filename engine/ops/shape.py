@@ -36,7 +36,7 @@ from ..autograd.node import (
     sum_to,
 )
 from ..runtime.quiet import silent
-from .operands import as_array, needs_grad, preserved, to_channels_last
+from .operands import as_array, copy_in_format, needs_grad
 
 VIEW_ERROR = (
     "view size is not compatible with input tensor's size and stride (at least one dimension "
@@ -521,16 +521,7 @@ def clone(input, *, memory_format=None):
     """A copy in the input's layout (torch's preserve_format: dims ordered as the input's
     strides order them, densely)."""
     data = input._data
-    layout = getattr(memory_format, "_name", "preserve_format")
-    if layout == "preserve_format":
-        out = preserved(data)
-    elif layout.startswith("channels_last"):
-        rank = 4 if layout == "channels_last" else 5
-        if data.ndim != rank:
-            raise RuntimeError(f"required rank {rank} tensor to use {layout} format")
-        out = to_channels_last(data)
-    else:
-        out = data.copy()
+    out = copy_in_format(data, data.dtype, getattr(memory_format, "_name", "preserve_format"))
     if needs_grad(input):
         return attach(CloneBackward0(), out, (input,))
     return make(out)
